@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+$(VENV)/.installed-runtime: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed-runtime  ## edge detection on the sample images in img/ -> out/
+	$(BIN)/keras-edges demo --images img -o out
+
+test: $(VENV)/.installed-test  ## the whole test suite, notebooks included
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-dev  ## side-by-side benchmarks; results go in benchmarks/README.md
+	$(BIN)/python benchmarks/bench_detect.py
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check keras_edges tests benchmarks
+	$(BIN)/ruff format --check keras_edges tests benchmarks
+
+clean:
+	rm -rf $(VENV) out build *.egg-info .pytest_cache

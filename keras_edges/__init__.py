@@ -1,0 +1,57 @@
+"""keras_edges: edge detection as Keras models, exact, fast and trainable.
+
+`import keras_edges` registers the package's Keras layers, so that saved models load
+with `keras.saving.load_model(path)` (safe mode, no `custom_objects`). The public names
+below are imported on first use, which keeps `keras-edges --help` free of TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KERNELS",
+    "BorderPadding",
+    "GradientMagnitude",
+    "build_edge_model",
+    "build_sobel_model",
+    "detect_edges",
+    "get_kernels",
+    "load_image",
+    "max_response",
+    "save_image",
+]
+
+_HOME = {
+    "KERNELS": "kernels",
+    "get_kernels": "kernels",
+    "max_response": "kernels",
+    "BorderPadding": "layers",
+    "GradientMagnitude": "layers",
+    "build_edge_model": "models",
+    "build_sobel_model": "models",
+    "detect_edges": "detect",
+    "load_image": "io",
+    "save_image": "io",
+}
+
+
+def __getattr__(name):
+    if name in _HOME:
+        value = getattr(importlib.import_module(f"keras_edges.{_HOME[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'keras_edges' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+# The `keras-edges` command imports TensorFlow only for the subcommands that need it.
+if os.path.basename(sys.argv[0] if sys.argv else "") != "keras-edges":
+    importlib.import_module("keras_edges.layers")

@@ -1,0 +1,220 @@
+"""`detect_edges`: the library call that runs the edge model on images of any common kind."""
+
+from __future__ import annotations
+
+import functools
+import os
+import weakref
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from keras_edges.io import load_image
+from keras_edges.kernels import max_response
+from keras_edges.models import build_edge_model
+
+__all__ = ["detect_edges"]
+
+# Pillow's "L" conversion in 16-bit fixed point (ITU-R 601-2), so uint8 colour arrays
+# give exactly the luminance that `load_image(..., mode="L")` gives for the same pixels.
+_LUMA_FIXED = np.array([19595, 38470, 7471], np.uint32)
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _as_array(image) -> np.ndarray:
+    """Turn one image of any accepted kind into an ndarray."""
+    if isinstance(image, (str, os.PathLike, bytes, bytearray, Image.Image)):
+        return load_image(image)
+    if isinstance(image, np.ndarray):
+        return image
+    if tf.is_tensor(image) or hasattr(image, "__array__"):
+        return np.asarray(image)
+    raise TypeError(
+        "Invalid type for argument `image`. Expected a path, a PIL image, bytes, a NumPy "
+        "array, a tf.Tensor or a list of those. Received: image of type "
+        f"{type(image).__name__}"
+    )
+
+
+def _standardize(array: np.ndarray, channels: int) -> tuple[np.ndarray, float, bool]:
+    """Return `(batch, value_range, uint8_out)`: a float32 `(N, H, W, channels)` batch.
+
+    uint8 keeps its 0..255 values (value range 255, uint8 out); uint16 is scaled to
+    [0, 1]; bool, floats and other integers keep their values (float32 out).
+    """
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            "Invalid dtype for argument `image`. Expected bool, integer or float pixels. "
+            f"Received: image.dtype={array.dtype}"
+        )
+    if array.ndim == 2:
+        array = array[None, :, :, None]
+    elif array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4 or array.shape[-1] not in (1, 3, 4):
+        raise ValueError(
+            "Invalid shape for argument `image`. Expected (H, W), (H, W, C) or (N, H, W, C) "
+            "with C in {1, 3, 4} (grey, RGB, RGBA). Received: image.shape="
+            f"{array.shape[1:] if array.ndim == 4 and array.shape[0] == 1 else array.shape}. "
+            "For a batch of grey images, add a channel axis: image[..., None]."
+        )
+    if 0 in array.shape:
+        raise ValueError(f"Invalid value for argument `image`: it is empty. Received: image.shape={array.shape}")
+    uint8_in = array.dtype == np.uint8
+    value_range = 255.0 if uint8_in else 1.0
+    if array.shape[-1] == 4:
+        array = array[..., :3]  # alpha is dropped
+    if array.dtype == np.uint16:
+        array = array.astype(np.float32) / np.float32(65535)
+    if array.shape[-1] == 3 and channels == 1:
+        if uint8_in:
+            array = ((array.astype(np.uint32) @ _LUMA_FIXED + 0x8000) >> 16)[..., None]
+        else:
+            array = (array.astype(np.float32) @ _LUMA)[..., None]
+    with np.errstate(over="ignore"):  # values beyond float32 become inf, reported below
+        batch = array.astype(np.float32)
+    if batch.dtype.kind == "f" and not np.isfinite(batch).all():
+        raise ValueError(
+            "Invalid value for argument `image`. Expected finite pixel values. Received an "
+            f"image with {int(np.isnan(batch).sum())} NaN and {int(np.isinf(batch).sum())} "
+            "infinite values (after conversion to float32). Replace them, e.g. with "
+            "np.nan_to_num(image)."
+        )
+    if batch.shape[-1] != channels:
+        batch = np.repeat(batch, channels, axis=-1)
+    return batch, value_range, uint8_in
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_model(operator: str, ksize: int, padding: str, magnitude: str) -> keras.Model:
+    return build_edge_model(operator, ksize=ksize, padding=padding, magnitude=magnitude)
+
+
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(model: keras.Model):
+    """Return the model's forward pass as one traced `tf.function` for any image size."""
+    if model not in _COMPILED:
+        channels = model.input_shape[-1]
+        signature = [tf.TensorSpec((None, None, None, channels), tf.float32)]
+        _COMPILED[model] = tf.function(lambda batch: model(batch, training=False), input_signature=signature)
+    return _COMPILED[model]
+
+
+def _full_scale(model: keras.Model) -> float:
+    """The largest magnitude that `model` gives on images with values in [0, 1]."""
+    try:
+        kernel_x = model.get_layer("grad_x").get_weights()[0]
+        kernel_y = model.get_layer("grad_y").get_weights()[0]
+        norm = model.get_layer("magnitude").norm
+    except (ValueError, AttributeError, IndexError):
+        raise ValueError(
+            "`normalize` and `threshold` need a model with layers 'grad_x', 'grad_y' and "
+            "'magnitude', as build_edge_model() makes. Received a model with layers "
+            f"{[layer.name for layer in model.layers]}"
+        ) from None
+    return max_response(kernel_x, kernel_y, norm)
+
+
+def detect_edges(
+    image,
+    *,
+    operator: str = "sobel",
+    ksize: int = 3,
+    padding: str = "reflect",
+    magnitude: str = "l1",
+    threshold: float | None = None,
+    normalize: bool = False,
+    model: keras.Model | None = None,
+):
+    """Detect edges in one image, a batch, or a list of images.
+
+    Runs the Keras edge model (see `build_edge_model`) as a compiled graph; models are
+    built once per configuration and reused, and `model.predict` is never used.
+
+    Colour images are converted to luminance as Pillow's `"L"` mode does (ITU-R 601-2);
+    alpha is dropped. uint8 pixels (0..255) give uint8 edges saturated at 255 (never
+    wrapped around); uint16 pixels are scaled to [0, 1]; bool, float and other integer
+    pixels are used as they are and give float32 edges.
+
+    Args:
+        image: A path (str or `pathlib.Path`), a PIL image, encoded bytes, a NumPy array
+            or `tf.Tensor` of shape `(H, W)`, `(H, W, C)` or `(N, H, W, C)` with C in
+            {1, 3, 4}, or a list of those (of any sizes).
+        operator: A key of `KERNELS`: `"sobel"`, `"scharr"`, `"prewitt"`.
+        ksize: Kernel size (Sobel: 3, 5 or 7).
+        padding: Border mode, one of `PADDING_MODES`; `"valid"` returns
+            `(H - ksize + 1, W - ksize + 1)` edges.
+        magnitude: `"l1"` (`|gx| + |gy|`) or `"l2"` (`sqrt(gx**2 + gy**2)`).
+        threshold: If given, in [0, 1]: return the boolean map `edges >= threshold *
+            full scale`, where full scale is the largest magnitude the operator can give
+            (for pixels in [0, 1], or 0..255 for uint8).
+        normalize: Divide by the full scale, so float edges are in [0, 1] (for pixels in
+            [0, 1]) and uint8 edges span 0..255 without saturating.
+        model: A model from `build_edge_model` (e.g. a trained one) to use instead of
+            the operator; `operator`, `ksize`, `padding` and `magnitude` are then ignored.
+
+    Returns:
+        An array with the input's rank: `(H, W)`, `(H, W, 1)` or `(N, H, W, 1)`; a path
+        or PIL image gives `(H, W)`. A list gives a list. uint8 for uint8 input, bool
+        with `threshold`, float32 otherwise.
+
+    Raises:
+        ValueError: For a bad shape, an empty image, NaN or inf pixels, an image smaller
+            than the kernel with `padding="valid"`, or an unknown option.
+        TypeError: For an unsupported object or dtype.
+        FileNotFoundError: For a path that does not exist.
+
+    Example:
+    >>> image = np.zeros((5, 5), "float32"); image[1:4, 2] = 1; image[2, 1:4] = 1
+    >>> detect_edges(image)
+    array([[0., 2., 0., 2., 0.],
+           [2., 6., 4., 6., 2.],
+           [0., 4., 0., 4., 0.],
+           [2., 6., 4., 6., 2.],
+           [0., 2., 0., 2., 0.]], dtype=float32)
+    >>> detect_edges((image * 255).astype("uint8"))[1]
+    array([255, 255, 255, 255, 255], dtype=uint8)
+    >>> detect_edges(image, threshold=0.5)[1].tolist()
+    [False, True, True, True, False]
+    """
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) or not 0.0 <= threshold <= 1.0:
+            raise ValueError(
+                "Invalid value for argument `threshold`. Expected None or a number in [0, 1] "
+                f"(a fraction of the full-scale response). Received: threshold={threshold!r}"
+            )
+    if model is None:
+        model = _cached_model(operator, ksize, padding, magnitude)
+    elif not isinstance(model, keras.Model):
+        raise TypeError(f"Invalid type for argument `model`. Expected a keras.Model. Received: {type(model).__name__}")
+    if isinstance(image, (list, tuple)):
+        options = dict(threshold=threshold, normalize=normalize, model=model)
+        return [detect_edges(each, **options) for each in image]
+
+    array = _as_array(image)
+    rank = array.ndim
+    batch, value_range, uint8_out = _standardize(array, model.input_shape[-1])
+    pad_layer = next((layer for layer in model.layers if layer.name == "pad"), None)
+    if pad_layer is not None and pad_layer.mode == "valid":
+        size = model.get_layer("grad_x").kernel.shape[0]
+        if min(batch.shape[1:3]) < size:
+            raise ValueError(
+                f"Invalid image size for padding='valid': height and width must be at least "
+                f"ksize={size}. Received: image.shape={array.shape}"
+            )
+    edges = _compiled(model)(tf.constant(batch)).numpy()
+    if normalize or threshold is not None:
+        full_scale = _full_scale(model)
+        if threshold is not None:
+            edges = edges >= np.float32(threshold * value_range * full_scale)
+        else:
+            edges = edges / np.float32(full_scale)
+    if uint8_out and edges.dtype != np.bool_:
+        edges = np.clip(np.rint(edges), 0, 255).astype(np.uint8)
+    if rank == 2:
+        return edges[0, :, :, 0]
+    return edges[0] if rank == 3 else edges

@@ -1,0 +1,189 @@
+"""Image I/O: the only module that touches files and Pillow."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = ["IMAGE_SUFFIXES", "load_image", "save_image"]
+
+LOAD_MODES = ("L", "RGB", "RGBA")
+# Suffixes that `save_image` writes, with their Pillow format (None: NumPy's .npy).
+_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
+                 ".tiff": "TIFF", ".npy": None}
+# Suffixes that name image files when looking through folders.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".ppm", ".pgm")
+_HIGH_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
+def _open(source) -> Image.Image:
+    """Open `source` as a fully decoded PIL image, or raise a clear error."""
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name, stream = "<bytes>", io.BytesIO(bytes(source))
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            what = "a folder" if path.is_dir() else "no such file"
+            raise FileNotFoundError(f"Cannot read image {str(path)!r}: {what}.")
+        name, stream = str(path), path
+    else:
+        raise TypeError(
+            "Invalid type for argument `source`. Expected a path (str or pathlib.Path), a "
+            f"PIL image or bytes. Received: source of type {type(source).__name__}"
+        )
+    try:
+        image = Image.open(stream)
+        image.load()  # decode now, so that a truncated file fails here
+    except UnidentifiedImageError:
+        raise ValueError(f"Cannot read image {name!r}: not an image file Pillow can identify.") from None
+    except (OSError, SyntaxError, Image.DecompressionBombError) as error:
+        raise ValueError(f"Cannot read image {name!r}: {error}.") from None
+    return image
+
+
+def load_image(source, *, mode: str = "L") -> np.ndarray:
+    """Read an image into a NumPy array, upright according to its EXIF orientation.
+
+    Palette images are expanded, alpha is dropped for `"L"` and `"RGB"`, and colour is
+    converted to luminance as Pillow's `"L"` mode does (ITU-R 601-2:
+    `L = 0.299 R + 0.587 G + 0.114 B`). Grey images with more than 8 bits (16-bit PNG or
+    TIFF) keep their precision for `mode="L"`.
+
+    Args:
+        source: A path (str or `pathlib.Path`), a `PIL.Image.Image`, or encoded bytes.
+        mode: `"L"` (one channel, `(H, W)`), `"RGB"` (`(H, W, 3)`) or `"RGBA"`
+            (`(H, W, 4)`).
+
+    Returns:
+        A `uint8` array; `uint16` for 16-bit grey images, `float32` for floating-point
+        TIFFs.
+
+    Raises:
+        FileNotFoundError: If the path does not name an existing file.
+        ValueError: If the file is not a readable image (or is truncated), or `mode` is
+            not one of `"L"`, `"RGB"`, `"RGBA"`.
+        TypeError: If `source` is none of the accepted types.
+
+    Example:
+    >>> from PIL import Image
+    >>> load_image(Image.new("RGB", (3, 2), (255, 0, 0)))
+    array([[76, 76, 76],
+           [76, 76, 76]], dtype=uint8)
+    """
+    if mode not in LOAD_MODES:
+        raise ValueError(
+            f"Invalid value for argument `mode`. Expected one of {list(LOAD_MODES)}. "
+            f"Received: mode={mode!r}"
+        )
+    image = _open(source)
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the pixels
+        pass
+    if image.mode in _HIGH_BIT_MODES:
+        array = np.asarray(image)
+        if array.dtype.kind in "iu" and array.size and array.min() >= 0 and array.max() <= 65535:
+            array = array.astype(np.uint16)
+        elif array.dtype.kind in "iu":
+            array = array.astype(np.float32)
+        if mode == "L":
+            return array
+        channels = 3 if mode == "RGB" else 4
+        if array.dtype == np.uint16:
+            array = (array // 257).astype(np.uint8)  # 65535 -> 255, exact for 8-bit data
+        else:
+            array = np.clip(array, 0, 255).round().astype(np.uint8)
+        stacked = np.repeat(array[:, :, None], channels, axis=2)
+        if channels == 4:
+            stacked[:, :, 3] = 255
+        return stacked
+    if image.mode == "P" or (mode == "L" and image.mode not in ("L", "1", "LA", "RGB", "RGBA")):
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    return np.asarray(image.convert(mode))
+
+
+def _as_savable(array: np.ndarray, suffix: str) -> np.ndarray:
+    """Map an edge map or image onto a dtype that `suffix` stores."""
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ValueError(
+            "Invalid shape for argument `array`. Expected (H, W), (H, W, 1), (H, W, 3) or "
+            f"(H, W, 4). Received: array.shape={array.shape}"
+        )
+    jpeg = _SAVE_FORMATS[suffix] == "JPEG"
+    if jpeg and array.ndim == 3:
+        array = array[:, :, :3]  # JPEG has no alpha
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * 255
+    if array.dtype == np.uint8 or (array.dtype == np.uint16 and not jpeg and array.ndim == 2):
+        return array
+    if array.dtype.kind == "f" and _SAVE_FORMATS[suffix] == "TIFF" and array.ndim == 2:
+        return array.astype(np.float32)
+    if array.dtype.kind in "iuf":
+        # Floats follow the package's convention of values in [0, 1].
+        scale = 1.0 / 257 if array.dtype == np.uint16 else (255.0 if array.dtype.kind == "f" else 1.0)
+        return np.clip(np.rint(array.astype(np.float64) * scale), 0, 255).astype(np.uint8)
+    raise TypeError(f"Cannot save an array of dtype {array.dtype}: expected bool, integer or float.")
+
+
+def save_image(path, array) -> Path:
+    """Write an array to an image file atomically (a temporary file renamed into place).
+
+    The format follows the suffix: `.png`, `.jpg`/`.jpeg`, `.tif`/`.tiff`, or `.npy`
+    (the array exactly as given). `bool` maps to 0/255, `uint8` is written as is,
+    `uint16` grey to 16-bit PNG/TIFF, float grey to 32-bit float TIFF; other floats are
+    taken to be in [0, 1] and stored as `round(255 * clip(x, 0, 1))`. A crash or an
+    interruption never leaves a half-written file at `path`.
+
+    Args:
+        path: Destination file; its parent folder must exist.
+        array: `(H, W)`, `(H, W, 1)`, `(H, W, 3)` or `(H, W, 4)`.
+
+    Returns:
+        The path written, as a `pathlib.Path`.
+
+    Raises:
+        ValueError: If the suffix or the array's shape is not supported.
+        FileNotFoundError: If the parent folder does not exist.
+
+    Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "edges.png"
+    >>> save_image(path, np.eye(3, dtype=bool)).name
+    'edges.png'
+    >>> load_image(path)[0]
+    array([255,   0,   0], dtype=uint8)
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _SAVE_FORMATS:
+        raise ValueError(
+            f"Invalid file suffix for argument `path`. Expected one of {sorted(_SAVE_FORMATS)}. "
+            f"Received: path={str(path)!r}"
+        )
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist.")
+    array = np.asarray(array)
+    data = array if suffix == ".npy" else _as_savable(array, suffix)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            if suffix == ".npy":
+                np.save(stream, data)
+            else:
+                Image.fromarray(data).save(stream, format=_SAVE_FORMATS[suffix])
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

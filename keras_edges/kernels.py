@@ -1,0 +1,188 @@
+"""The table of gradient operators: the only place where kernel numbers live.
+
+Every kernel is written for **cross-correlation** (what Keras ``Conv2D`` computes), in
+OpenCV's sign convention: a dark-to-bright step from left to right gives ``grad_x > 0``
+and a dark-to-bright step from top to bottom gives ``grad_y > 0``. The Sobel kernel is
+therefore::
+
+    kernel_x = [[-1, 0, 1],          kernel_y = kernel_x.T = [[-1, -2, -1],
+                [-2, 0, 2],                                   [ 0,  0,  0],
+                [-1, 0, 1]]                                   [ 1,  2,  1]]
+
+The kernel ``[[1, 0, -1], [2, 0, -2], [1, 0, -1]]`` found in many tutorials (and in this
+project's seed notebook) is its negative: written for convolution (which flips the
+kernel) or with the opposite sign. Both give the same edge magnitude ``|gx| + |gy|``.
+
+Only the horizontal kernel is stored; the vertical one is its transpose. The separable
+operators are stored as a smoothing vector (across the derivative) and a derivative
+vector (along it), from which ``kernel_x = outer(smoothing, derivative)``.
+
+References:
+    1. Sobel, I. and Feldman, G. (1968). A 3x3 isotropic gradient operator for image
+       processing. Presented at the Stanford Artificial Intelligence Project.
+    2. Scharr, H. (2000). Optimale Operatoren in der digitalen Bildverarbeitung.
+       PhD thesis, Universität Heidelberg.
+    3. Prewitt, J. M. S. (1970). Object enhancement and extraction. Picture Processing
+       and Psychopictorics, 75-149.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+
+__all__ = ["KERNELS", "MAGNITUDES", "PADDING_MODES", "get_kernels", "max_response"]
+
+# Border modes and their names in scipy.ndimage / OpenCV:
+#   reflect   d c b | a b c d | c b a   mirror / BORDER_REFLECT_101 (tf.image.sobel_edges)
+#   symmetric c b a | a b c d | d c b   reflect / BORDER_REFLECT
+#   replicate a a a | a b c d | d d d   nearest / BORDER_REPLICATE
+#   zeros     0 0 0 | a b c d | 0 0 0   constant / BORDER_CONSTANT (Conv2D padding="same")
+#   valid     no padding: the output shrinks by ksize - 1 (the seed notebook's loop)
+PADDING_MODES = ("reflect", "symmetric", "replicate", "zeros", "valid")
+# How the two gradients combine: |gx| + |gy|, or sqrt(gx**2 + gy**2).
+MAGNITUDES = ("l1", "l2")
+
+
+def _binomial(length: int) -> np.ndarray:
+    """Row ``length - 1`` of Pascal's triangle: ``[1, 2, 1]`` for length 3."""
+    row = np.ones(1)
+    for _ in range(length - 1):
+        row = np.convolve(row, [1.0, 1.0])
+    return row
+
+
+def _sobel(ksize: int) -> np.ndarray:
+    """Sobel of size ``ksize`` as OpenCV's ``getDerivKernels(1, 0, ksize)`` builds it."""
+    derivative = np.convolve(_binomial(ksize - 2), [-1.0, 0.0, 1.0])
+    return np.outer(_binomial(ksize), derivative)
+
+
+# One row per operator: {ksize: horizontal kernel (cross-correlation form)}.
+KERNELS = types.MappingProxyType(
+    {
+        "prewitt": {3: np.outer([1.0, 1.0, 1.0], [-1.0, 0.0, 1.0])},
+        "scharr": {3: np.outer([3.0, 10.0, 3.0], [-1.0, 0.0, 1.0])},
+        "sobel": {ksize: _sobel(ksize) for ksize in (3, 5, 7)},
+    }
+)
+
+
+def _check_choice(name: str, value, choices) -> None:
+    """Raise the package's standard error unless `value` is one of `choices`."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected one of {list(choices)}. "
+            f"Received: {name}={value!r}"
+        )
+
+
+def _check_operator(operator, ksize) -> np.ndarray:
+    """Return the operator's horizontal kernel of size `ksize`, or raise a clear error."""
+    _check_choice("operator", operator, sorted(KERNELS))
+    sizes = sorted(KERNELS[operator])
+    if isinstance(ksize, bool) or not isinstance(ksize, (int, np.integer)):
+        raise TypeError(
+            f"Invalid type for argument `ksize`. Expected an int, one of {sizes}. "
+            f"Received: ksize={ksize!r} of type {type(ksize).__name__}"
+        )
+    if ksize not in KERNELS[operator]:
+        raise ValueError(
+            f"Invalid value for argument `ksize` with operator={operator!r}. Expected "
+            f"one of {sizes}. Received: ksize={ksize!r}"
+        )
+    return KERNELS[operator][int(ksize)]
+
+
+def get_kernels(
+    operator: str = "sobel",
+    *,
+    ksize: int = 3,
+    channels: int = 1,
+    normalize: bool = False,
+    magnitude: str = "l1",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the operator's `(kernel_x, kernel_y)`, shaped for `Conv2D.set_weights`.
+
+    Args:
+        operator: One of `sorted(KERNELS)`.
+        ksize: Kernel size; Sobel has 3, 5 and 7 (as OpenCV), the others 3.
+        channels: Number of input channels. Each channel gets the kernel divided by
+            `channels`, so the layer responds to the mean of the channels and a grey
+            image repeated over `channels` gives the same response as one channel.
+        normalize: Divide both kernels by the largest `magnitude` an image with values
+            in [0, 1] can produce (see `max_response`), so that the edge magnitude of
+            such images is in [0, 1].
+        magnitude: The magnitude that `normalize` bounds: `"l1"` or `"l2"`.
+
+    Returns:
+        Two float32 arrays of shape `(ksize, ksize, channels, 1)`; `kernel_y` is the
+        transpose of `kernel_x`.
+
+    Raises:
+        ValueError: If `operator`, `ksize` or `channels` is not a valid choice.
+
+    Example:
+    >>> kernel_x, kernel_y = get_kernels("sobel")
+    >>> kernel_x[:, :, 0, 0]
+    array([[-1.,  0.,  1.],
+           [-2.,  0.,  2.],
+           [-1.,  0.,  1.]], dtype=float32)
+    >>> bool((kernel_y[:, :, 0, 0] == kernel_x[:, :, 0, 0].T).all())
+    True
+    """
+    kernel = _check_operator(operator, ksize)
+    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)):
+        raise TypeError(f"Expected an int for argument `channels`. Received: {channels!r}")
+    if channels < 1:
+        raise ValueError(
+            f"Invalid value for argument `channels`. Expected a positive integer. "
+            f"Received: channels={channels!r}"
+        )
+    bound = max_response(kernel, kernel.T, magnitude)  # also validates `magnitude`
+    scale = channels * (bound if normalize else 1.0)
+    kernel_x = np.repeat((kernel / scale)[:, :, None, None], channels, axis=2)
+    kernel_x = kernel_x.astype("float32")
+    return kernel_x, np.ascontiguousarray(kernel_x.transpose(1, 0, 2, 3))
+
+
+def max_response(kernel_x, kernel_y, magnitude: str = "l1") -> float:
+    """Return the largest edge magnitude that an image with values in [0, 1] can give.
+
+    The response is linear in the image, so the maximum sits at a black-and-white
+    pattern: for `"l1"`, `max |a.x| + |b.x|` is the largest, over the signs s and t, sum
+    of the positive weights of `s*a + t*b`; for `"l2"`, `sqrt((a.x)^2 + (b.x)^2) = max over angles t of
+    (cos t * a + sin t * b).x`, and the best set of white pixels only changes where one
+    of the weights `cos t * a_i + sin t * b_i` changes sign, so trying one angle between
+    each pair of consecutive sign changes is exact.
+
+    Args:
+        kernel_x: Horizontal kernel, any shape (summed over all entries).
+        kernel_y: Vertical kernel, same shape.
+        magnitude: `"l1"` or `"l2"`.
+
+    Returns:
+        The bound as a Python float; 1.0 if both kernels are zero.
+
+    Example:
+    >>> kernel_x, kernel_y = get_kernels("sobel")
+    >>> max_response(kernel_x, kernel_y, "l1"), round(max_response(kernel_x, kernel_y, "l2"), 4)
+    (6.0, 4.4721)
+    """
+    a = np.asarray(kernel_x, "float64").ravel()
+    b = np.asarray(kernel_y, "float64").ravel()
+    if magnitude == "l1":
+        signs = ((1, 1), (1, -1), (-1, 1), (-1, -1))
+        best = max(np.clip(s * a + t * b, 0, None).sum() for s, t in signs)
+    elif magnitude == "l2":
+        # weight_i(t) = r_i cos(t - phi_i) changes sign at t = phi_i +- pi/2.
+        phi = np.arctan2(b, a)
+        changes = np.sort(np.mod(np.concatenate([phi + np.pi / 2, phi - np.pi / 2]), 2 * np.pi))
+        gaps = np.diff(np.concatenate([changes, changes[:1] + 2 * np.pi]))
+        angles = changes + gaps / 2
+        white = (np.cos(angles)[:, None] * a + np.sin(angles)[:, None] * b) > 0
+        best = np.hypot(white @ a, white @ b).max()
+    else:
+        _check_choice("magnitude", magnitude, MAGNITUDES)
+    return float(best) if best > 0 else 1.0

@@ -1,0 +1,152 @@
+"""Tests for image I/O (keras_edges.io)."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import IMG
+from keras_edges.io import load_image, save_image
+
+RNG = np.random.default_rng(20)
+GREY = RNG.integers(0, 256, (17, 23), dtype=np.uint8)
+RGB = RNG.integers(0, 256, (17, 23, 3), dtype=np.uint8)
+
+
+def _luminance(rgb):
+    """Pillow's 'L' conversion (ITU-R 601-2 in fixed point)."""
+    return ((rgb.astype(np.uint32) @ np.array([19595, 38470, 7471]) + 0x8000) >> 16).astype(np.uint8)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".npy"])
+def test_grey_round_trip(tmp_path, suffix):
+    """uint8 grey survives a lossless save and load unchanged."""
+    path = save_image(tmp_path / f"grey{suffix}", GREY)
+    loaded = np.load(path) if suffix == ".npy" else load_image(path)
+    np.testing.assert_array_equal(loaded, GREY)
+
+
+def test_rgb_round_trip_and_luminance(tmp_path):
+    """RGB round-trips in mode 'RGB' and reads as Pillow's luminance in mode 'L'."""
+    path = save_image(tmp_path / "rgb.png", RGB)
+    np.testing.assert_array_equal(load_image(path, mode="RGB"), RGB)
+    np.testing.assert_array_equal(load_image(path), _luminance(RGB))
+
+
+def test_sixteen_bit_round_trip(tmp_path):
+    """16-bit grey PNG and TIFF keep their 16 bits."""
+    image = RNG.integers(0, 65536, (9, 11), dtype=np.uint16)
+    for suffix in (".png", ".tif"):
+        loaded = load_image(save_image(tmp_path / f"deep{suffix}", image))
+        assert loaded.dtype == np.uint16
+        np.testing.assert_array_equal(loaded, image)
+    rgb = load_image(tmp_path / "deep.png", mode="RGB")
+    np.testing.assert_array_equal(rgb[:, :, 1], image // 257)
+
+
+def test_float_tiff_keeps_values_and_png_scales(tmp_path):
+    """Float grey is stored exactly in TIFF; in PNG it is read as [0, 1] and scaled to 0..255."""
+    edges = np.array([[0.0, 0.5], [1.0, 2.5]], "float32")
+    np.testing.assert_array_equal(load_image(save_image(tmp_path / "e.tif", edges)), edges)
+    np.testing.assert_array_equal(load_image(save_image(tmp_path / "e.png", edges)), [[0, 128], [255, 255]])
+
+
+def test_bool_and_single_channel(tmp_path):
+    """bool maps to 0/255 and (H, W, 1) is saved as grey."""
+    mask = GREY > 128
+    np.testing.assert_array_equal(load_image(save_image(tmp_path / "m.png", mask)), mask * 255)
+    np.testing.assert_array_equal(load_image(save_image(tmp_path / "g.png", GREY[:, :, None])), GREY)
+
+
+def test_palette_grey_alpha_and_rgba(tmp_path):
+    """Palette, grey+alpha and RGBA files load as luminance with alpha dropped."""
+    palette = Image.fromarray(RGB).quantize(16)
+    palette.save(tmp_path / "p.png")
+    np.testing.assert_array_equal(load_image(tmp_path / "p.png"), np.asarray(palette.convert("RGB").convert("L")))
+    alpha = RNG.integers(0, 256, GREY.shape, dtype=np.uint8)
+    Image.fromarray(np.dstack([GREY, alpha]), "LA").save(tmp_path / "la.png")
+    np.testing.assert_array_equal(load_image(tmp_path / "la.png"), GREY)
+    Image.fromarray(np.dstack([RGB, alpha]), "RGBA").save(tmp_path / "rgba.png")
+    np.testing.assert_array_equal(load_image(tmp_path / "rgba.png"), _luminance(RGB))
+    assert load_image(tmp_path / "rgba.png", mode="RGBA").shape == RGB.shape[:2] + (4,)
+
+
+def test_exif_rotated_jpeg_comes_back_upright(tmp_path):
+    """A JPEG whose EXIF orientation says 'rotate 90 CW' loads rotated into place."""
+    upright = np.zeros((40, 60), np.uint8)
+    upright[:10, :20] = 255  # bright block at the top left when shown correctly
+    stored = Image.fromarray(np.rot90(upright, k=1))  # the camera stored it rotated 90 CCW
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 CW to display
+    stored.save(tmp_path / "rotated.jpg", exif=exif, quality=95)
+    loaded = load_image(tmp_path / "rotated.jpg")
+    assert loaded.shape == upright.shape
+    assert loaded[:10, :20].mean() > 200 and loaded[30:, 40:].mean() < 30
+
+
+def test_sources_bytes_and_pil():
+    """Bytes and PIL images load like the path they came from."""
+    path = IMG / "coins.png"
+    expected = load_image(path)
+    np.testing.assert_array_equal(load_image(path.read_bytes()), expected)
+    np.testing.assert_array_equal(load_image(Image.open(path)), expected)
+    np.testing.assert_array_equal(load_image(str(path)), expected)
+
+
+def test_jpeg_rgb_is_close(tmp_path):
+    """RGB saved as JPEG reads back close to the original (lossy, smooth content)."""
+    smooth = np.dstack([np.tile(np.linspace(0, 255, 64, dtype=np.uint8), (48, 1))] * 3)
+    loaded = load_image(save_image(tmp_path / "s.jpg", smooth), mode="RGB")
+    assert np.abs(loaded.astype(int) - smooth).mean() < 3
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    """A failing write leaves neither a partial file nor a temporary file behind."""
+    target = tmp_path / "edges.png"
+    target.write_bytes(b"previous complete result")
+
+    def explode(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Image.Image, "save", explode)
+    with pytest.raises(KeyboardInterrupt):
+        save_image(target, GREY)
+    assert target.read_bytes() == b"previous complete result"
+    assert [p.name for p in tmp_path.iterdir()] == ["edges.png"]
+
+
+@pytest.mark.parametrize(
+    "source, error, message",
+    [
+        ("missing.png", FileNotFoundError, r"Cannot read image 'missing.png': no such file"),
+        (IMG, FileNotFoundError, r"a folder"),
+        (b"not an image", ValueError, r"'<bytes>': not an image file"),
+        (3.5, TypeError, r"Expected a path \(str or pathlib.Path\), a PIL image or bytes. Received: source of type float"),
+    ],
+)
+def test_bad_sources(source, error, message):
+    """Missing files, folders, non-images and wrong types raise the documented errors."""
+    with pytest.raises(error, match=message):
+        load_image(source)
+
+
+def test_truncated_file(tmp_path):
+    """A truncated PNG raises ValueError instead of returning a partial image."""
+    buffer = io.BytesIO()
+    Image.fromarray(RGB).save(buffer, "PNG")
+    (tmp_path / "cut.png").write_bytes(buffer.getvalue()[:-40])
+    with pytest.raises(ValueError, match="Cannot read image .*cut.png"):
+        load_image(tmp_path / "cut.png")
+
+
+def test_bad_save_arguments(tmp_path):
+    """Unknown suffixes, bad shapes, missing folders and bad modes are reported."""
+    with pytest.raises(ValueError, match=r"Expected one of \['.jpeg', '.jpg', '.npy', '.png', '.tif', '.tiff'\]"):
+        save_image(tmp_path / "e.gif", GREY)
+    with pytest.raises(ValueError, match=r"Received: array.shape=\(4, 4, 2\)"):
+        save_image(tmp_path / "e.png", np.zeros((4, 4, 2), np.uint8))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_image(tmp_path / "nope" / "e.png", GREY)
+    with pytest.raises(ValueError, match=r"`mode`. Expected one of \['L', 'RGB', 'RGBA'\]. Received: mode='CMYK'"):
+        load_image(IMG / "coins.png", mode="CMYK")

@@ -1,0 +1,123 @@
+"""Tests for the kernel table (keras_edges.kernels)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from keras_edges.kernels import KERNELS, get_kernels, max_response
+
+ALL_KERNELS = [(operator, ksize) for operator in sorted(KERNELS) for ksize in sorted(KERNELS[operator])]
+
+# OpenCV's getDerivKernels(1, 0, ksize): (derivative, smoothing) for ksize 3, 5, 7.
+OPENCV_SOBEL = {
+    3: ([-1, 0, 1], [1, 2, 1]),
+    5: ([-1, -2, 0, 2, 1], [1, 4, 6, 4, 1]),
+    7: ([-1, -4, -5, 0, 5, 4, 1], [1, 6, 15, 20, 15, 6, 1]),
+}
+
+
+@pytest.mark.parametrize("ksize", sorted(OPENCV_SOBEL))
+def test_sobel_matches_opencv_deriv_kernels(ksize):
+    """Sobel of every size is the outer product of OpenCV's smoothing and derivative vectors."""
+    derivative, smoothing = OPENCV_SOBEL[ksize]
+    kernel_x, kernel_y = get_kernels("sobel", ksize=ksize)
+    np.testing.assert_array_equal(kernel_x[:, :, 0, 0], np.outer(smoothing, derivative))
+    np.testing.assert_array_equal(kernel_y[:, :, 0, 0], np.outer(derivative, smoothing))
+
+
+def test_seed_notebook_kernel_is_the_negative():
+    """The seed's [[1,0,-1],[2,0,-2],[1,0,-1]] is the negative of the stored Sobel kernel."""
+    seed = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], "float32")
+    np.testing.assert_array_equal(get_kernels("sobel")[0][:, :, 0, 0], -seed)
+
+
+def test_scharr_and_prewitt_values():
+    """Scharr and Prewitt hold their textbook 3x3 values."""
+    np.testing.assert_array_equal(
+        get_kernels("scharr")[0][:, :, 0, 0], [[-3, 0, 3], [-10, 0, 10], [-3, 0, 3]]
+    )
+    np.testing.assert_array_equal(get_kernels("prewitt")[0][:, :, 0, 0], [[-1, 0, 1]] * 3)
+
+
+@pytest.mark.parametrize("operator, ksize", ALL_KERNELS)
+def test_kernel_invariants(operator, ksize):
+    """Each kernel sums to zero, is odd in x, even in y, and kernel_y is its transpose."""
+    kernel_x, kernel_y = get_kernels(operator, ksize=ksize)
+    assert kernel_x.shape == (ksize, ksize, 1, 1) and kernel_x.dtype == np.float32
+    kernel = kernel_x[:, :, 0, 0]
+    assert kernel.sum() == 0
+    np.testing.assert_array_equal(kernel, -kernel[:, ::-1])
+    np.testing.assert_array_equal(kernel, kernel[::-1, :])
+    np.testing.assert_array_equal(kernel_y[:, :, 0, 0], kernel.T)
+
+
+@pytest.mark.parametrize("operator, ksize", ALL_KERNELS)
+def test_step_response_is_positive(operator, ksize):
+    """A dark-to-bright step left to right gives grad_x > 0 (OpenCV's sign)."""
+    kernel = get_kernels(operator, ksize=ksize)[0][:, :, 0, 0]
+    step = np.zeros((ksize, ksize)); step[:, ksize // 2 + 1:] = 1  # noqa: E702
+    assert (kernel * step).sum() > 0
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_channels_share_the_kernel(channels):
+    """With C channels each channel gets kernel / C, so the response is that of the mean."""
+    kernel_x, _ = get_kernels("sobel", channels=channels)
+    assert kernel_x.shape == (3, 3, channels, 1)
+    np.testing.assert_allclose(kernel_x.sum(axis=2)[:, :, 0], get_kernels("sobel")[0][:, :, 0, 0], atol=1e-6)
+
+
+def _brute_force_max(kernel_x, kernel_y, magnitude):
+    """The largest magnitude over all 0/1 images of the kernel's size (2**9 for 3x3)."""
+    a, b = kernel_x.ravel(), kernel_y.ravel()
+    best = 0.0
+    for bits in itertools.product((0.0, 1.0), repeat=a.size):
+        x = np.array(bits)
+        gx, gy = a @ x, b @ x
+        best = max(best, abs(gx) + abs(gy) if magnitude == "l1" else np.hypot(gx, gy))
+    return best
+
+
+@pytest.mark.parametrize("operator", sorted(KERNELS))
+@pytest.mark.parametrize("magnitude", ["l1", "l2"])
+def test_max_response_matches_brute_force(operator, magnitude):
+    """The closed-form bound equals the maximum over every black-and-white 3x3 image."""
+    kernel_x, kernel_y = get_kernels(operator)
+    expected = _brute_force_max(kernel_x[:, :, 0, 0], kernel_y[:, :, 0, 0], magnitude)
+    assert max_response(kernel_x, kernel_y, magnitude) == pytest.approx(expected, rel=1e-12)
+
+
+def test_max_response_random_kernels():
+    """For random 3x3 kernels the L2 bound equals brute force (not only for symmetric ones)."""
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        a, b = rng.normal(size=(2, 3, 3))
+        assert max_response(a, b, "l2") == pytest.approx(_brute_force_max(a, b, "l2"), rel=1e-12)
+        assert max_response(a, b, "l1") == pytest.approx(_brute_force_max(a, b, "l1"), rel=1e-12)
+
+
+@pytest.mark.parametrize("magnitude", ["l1", "l2"])
+def test_normalize_scales_to_unit_bound(magnitude):
+    """normalize=True divides both kernels so that the bound becomes 1."""
+    kernel_x, kernel_y = get_kernels("scharr", normalize=True, magnitude=magnitude)
+    assert max_response(kernel_x, kernel_y, magnitude) == pytest.approx(1.0, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(operator="canny"), ValueError, r"`operator`. Expected one of \['prewitt', 'scharr', 'sobel'\]. Received: operator='canny'"),
+        (dict(operator="sobel", ksize=4), ValueError, r"`ksize` with operator='sobel'. Expected one of \[3, 5, 7\]. Received: ksize=4"),
+        (dict(operator="sobel", ksize=9), ValueError, r"Expected one of \[3, 5, 7\]. Received: ksize=9"),
+        (dict(operator="scharr", ksize=5), ValueError, r"Expected one of \[3\]. Received: ksize=5"),
+        (dict(operator="sobel", ksize=3.0), TypeError, r"Expected an int"),
+        (dict(operator="sobel", channels=0), ValueError, r"`channels`. Expected a positive integer. Received: channels=0"),
+        (dict(operator="sobel", magnitude="l3"), ValueError, r"`magnitude`. Expected one of \['l1', 'l2'\]"),
+    ],
+)
+def test_bad_arguments_are_reported(kwargs, error, message):
+    """Unknown operators, sizes and options name the argument, the choices and the value."""
+    operator = kwargs.pop("operator")
+    with pytest.raises(error, match=message):
+        get_kernels(operator, **kwargs)

@@ -1,0 +1,136 @@
+"""Tests for the registered layers (keras_edges.layers)."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import scipy.ndimage
+import tensorflow as tf
+
+from keras_edges.kernels import PADDING_MODES
+from keras_edges.layers import BorderPadding, GradientMagnitude
+
+# BorderPadding mode -> numpy.pad mode.
+NUMPY_PAD = {"reflect": "reflect", "symmetric": "symmetric", "replicate": "edge", "zeros": "constant"}
+
+
+@pytest.mark.parametrize("mode", sorted(NUMPY_PAD))
+@pytest.mark.parametrize("shape", [(1, 5, 7, 1), (2, 4, 3, 3)])
+@pytest.mark.parametrize("pad_width", [1, ((2, 1), (0, 3))])
+def test_padding_matches_numpy(mode, shape, pad_width):
+    """Each border mode pads exactly as numpy.pad does."""
+    image = np.random.default_rng(1).normal(size=shape).astype("float32")
+    pads = ((1, 1), (1, 1)) if pad_width == 1 else pad_width
+    expected = np.pad(image, ((0, 0), *pads, (0, 0)), mode=NUMPY_PAD[mode])
+    np.testing.assert_array_equal(np.asarray(BorderPadding(pad_width, mode=mode)(image)), expected)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "symmetric", "replicate"])
+def test_padding_wider_than_the_image(mode):
+    """Padding wider than the image repeats the mirror pattern instead of failing (tf.pad would)."""
+    row = np.array([1.0, 2.0], "float32").reshape(1, 1, 2, 1)
+    padded = np.asarray(BorderPadding(((0, 0), (3, 3)), mode=mode)(row))[0, 0, :, 0]
+    expected = np.pad(row[0, 0, :, 0], 3, mode=NUMPY_PAD[mode])
+    np.testing.assert_array_equal(padded, expected)
+
+
+def test_reflect_padding_of_a_single_pixel():
+    """A 1x1 image under reflect padding repeats its only pixel."""
+    padded = np.asarray(BorderPadding(2)(np.full((1, 1, 1, 1), 7.0)))
+    np.testing.assert_array_equal(padded, np.full((1, 5, 5, 1), 7.0))
+
+
+def test_valid_mode_is_identity():
+    """mode='valid' leaves the tensor unchanged."""
+    image = np.arange(12, dtype="float32").reshape(1, 3, 4, 1)
+    np.testing.assert_array_equal(np.asarray(BorderPadding(1, mode="valid")(image)), image)
+    assert BorderPadding(1, mode="valid").compute_output_shape((None, 3, 4, 1)) == (None, 3, 4, 1)
+
+
+def test_padding_output_shape():
+    """compute_output_shape adds the pad widths and keeps unknown sizes unknown."""
+    layer = BorderPadding(((1, 2), (3, 4)))
+    assert layer.compute_output_shape((2, 10, 20, 1)) == (2, 13, 27, 1)
+    assert layer.compute_output_shape((None, None, None, 1)) == (None, None, None, 1)
+
+
+def test_magnitude_values():
+    """L1 is |gx| + |gy| and L2 is sqrt(gx^2 + gy^2), elementwise."""
+    rng = np.random.default_rng(2)
+    grad_x, grad_y = rng.normal(size=(2, 2, 5, 5, 1)).astype("float32")
+    np.testing.assert_allclose(
+        np.asarray(GradientMagnitude()([grad_x, grad_y])), np.abs(grad_x) + np.abs(grad_y), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        np.asarray(GradientMagnitude(norm="l2")([grad_x, grad_y])), np.hypot(grad_x, grad_y), rtol=1e-6
+    )
+
+
+def test_l2_gradient_is_finite_at_zero():
+    """The L2 magnitude's gradient is finite (zero) where both gradients are zero."""
+    layer = GradientMagnitude(norm="l2")
+    grad_x = tf.Variable(np.array([0.0, 3.0], "float32"))
+    grad_y = tf.Variable(np.array([0.0, 4.0], "float32"))
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(layer([grad_x, grad_y]))
+    d_x, d_y = tape.gradient(total, [grad_x, grad_y])
+    np.testing.assert_allclose(d_x.numpy(), [0.0, 0.6], atol=1e-6)
+    np.testing.assert_allclose(d_y.numpy(), [0.0, 0.8], atol=1e-6)
+
+
+@pytest.mark.parametrize("norm", ["l1", "l2"])
+def test_magnitude_gradient_matches_finite_differences(norm):
+    """tf.test.compute_gradient in float64 agrees with the analytic gradient away from zero."""
+    layer = GradientMagnitude(norm=norm, dtype="float64")
+    rng = np.random.default_rng(3)
+    grad_x, grad_y = rng.uniform(0.5, 2.0, size=(2, 1, 3, 3, 1)) * rng.choice([-1, 1], size=(2, 1, 3, 3, 1))
+    theoretical, numerical = tf.test.compute_gradient(
+        lambda x: layer([x, tf.constant(grad_y)]), [tf.constant(grad_x)]
+    )
+    np.testing.assert_allclose(theoretical[0], numerical[0], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [BorderPadding(((1, 2), (0, 3)), mode="symmetric"), BorderPadding(2, mode="zeros"), GradientMagnitude(norm="l2")],
+)
+def test_config_round_trip(layer):
+    """get_config -> from_config gives a layer with a JSON-equal config."""
+    config = layer.get_config()
+    clone = type(layer).from_config(config)
+    assert json.dumps(clone.get_config(), sort_keys=True) == json.dumps(config, sort_keys=True)
+
+
+def test_layers_are_registered():
+    """Layers are registered under the package name, so safe-mode loading finds them."""
+    assert keras.saving.get_registered_name(BorderPadding) == "keras_edges>BorderPadding"
+    assert keras.saving.get_registered_name(GradientMagnitude) == "keras_edges>GradientMagnitude"
+    assert keras.saving.get_registered_object("keras_edges>BorderPadding") is BorderPadding
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: BorderPadding(1, mode="wrap"), r"`mode`. Expected one of \['reflect', 'symmetric', 'replicate', 'zeros', 'valid'\]. Received: mode='wrap'"),
+        (lambda: BorderPadding(-1), r"`pad_width`. Expected a non-negative int"),
+        (lambda: BorderPadding(((1, 2, 3), (0, 0))), r"`pad_width`"),
+        (lambda: GradientMagnitude(norm="max"), r"`norm`. Expected one of \['l1', 'l2'\]. Received: norm='max'"),
+    ],
+)
+def test_bad_layer_arguments(make, message):
+    """Bad layer arguments fail at construction with the standard message."""
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_padding_modes_match_scipy_names():
+    """Every padding mode except 'valid' has a scipy.ndimage counterpart (documented mapping)."""
+    scipy_modes = {"reflect": "mirror", "symmetric": "reflect", "replicate": "nearest", "zeros": "constant"}
+    assert set(scipy_modes) | {"valid"} == set(PADDING_MODES)
+    signal = np.array([1.0, 2.0, 4.0])
+    for mode, scipy_mode in scipy_modes.items():
+        padded = np.asarray(BorderPadding(((0, 0), (1, 1)), mode=mode)(signal.reshape(1, 1, 3, 1)))[0, 0, :, 0]
+        # correlating with [1, 0, 0] reads the left neighbour, i.e. the padded value at the left
+        left = scipy.ndimage.correlate1d(signal, [1.0, 0.0, 0.0], mode=scipy_mode)
+        np.testing.assert_array_equal(padded[:3], left)
