@@ -24,6 +24,9 @@ __all__ = [
     "load_image",
     "max_response",
     "save_image",
+    "plot_history",
+    "plot_kernels",
+    "show_edges",
 ]
 
 _HOME = {
@@ -37,6 +40,9 @@ _HOME = {
     "detect_edges": "detect",
     "load_image": "io",
     "save_image": "io",
+    "plot_history": "plot",
+    "plot_kernels": "plot",
+    "show_edges": "plot",
 }
 
 
