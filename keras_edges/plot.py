@@ -5,7 +5,7 @@ helper returns a `matplotlib.figure.Figure` that is not registered with pyplot: 
 up a window and never calls `plt.show()`. In a notebook, make it a cell's value to display it
 (once); elsewhere, `fig.savefig("figure.png")`. It renders under any backend, Agg included.
 
-`python -m keras_edges.plot` writes the README's picture (`img/demo_edges.png`).
+`python -m keras_edges.plot` writes the README picture (`img/docs/demo_edges.png`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 __all__ = ["plot_history", "plot_kernels", "show_edges"]
 
 _DEMO_IMAGE = "img/camera.png"
-_DEMO_OUTPUT = "img/demo_edges.png"
+_DEMO_OUTPUT = "img/docs/demo_edges.png"
 
 
 def _figure(figsize):
@@ -67,6 +67,7 @@ def show_edges(
     *,
     titles=None,
     cmap: str = "gray",
+    vmax: float | None = None,
     ncols: int | None = None,
     figsize: tuple[float, float] | None = None,
     **options,
@@ -81,7 +82,11 @@ def show_edges(
             (e.g. border modes). `None` computes `detect_edges(image, **options)`.
         titles: Panel titles, image first; defaults to `"image"` and `"edges"` (or the
             dict's keys).
-        cmap: Colormap for one-channel panels.
+        cmap: Colormap for one-channel edge panels (the image is drawn grey or in
+            colour). Maps with negative values, such as gradients, get limits symmetric
+            about zero: use a diverging colormap such as `"RdBu_r"` for them.
+        vmax: One upper limit for all edge panels (brighter results and one shared
+            scale for comparisons); default: each panel's own maximum.
         ncols: Panels per row (default: all in one row).
         figsize: Figure size in inches; default 4 inches per panel.
         **options: Passed to `detect_edges` when `edges` is None (e.g. `operator`,
@@ -129,7 +134,14 @@ def show_edges(
     fig = _figure(figsize or (4.0 * ncols, 4.0 * nrows * _aspect(panels[0])))
     for index, (title, panel) in enumerate(zip(names, panels)):
         ax = fig.add_subplot(nrows, ncols, index + 1)
-        ax.imshow(panel, cmap=cmap if panel.ndim == 2 else None, interpolation="nearest")
+        limits = {}
+        if index and panel.ndim == 2 and panel.dtype.kind in "if" and panel.size and panel.min() < 0:
+            bound = float(np.abs(panel).max()) if vmax is None else float(vmax)
+            limits = dict(vmin=-bound, vmax=bound)  # signed maps (gradients): zero in the middle
+        elif index and panel.ndim == 2 and panel.dtype != np.bool_ and vmax is not None:
+            limits = dict(vmin=0.0, vmax=float(vmax))
+        colours = None if panel.ndim == 3 else ("gray" if index == 0 else cmap)
+        ax.imshow(panel, cmap=colours, interpolation="nearest", **limits)
         ax.set_title(title)
         ax.set_axis_off()
     return fig

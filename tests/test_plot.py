@@ -91,6 +91,19 @@ def test_show_edges_list_and_titles():
     assert _images(fig.axes[2])[0].shape == (20, 30)
 
 
+def test_show_edges_signed_maps_are_centred():
+    """A signed map gets symmetric limits and the chosen colormap; the image stays grey."""
+    grad = np.array([[-3.0, 1.0], [0.5, 2.0]])
+    fig = show_edges(GREY, {"grad_x": grad, "edges": np.abs(grad)}, cmap="RdBu_r")
+    image, signed, magnitude = (ax.get_images()[0] for ax in fig.axes)
+    assert image.get_cmap().name == "gray" and signed.get_cmap().name == "RdBu_r"
+    assert signed.get_clim() == (-3.0, 3.0)
+    assert magnitude.get_clim() == (0.5, 3.0)
+    shared = show_edges(GREY, {"grad_x": grad, "edges": np.abs(grad)}, vmax=1.5)
+    assert [ax.get_images()[0].get_clim() for ax in shared.axes[1:]] == [(-1.5, 1.5), (0.0, 1.5)]
+    assert shared.axes[0].get_images()[0].get_clim() == (GREY.min(), GREY.max())
+
+
 def test_show_edges_errors():
     """Wrong titles, options with given edges, and bad shapes are reported."""
     with pytest.raises(ValueError, match=r"Expected 2 titles"):
@@ -198,7 +211,7 @@ def test_demo_picture(tmp_path, capsys):
     picture = load_image(output, mode="RGBA")
     assert picture.shape[1] > picture.shape[0] > 100
     assert output.stat().st_size < 150_000
-    committed = IMG / "demo_edges.png"
+    committed = IMG / "docs" / "demo_edges.png"
     assert committed.is_file() and committed.stat().st_size < 150_000
     with pytest.raises(SystemExit) as error:
         _main([str(tmp_path / "missing.png"), "-o", str(output)])
