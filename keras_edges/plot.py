@@ -34,9 +34,13 @@ def _as_picture(image, name: str) -> np.ndarray:
     """Turn a path, PIL image, bytes, array or tensor into a `(H, W)` or `(H, W, 3|4)` array."""
     from keras_edges.io import load_image
 
-    if isinstance(image, (str, os.PathLike, bytes, bytearray)) or type(image).__module__.startswith("PIL"):
+    if isinstance(image, (str, os.PathLike, bytes, bytearray)) or type(
+        image
+    ).__module__.startswith("PIL"):
         array = load_image(image, mode="RGB")
-        if (array[..., :1] == array).all():  # a grey file: one channel, shown with `cmap`
+        if (
+            array[..., :1] == array
+        ).all():  # a grey file: one channel, shown with `cmap`
             array = array[..., 0]
         return array
     array = np.asarray(image)
@@ -135,11 +139,18 @@ def show_edges(
     for index, (title, panel) in enumerate(zip(names, panels)):
         ax = fig.add_subplot(nrows, ncols, index + 1)
         limits = {}
-        if index and panel.ndim == 2 and panel.dtype.kind in "if" and panel.size and panel.min() < 0:
+        if (
+            index
+            and panel.ndim == 2
+            and panel.dtype.kind in "if"
+            and panel.size
+            and panel.min() < 0
+        ):
             bound = float(np.abs(panel).max()) if vmax is None else float(vmax)
-            limits = dict(vmin=-bound, vmax=bound)  # signed maps (gradients): zero in the middle
+            # Signed maps (gradients) get zero in the middle.
+            limits = {"vmin": -bound, "vmax": bound}
         elif index and panel.ndim == 2 and panel.dtype != np.bool_ and vmax is not None:
-            limits = dict(vmin=0.0, vmax=float(vmax))
+            limits = {"vmin": 0.0, "vmax": float(vmax)}
         colours = None if panel.ndim == 3 else ("gray" if index == 0 else cmap)
         ax.imshow(panel, cmap=colours, interpolation="nearest", **limits)
         ax.set_title(title)
@@ -168,14 +179,28 @@ def _as_kernel(kernel, name: str) -> np.ndarray:
 def _kernel_panels(kernels) -> list[tuple[str, np.ndarray]]:
     """Normalise the accepted kernel inputs to a list of (title, (k, k) array)."""
     if hasattr(kernels, "get_layer"):  # a model from build_edge_model
-        kernels = {name: kernels.get_layer(name).get_weights()[0] for name in ("grad_x", "grad_y")}
+        kernels = {
+            name: kernels.get_layer(name).get_weights()[0]
+            for name in ("grad_x", "grad_y")
+        }
     if isinstance(kernels, dict):
         pairs = list(kernels.items())
-    elif isinstance(kernels, (list, tuple)) and kernels and all(
-        isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str) for item in kernels
+    elif (
+        isinstance(kernels, (list, tuple))
+        and kernels
+        and all(
+            isinstance(item, (list, tuple))
+            and len(item) == 2
+            and isinstance(item[0], str)
+            for item in kernels
+        )
     ):
         pairs = list(kernels)
-    elif isinstance(kernels, (list, tuple)) and len(kernels) == 2 and np.ndim(kernels[0]) >= 2:
+    elif (
+        isinstance(kernels, (list, tuple))
+        and len(kernels) == 2
+        and np.ndim(kernels[0]) >= 2
+    ):
         pairs = [("kernel_x", kernels[0]), ("kernel_y", kernels[1])]
     elif np.ndim(kernels) >= 2 and not isinstance(kernels, (list, tuple)):
         pairs = [("kernel", kernels)]
@@ -233,20 +258,32 @@ def plot_kernels(
     axes = []
     for index, (title, kernel) in enumerate(panels):
         ax = fig.add_subplot(nrows, ncols, index + 1)
-        image = ax.imshow(kernel, cmap=cmap, vmin=-scale, vmax=scale, interpolation="nearest")
+        image = ax.imshow(
+            kernel, cmap=cmap, vmin=-scale, vmax=scale, interpolation="nearest"
+        )
         ax.set_title(title)
         ax.set_xticks(range(kernel.shape[1]))
         ax.set_yticks(range(kernel.shape[0]))
         if annotate:
             for (row, col), value in np.ndenumerate(kernel):
                 colour = "white" if abs(value) > 0.6 * scale else "black"
-                ax.text(col, row, fmt.format(value), ha="center", va="center", color=colour, fontsize=9)
+                ax.text(
+                    col,
+                    row,
+                    fmt.format(value),
+                    ha="center",
+                    va="center",
+                    color=colour,
+                    fontsize=9,
+                )
         axes.append(ax)
     fig.colorbar(image, ax=axes, shrink=0.8)
     return fig
 
 
-def plot_history(history, *, keys=None, log: bool = True, figsize: tuple[float, float] | None = None):
+def plot_history(
+    history, *, keys=None, log: bool = True, figsize: tuple[float, float] | None = None
+):
     """Plot training curves: one axes per metric, with its `val_` curve when there is one.
 
     Args:
@@ -275,7 +312,11 @@ def plot_history(history, *, keys=None, log: bool = True, figsize: tuple[float, 
             f"dict of per-epoch values. Received: history of type {type(history).__name__}"
         )
     available = [name for name in records if not name.startswith("val_")]
-    available += [name[4:] for name in records if name.startswith("val_") and name[4:] not in records]
+    available += [
+        name[4:]
+        for name in records
+        if name.startswith("val_") and name[4:] not in records
+    ]
     available = sorted(available, key=lambda name: name != "loss")  # stable: loss first
     if keys is None:
         keys = available
@@ -288,7 +329,9 @@ def plot_history(history, *, keys=None, log: bool = True, figsize: tuple[float, 
                 f"Received: keys={keys!r}"
             )
     if not keys:
-        raise ValueError(f"Invalid value for argument `history`: it holds no metric. Received: {records!r}")
+        raise ValueError(
+            f"Invalid value for argument `history`: it holds no metric. Received: {records!r}"
+        )
     fig = _figure(figsize or (4.5 * len(keys), 3.2))
     for index, key in enumerate(keys):
         ax = fig.add_subplot(1, len(keys), index + 1)
@@ -296,7 +339,13 @@ def plot_history(history, *, keys=None, log: bool = True, figsize: tuple[float, 
         for name, label in ((key, "train"), (f"val_{key}", "validation")):
             if name in records:
                 values = np.asarray(records[name], dtype="float64").ravel()
-                ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=label)
+                ax.plot(
+                    np.arange(1, len(values) + 1),
+                    values,
+                    marker="o",
+                    markersize=3,
+                    label=label,
+                )
                 everything.append(values)
         values = np.concatenate(everything)
         if log and values.size and (values > 0).all():
@@ -346,14 +395,29 @@ def _save_demo(output=_DEMO_OUTPUT, image=_DEMO_IMAGE, *, dpi: float = 72) -> Pa
 
 def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m keras_edges.plot", description="Write the README's demo picture."
+        prog="python -m keras_edges.plot",
+        description="Write the README's demo picture.",
     )
-    parser.add_argument("image", nargs="?", default=_DEMO_IMAGE, help=f"input photo (default: {_DEMO_IMAGE})")
-    parser.add_argument("-o", "--output", default=_DEMO_OUTPUT, help=f"PNG to write (default: {_DEMO_OUTPUT})")
-    parser.add_argument("--dpi", type=float, default=72, help="resolution (default: 72)")
+    parser.add_argument(
+        "image",
+        nargs="?",
+        default=_DEMO_IMAGE,
+        help=f"input photo (default: {_DEMO_IMAGE})",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=_DEMO_OUTPUT,
+        help=f"PNG to write (default: {_DEMO_OUTPUT})",
+    )
+    parser.add_argument(
+        "--dpi", type=float, default=72, help="resolution (default: 72)"
+    )
     args = parser.parse_args(argv)
     if not Path(args.image).is_file():
-        parser.error(f"{args.image!r} is not a file (run from the repository root, or pass the image)")
+        parser.error(
+            f"{args.image!r} is not a file (run from the repository root, or pass the image)"
+        )
     path = _save_demo(args.output, args.image, dpi=args.dpi)
     print(f"{path} ({path.stat().st_size // 1024} KB)")
     return 0

@@ -5,15 +5,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 import keras_edges
-from conftest import ROOT
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-CELL_TIMEOUT = 300  # seconds per cell; each notebook takes well under a minute on 2 CPU cores
+# Seconds per cell; each notebook takes well under a minute on 2 CPU cores.
+CELL_TIMEOUT = 300
 # Notebooks written ahead of the API they show: skipped while `keras_edges` lacks the name.
 # The lead removes an entry once the feature is merged.
 REQUIRES = {"03-learning-the-filters.ipynb": "fit_edge_model"}
@@ -40,13 +41,15 @@ def test_notebooks_are_found_and_stored_without_outputs():
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
         nbformat.validate(notebook)
-        assert path.name[:3].rstrip("-").isdigit(), f"{path.name}: notebooks are numbered"
+        assert path.name[:3].rstrip("-").isdigit(), (
+            f"{path.name}: notebooks are numbered"
+        )
         assert notebook.metadata.kernelspec.name == "python3", path.name
         code = [cell for cell in notebook.cells if cell.cell_type == "code"]
         assert code, f"{path.name} has no code"
-        assert all(not cell.outputs and cell.execution_count is None for cell in code), (
-            f"{path.name} is stored with outputs; clear them before committing"
-        )
+        assert all(
+            not cell.outputs and cell.execution_count is None for cell in code
+        ), f"{path.name} is stored with outputs; clear them before committing"
         assert path.stat().st_size < 100_000, f"{path.name} is too large"
 
 
@@ -56,21 +59,27 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     """The notebook executes top to bottom without an error and writes no file in the repository."""
     missing = _missing(path)
     if missing:
-        pytest.skip(f"keras_edges.{missing} is not available yet (the notebook shows it)")
+        pytest.skip(
+            f"keras_edges.{missing} is not available yet (the notebook shows it)"
+        )
     # Use this interpreter's kernel spec (installed with ipykernel into sys.prefix) before any
     # user-level one; jupyter_client starts it with sys.executable.
     monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    monkeypatch.setenv("TMPDIR", str(tmp_path))  # where the notebooks' temporary folders go
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    # The notebooks put their temporary folders under tmp_path.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     before = _repository_files()
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
-        resources={"metadata": {"path": str(ROOT)}},  # notebooks also run from notebooks/
+        resources={"metadata": {"path": str(ROOT)}},
     )
     client.execute()  # raises CellExecutionError, with the cell and traceback, on any error
     images = sum(
@@ -85,9 +94,20 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
 
 def _repository_files() -> set[Path]:
     """Every file under the repository, outside caches and virtual environments."""
-    skip = {".git", ".venv", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".hypothesis"}
+    skip = {
+        ".git",
+        ".venv",
+        "__pycache__",
+        ".pytest_cache",
+        ".ipynb_checkpoints",
+        ".hypothesis",
+    }
     files = set()
     for folder, subfolders, names in os.walk(ROOT):
-        subfolders[:] = [name for name in subfolders if name not in skip and not name.endswith(".egg-info")]
+        subfolders[:] = [
+            name
+            for name in subfolders
+            if name not in skip and not name.endswith(".egg-info")
+        ]
         files.update(Path(folder, name) for name in names)
     return files

@@ -6,8 +6,8 @@ import sys
 import matplotlib
 import numpy as np
 import pytest
-
 from conftest import IMG, ROOT
+
 from keras_edges import build_edge_model, detect_edges, get_kernels, load_image
 from keras_edges.plot import _main, plot_history, plot_kernels, show_edges
 
@@ -40,7 +40,13 @@ def test_module_imports_without_matplotlib():
         "import keras_edges.plot\n"
         "print(sorted(m for m in sys.modules if m.startswith('matplotlib')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
@@ -62,7 +68,9 @@ def test_show_edges_computes_edges_from_a_path():
     fig = show_edges(path, operator="scharr", normalize=True)
     photo, edges = (_images(ax)[0] for ax in fig.axes)
     np.testing.assert_array_equal(photo, load_image(path, mode="RGB"))
-    np.testing.assert_array_equal(edges, detect_edges(path, operator="scharr", normalize=True))
+    np.testing.assert_array_equal(
+        edges, detect_edges(path, operator="scharr", normalize=True)
+    )
     assert fig.axes[1].get_images()[0].get_cmap().name == "gray"
 
 
@@ -74,7 +82,9 @@ def test_show_edges_grey_file_is_one_channel():
 
 def test_show_edges_dict_compares_maps_in_rows(tmp_path):
     """A dict gives one panel per map, titled by its keys, laid out in `ncols` columns."""
-    maps = {mode: detect_edges(GREY, padding=mode) for mode in ("zeros", "reflect", "valid")}
+    maps = {
+        mode: detect_edges(GREY, padding=mode) for mode in ("zeros", "reflect", "valid")
+    }
     fig = show_edges(GREY[None, :, :, None], maps, ncols=2, figsize=(4, 4))
     assert [ax.get_title() for ax in fig.axes] == ["image", "zeros", "reflect", "valid"]
     assert [ax.get_subplotspec().get_geometry()[:2] for ax in fig.axes] == [(2, 2)] * 4
@@ -100,7 +110,10 @@ def test_show_edges_signed_maps_are_centred():
     assert signed.get_clim() == (-3.0, 3.0)
     assert magnitude.get_clim() == (0.5, 3.0)
     shared = show_edges(GREY, {"grad_x": grad, "edges": np.abs(grad)}, vmax=1.5)
-    assert [ax.get_images()[0].get_clim() for ax in shared.axes[1:]] == [(-1.5, 1.5), (0.0, 1.5)]
+    assert [ax.get_images()[0].get_clim() for ax in shared.axes[1:]] == [
+        (-1.5, 1.5),
+        (0.0, 1.5),
+    ]
     assert shared.axes[0].get_images()[0].get_clim() == (GREY.min(), GREY.max())
 
 
@@ -126,7 +139,17 @@ def test_plot_kernels_pair_annotated(tmp_path):
     np.testing.assert_array_equal(_images(panels[0])[0], kernel_x[:, :, 0, 0])
     np.testing.assert_array_equal(_images(panels[1])[0], kernel_y[:, :, 0, 0])
     texts = [text.get_text() for text in panels[0].texts]
-    assert texts == ["-1.00", "0.00", "1.00", "-2.00", "0.00", "2.00", "-1.00", "0.00", "1.00"]
+    assert texts == [
+        "-1.00",
+        "0.00",
+        "1.00",
+        "-2.00",
+        "0.00",
+        "2.00",
+        "-1.00",
+        "0.00",
+        "1.00",
+    ]
     assert panels[1].get_images()[0].get_clim() == (-2.0, 2.0)
     assert _render(fig, tmp_path / "kernels.png").shape[2] == 3
 
@@ -135,7 +158,12 @@ def test_plot_kernels_learned_vs_true_share_one_scale():
     """(title, kernel) pairs are laid out in `ncols` columns on one symmetric colour scale."""
     sobel_x, sobel_y = get_kernels("sobel")
     scharr_x, scharr_y = get_kernels("scharr")
-    pairs = [("sobel x", sobel_x), ("sobel y", sobel_y), ("scharr x", scharr_x), ("scharr y", scharr_y)]
+    pairs = [
+        ("sobel x", sobel_x),
+        ("sobel y", sobel_y),
+        ("scharr x", scharr_x),
+        ("scharr y", scharr_y),
+    ]
     fig = plot_kernels(pairs, ncols=2, annotate=False)
     panels = [ax for ax in fig.axes if ax.get_images()]
     assert [ax.get_title() for ax in panels] == [title for title, _ in pairs]
@@ -167,7 +195,11 @@ def test_plot_kernels_errors():
 
 def test_plot_history_dict(tmp_path):
     """Each metric gets one axes with its train and validation curves over epochs 1..n."""
-    history = {"loss": [8.0, 2.0, 0.5], "val_loss": [9.0, 3.0, 1.0], "kernel_error": [1.0, 0.1, 0.0]}
+    history = {
+        "loss": [8.0, 2.0, 0.5],
+        "val_loss": [9.0, 3.0, 1.0],
+        "kernel_error": [1.0, 0.1, 0.0],
+    }
     fig = plot_history(history)
     assert [ax.get_title() for ax in fig.axes] == ["loss", "kernel_error"]
     train, validation = fig.axes[0].get_lines()
