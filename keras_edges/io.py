@@ -174,7 +174,10 @@ def save_image(path, array) -> Path:
     array = np.asarray(array)
     data = array if suffix == ".npy" else _as_savable(array, suffix)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
         with os.fdopen(handle, "wb") as stream:
             if suffix == ".npy":
                 np.save(stream, data)

@@ -101,6 +101,18 @@ def test_jpeg_rgb_is_close(tmp_path):
     assert np.abs(loaded.astype(int) - smooth).mean() < 3
 
 
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    """The renamed temporary file gets the permissions a plain open() would give (umask applied)."""
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = save_image(tmp_path / "p.png", GREY)
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_save_is_atomic(tmp_path, monkeypatch):
     """A failing write leaves neither a partial file nor a temporary file behind."""
     target = tmp_path / "edges.png"
