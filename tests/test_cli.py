@@ -351,3 +351,18 @@ def test_export_cli_refuses_to_replace_without_overwrite(tmp_path, capsys):
     assert target.read_bytes() == b"keep" and "--overwrite" in capsys.readouterr().err
     assert main(["export", "-o", str(target), "--overwrite"]) == 0
     assert target.read_bytes()[4:8] == b"TFL3"
+
+
+def test_progress_bar_only_on_a_terminal(photos, tmp_path, monkeypatch):
+    """On a terminal stderr shows a progress bar; --quiet turns it off."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for quiet, expected in (([], True), (["--quiet"], False)):
+        terminal = Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert main(["detect", str(photos), "-o", str(tmp_path / "out"), "--overwrite", *quiet]) == 0
+        assert ("2/2" in terminal.getvalue()) is expected
