@@ -210,8 +210,11 @@ def _run_detect(args, parser) -> int:
     except ValueError as error:
         parser.error(str(error))
     output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        parser.error(f"-o {args.output!r} is a file; expected a folder")
     found = _collect_images(args.inputs, parser, recursive=args.recursive)
     jobs, left_out = _plan_outputs(found, output, OUTPUT_SUFFIXES[args.format], parser)
+    inputs = {path.resolve() for path, _ in jobs}
     if args.shard:
         index, count = args.shard
         jobs = jobs[index - 1 :: count]
@@ -221,7 +224,6 @@ def _run_detect(args, parser) -> int:
     from keras_edges.detect import detect_edges
     from keras_edges.io import load_image, save_image
 
-    inputs = {path.resolve() for path, _ in jobs}
     options = dict(operator=args.operator, ksize=args.ksize, padding=args.padding, magnitude=args.magnitude)
     options.update(threshold=args.threshold, normalize=args.normalize, model=model)
     done = skipped = failed = 0

@@ -258,6 +258,7 @@ def test_model_option_uses_the_saved_model(photos, tmp_path):
         (["detect", "x.png", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["detect", str(IMG / "coins.png"), "--model", "missing.keras"], "--model 'missing.keras': no such file"),
         (["detect", str(IMG / "no_such_*.png")], "matches no image files"),
+        (["detect", str(IMG / "coins.png"), "-o", str(IMG / "coins.png")], "is a file; expected a folder"),
         (["export", "-o", "no/such/folder/m.tflite"], "does not exist"),
         (["export", "missing.keras", "-o", "m.tflite"], "--model 'missing.keras': no such file"),
     ],
@@ -366,3 +367,33 @@ def test_progress_bar_only_on_a_terminal(photos, tmp_path, monkeypatch):
         monkeypatch.setattr(sys, "stderr", terminal)
         assert main(["detect", str(photos), "-o", str(tmp_path / "out"), "--overwrite", *quiet]) == 0
         assert ("2/2" in terminal.getvalue()) is expected
+
+
+@pytest.mark.slow
+def test_killed_run_leaves_only_complete_outputs(tmp_path):
+    """SIGTERM in the middle of a run (a real process) leaves only complete outputs; a re-run finishes."""
+    import signal
+    import time
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    camera = load_image(IMG / "camera.png")
+    for index in range(120):
+        save_image(photos / f"p{index:03d}.png", np.roll(camera, index, axis=1)[:256])
+    out = tmp_path / "out"
+    process = subprocess.Popen([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out.is_dir() and len(list(out.glob("*_edges.png"))) >= 3) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    written = sorted(out.glob("*_edges.png"))
+    if process.returncode == 130:  # (on a very fast machine the run may finish first)
+        assert "interrupted:" in err and len(written) < 120
+    assert not list(out.glob(".*"))  # no temporary files left
+    for path in written:  # every output present is complete
+        np.testing.assert_array_equal(load_image(path), detect_edges(photos / path.name.replace("_edges", "")))
+    rerun = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert rerun.returncode == 0 and f"{len(written)} skipped, 0 failed" in rerun.stdout
+    assert len(list(out.glob("*_edges.png"))) == 120

@@ -162,6 +162,7 @@ def _check_loaded(array):
     assert array.dtype in (np.uint8, np.uint16, np.float32)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
 @SETTINGS
 @given(data=st.binary(max_size=300) | st.sampled_from([b"", b"\x89PNG\r\n\x1a\n", b"GIF89a", b"II*\x00", b"BM", b"\xff\xd8\xff"]))
 def test_load_image_random_bytes(data):
@@ -173,6 +174,7 @@ def test_load_image_random_bytes(data):
     _check_loaded(array)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow's notes on damaged TIFF tags
 @SETTINGS
 @given(damaged=damaged_files(), mode=st.sampled_from(["L", "RGB", "RGBA"]))
 def test_load_image_damaged_files(tmp_path_factory, damaged, mode):
