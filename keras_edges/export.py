@@ -37,7 +37,7 @@ def _as_model(model_or_path) -> keras.Model:
         raise ValueError(f"Cannot load model {str(path)!r}: {reason}") from None
 
 
-def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:  # noqa: A002
+def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
     """Export an edge model as a TensorFlow SavedModel folder or a TFLite file.
 
     The exported graph takes float32 images `(batch, height, width, channels)` of any

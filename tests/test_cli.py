@@ -310,14 +310,14 @@ def test_help_is_fast_and_imports_no_tensorflow(argv):
 def test_subprocess_exit_codes_and_summary(photos, tmp_path):
     """Run as a program: 0 when all succeed, 1 with a bad file (named on stderr), 2 for usage errors."""
     out = tmp_path / "out"
-    ok = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+    ok = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert ok.returncode == 0 and "2 done, 0 skipped, 0 failed" in ok.stdout
     assert "\r" not in ok.stderr  # no progress bar when stderr is not a terminal
     (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff truncated")
-    bad = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+    bad = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert bad.returncode == 1 and "0 done, 2 skipped, 1 failed" in bad.stdout
     assert "failed " + str(photos / "broken.jpg") in bad.stderr and "Traceback" not in bad.stderr
-    usage = subprocess.run([*PYTHON_CLI, "detect", str(photos), "--ksize", "4"], capture_output=True, text=True, cwd=ROOT)
+    usage = subprocess.run([*PYTHON_CLI, "detect", str(photos), "--ksize", "4"], capture_output=True, text=True, cwd=ROOT, check=False)
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 
 
@@ -375,11 +375,14 @@ def test_killed_run_leaves_only_complete_outputs(tmp_path):
     import signal
     import time
 
+    from PIL import Image
+
     photos = tmp_path / "photos"
     photos.mkdir()
     camera = load_image(IMG / "camera.png")
-    for index in range(120):
-        save_image(photos / f"p{index:03d}.png", np.roll(camera, index, axis=1)[:256])
+    for index in range(60):
+        np.save(photos / f"p{index:03d}.npy", 0)  # not images: ignored
+        Image.fromarray(np.roll(camera, index, axis=1)[:160, :320]).save(photos / f"p{index:03d}.png")
     out = tmp_path / "out"
     process = subprocess.Popen([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -390,10 +393,10 @@ def test_killed_run_leaves_only_complete_outputs(tmp_path):
     _, err = process.communicate(timeout=60)
     written = sorted(out.glob("*_edges.png"))
     if process.returncode == 130:  # (on a very fast machine the run may finish first)
-        assert "interrupted:" in err and len(written) < 120
+        assert "interrupted:" in err and len(written) < 60
     assert not list(out.glob(".*"))  # no temporary files left
     for path in written:  # every output present is complete
         np.testing.assert_array_equal(load_image(path), detect_edges(photos / path.name.replace("_edges", "")))
-    rerun = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+    rerun = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert rerun.returncode == 0 and f"{len(written)} skipped, 0 failed" in rerun.stdout
-    assert len(list(out.glob("*_edges.png"))) == 120
+    assert len(list(out.glob("*_edges.png"))) == 60
