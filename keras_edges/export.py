@@ -33,7 +33,11 @@ def _as_model(model_or_path) -> keras.Model:
     try:
         return keras.saving.load_model(path)
     except Exception as error:  # noqa: BLE001 - any failure means "not a loadable model"
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = (
+            str(error).strip().splitlines()[0]
+            if str(error).strip()
+            else type(error).__name__
+        )
         raise ValueError(f"Cannot load model {str(path)!r}: {reason}") from None
 
 
@@ -75,8 +79,12 @@ def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
     model = _as_model(model_or_path)
     path = Path(path)
     if not path.parent.is_dir():
-        raise FileNotFoundError(f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist.")
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.", suffix=".part") as work:
+        raise FileNotFoundError(
+            f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist."
+        )
+    with tempfile.TemporaryDirectory(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
+    ) as work:
         saved = Path(work) / "savedmodel"
         model.export(str(saved), format="tf_saved_model", verbose=False)
         if format == "tflite":

@@ -16,7 +16,10 @@ def run_tflite(path, batch: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
         interpreter = tf.lite.Interpreter(model_path=str(path))
-    (source,), (result,) = interpreter.get_input_details(), interpreter.get_output_details()
+    (source,), (result,) = (
+        interpreter.get_input_details(),
+        interpreter.get_output_details(),
+    )
     interpreter.resize_tensor_input(source["index"], batch.shape)
     interpreter.allocate_tensors()
     interpreter.set_tensor(source["index"], batch.astype(np.float32))
@@ -49,7 +52,9 @@ def test_tflite_matches_keras_at_any_size(tmp_path, photo_batch, options):
         expected = np.asarray(model(batch))
         # Round-off is relative to the largest response (Sobel 7x7 sums terms up to ~300).
         atol = 1e-5 * max(1.0, float(expected.max()))
-        np.testing.assert_allclose(run_tflite(target, batch), expected, rtol=1e-5, atol=atol)
+        np.testing.assert_allclose(
+            run_tflite(target, batch), expected, rtol=1e-5, atol=atol
+        )
 
 
 def test_savedmodel_matches_keras_exactly(tmp_path, photo_batch):
@@ -58,18 +63,40 @@ def test_savedmodel_matches_keras_exactly(tmp_path, photo_batch):
     target = export_model(model, tmp_path / "edges_savedmodel")
     served = tf.saved_model.load(str(target))
     for batch in (photo_batch, photo_batch[:1, :9, :64]):
-        np.testing.assert_allclose(served.serve(tf.constant(batch)).numpy(), np.asarray(model(batch)), atol=1e-6)
+        np.testing.assert_allclose(
+            served.serve(tf.constant(batch)).numpy(),
+            np.asarray(model(batch)),
+            atol=1e-6,
+        )
     assert {"serve", "serving_default"} <= set(served.signatures)
 
 
 def test_export_a_saved_keras_file_via_cli(tmp_path, photo_batch):
     """`keras-edges export learned.keras --format tflite` runs like detect_edges with that model."""
     model = build_edge_model("prewitt", trainable=True)
-    model.get_layer("grad_x").set_weights([model.get_layer("grad_x").get_weights()[0] * 1.5])
+    model.get_layer("grad_x").set_weights(
+        [model.get_layer("grad_x").get_weights()[0] * 1.5]
+    )
     model.save(tmp_path / "learned.keras")
     target = tmp_path / "learned.tflite"
-    assert main(["export", str(tmp_path / "learned.keras"), "--format", "tflite", "-o", str(target)]) == 0
-    np.testing.assert_allclose(run_tflite(target, photo_batch), detect_edges(photo_batch, model=model), atol=1e-5)
+    assert (
+        main(
+            [
+                "export",
+                str(tmp_path / "learned.keras"),
+                "--format",
+                "tflite",
+                "-o",
+                str(target),
+            ]
+        )
+        == 0
+    )
+    np.testing.assert_allclose(
+        run_tflite(target, photo_batch),
+        detect_edges(photo_batch, model=model),
+        atol=1e-5,
+    )
 
 
 def test_export_replaces_an_existing_savedmodel_atomically(tmp_path):
@@ -80,14 +107,19 @@ def test_export_replaces_an_existing_savedmodel_atomically(tmp_path):
     served = tf.saved_model.load(str(target))
     step = np.zeros((1, 3, 4, 1), np.float32)
     step[:, :, 2:] = 1.0
-    assert float(served.serve(tf.constant(step)).numpy().max()) == 16.0  # Scharr: 3 + 10 + 3
+    assert (
+        float(served.serve(tf.constant(step)).numpy().max()) == 16.0
+    )  # Scharr: 3 + 10 + 3
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
 
 
 def test_export_errors():
     """Bad format, bad object and missing files raise the documented exceptions."""
     model = build_edge_model()
-    with pytest.raises(ValueError, match=r"Expected one of \['savedmodel', 'tflite'\]. Received: format='onnx'"):
+    with pytest.raises(
+        ValueError,
+        match=r"Expected one of \['savedmodel', 'tflite'\]. Received: format='onnx'",
+    ):
         export_model(model, "x.onnx", format="onnx")
     with pytest.raises(TypeError, match="Expected a keras.Model or the path"):
         export_model(42, "x.tflite")
