@@ -307,6 +307,7 @@ def test_help_is_fast_and_imports_no_tensorflow(argv):
     assert float(seconds) < 2.0  # typically ~0.15 s; generous for a loaded machine
 
 
+@pytest.mark.slow
 def test_subprocess_exit_codes_and_summary(photos, tmp_path):
     """Run as a program: 0 when all succeed, 1 with a bad file (named on stderr), 2 for usage errors."""
     out = tmp_path / "out"

@@ -71,6 +71,7 @@ def test_savedmodel_matches_keras_exactly(tmp_path, photo_batch):
     assert {"serve", "serving_default"} <= set(served.signatures)
 
 
+@pytest.mark.slow
 def test_export_a_saved_keras_file_via_cli(tmp_path, photo_batch):
     """`keras-edges export learned.keras --format tflite` runs like detect_edges with that model."""
     model = build_edge_model("prewitt", trainable=True)
