@@ -20,6 +20,7 @@ __all__ = [
     "build_edge_model",
     "build_sobel_model",
     "detect_edges",
+    "export_model",
     "get_kernels",
     "load_image",
     "max_response",
@@ -38,6 +39,7 @@ _HOME = {
     "build_edge_model": "models",
     "build_sobel_model": "models",
     "detect_edges": "detect",
+    "export_model": "export",
     "load_image": "io",
     "save_image": "io",
     "plot_history": "plot",
@@ -58,6 +60,7 @@ def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-# The `keras-edges` command imports TensorFlow only for the subcommands that need it.
-if os.path.basename(sys.argv[0] if sys.argv else "") != "keras-edges":
+# The `keras-edges` command imports TensorFlow only for the subcommands that need it
+# ("-m": `python -m keras_edges[.cli]`, whose argv[0] is "-m" while the package loads).
+if os.path.basename(sys.argv[0] if sys.argv else "") not in ("keras-edges", "-m"):
     importlib.import_module("keras_edges.layers")

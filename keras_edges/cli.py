@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import glob
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from keras_edges import __version__
@@ -13,16 +17,23 @@ from keras_edges.kernels import KERNELS, MAGNITUDES, PADDING_MODES, _check_opera
 EPILOG = """examples:
   keras-edges detect img/camera.png -o edges/
   keras-edges detect photos/ -o edges/ --operator scharr --threshold 0.25
+  keras-edges detect 'scans/**/*.tif' --recursive -o edges/ --format npy --shard 2/8
+  keras-edges export learned.keras --format tflite -o edges.tflite
   keras-edges demo -o out/
 """
 
+# Output formats of `detect` and the suffix each writes.
+OUTPUT_SUFFIXES = {"png": ".png", "tiff": ".tiff", "npy": ".npy"}
+_GLOB_CHARS = frozenset("*?[")
 
-def _add_detector_options(parser: argparse.ArgumentParser) -> None:
+
+def _add_detector_options(parser: argparse.ArgumentParser, *, threshold: bool = True) -> None:
     parser.add_argument("--operator", default="sobel", choices=sorted(KERNELS), help="gradient operator (default: sobel)")
     parser.add_argument("--ksize", type=int, default=3, help="kernel size: 3, 5 or 7 for sobel (default: 3)")
     parser.add_argument("--padding", default="reflect", choices=PADDING_MODES, help="border mode (default: reflect)")
     parser.add_argument("--magnitude", default="l1", choices=MAGNITUDES, help="|gx|+|gy| or sqrt(gx^2+gy^2)")
-    parser.add_argument("--threshold", type=float, help="write a binary map: edges >= THRESHOLD x full scale, in [0, 1]")
+    if threshold:
+        parser.add_argument("--threshold", type=float, help="write a binary map: edges >= THRESHOLD x full scale, in [0, 1]")
     parser.add_argument("--normalize", action="store_true", help="scale edges by the operator's full scale")
 
 
@@ -39,19 +50,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     detect = commands.add_parser(
         "detect",
-        help="detect edges in image files and folders",
+        help="detect edges in image files, folders and globs",
+        description="Write one edge map per input image. The output tree mirrors the input tree\n"
+        "(INPUT/a/b.jpg -> OUTDIR/a/b_edges.png). Outputs are written atomically, complete\n"
+        "outputs are skipped on a re-run (unless --overwrite), and inputs are never overwritten.\n"
+        "Exit code: 0 all done, 1 some inputs failed (each reported by name), 2 usage error.",
         epilog="examples:\n  keras-edges detect img/camera.png -o edges/\n"
-        "  keras-edges detect photos/ -o edges/ --threshold 0.2",
+        "  keras-edges detect photos/ -o edges/ --threshold 0.2\n"
+        "  keras-edges detect photos/ --recursive -o edges/ --operator scharr --ksize 3 --magnitude l2\n"
+        "  keras-edges detect 'photos/*.jpg' -o edges/ --model learned.keras --format npy\n"
+        "  keras-edges detect photos/ -o edges/ --shard 1/4   # one of 4 independent jobs",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    detect.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    detect.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
     detect.add_argument("-o", "--output", default="edges", help="output folder (default: edges/)")
     _add_detector_options(detect)
+    detect.add_argument("--model", help="a saved .keras edge model to use instead of --operator")
+    detect.add_argument("--recursive", action="store_true", help="look through sub-folders (and ** in globs)")
+    detect.add_argument("--format", default="png", choices=sorted(OUTPUT_SUFFIXES), help="output format (default: png)")
+    detect.add_argument("--overwrite", action="store_true", help="rewrite outputs that already exist")
+    detect.add_argument("--shard", type=_shard, metavar="K/N", help="process only shard K of N (1 <= K <= N)")
+    detect.add_argument("--quiet", action="store_true", help="no progress bar and no summary; failures only")
+
+    export = commands.add_parser(
+        "export",
+        help="export an edge model as a TensorFlow SavedModel or TFLite file",
+        description="Export a saved .keras model, or one built from --operator, for serving or\n"
+        "phones. The exported model takes float32 (batch, height, width, channels) images\n"
+        "of any size and needs neither Keras nor keras_edges to run.",
+        epilog="examples:\n  keras-edges export learned.keras --format tflite -o edges.tflite\n"
+        "  keras-edges export learned.keras --format savedmodel -o edges_savedmodel/\n"
+        "  keras-edges export --operator scharr --normalize -o scharr.tflite",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("model", nargs="?", metavar="MODEL.keras", help="saved model (default: build one from --operator)")
+    export.add_argument("-o", "--output", required=True, help="destination folder (savedmodel) or file (tflite)")
+    export.add_argument("--format", choices=("savedmodel", "tflite"), help="default: tflite for a .tflite output, else savedmodel")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    _add_detector_options(export, threshold=False)
 
     demo = commands.add_parser(
         "demo",
         help="run edge detection on the bundled sample images",
-        epilog="example:\n  keras-edges demo --images img -o out",
+        description="Write <name>_edges.png and <name>_side_by_side.png (image | edges) for\n"
+        "every image in --images (what `make demo` runs).",
+        epilog="examples:\n  keras-edges demo\n  keras-edges demo --images img -o out",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument("--images", default="img", help="folder of sample images (default: img/)")
@@ -59,17 +102,104 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _collect_images(inputs: list[str], parser: argparse.ArgumentParser) -> list[Path]:
-    paths = []
+def _shard(text: str) -> tuple[int, int]:
+    """Parse `--shard K/N` (1 <= K <= N)."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N with integers 1 <= K <= N, got {text!r}") from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N, got {text!r}")
+    return index, count
+
+
+def _is_scanned_image(path: Path, root: Path) -> bool:
+    """Whether a file found in a folder is an image to process (hidden files are not)."""
+    relative = path.relative_to(root)
+    return (
+        path.suffix.lower() in IMAGE_SUFFIXES
+        and not any(part.startswith(".") for part in relative.parts)
+        and path.is_file()
+    )
+
+
+def _collect_images(inputs: list[str], parser: argparse.ArgumentParser, recursive: bool = False) -> list[tuple[Path, Path]]:
+    """Return `(path, relative path)` for every image named by the files, folders and globs.
+
+    The relative path (to the folder, or to the glob's fixed prefix) places the output in
+    the mirrored tree. A file named on the command line is always an input; folders and
+    globs contribute files with an image suffix.
+    """
+    found = []
     for name in inputs:
         path = Path(name)
         if path.is_dir():
-            paths += sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            files = path.glob("**/*" if recursive else "*")
+            found += [(p, p.relative_to(path)) for p in sorted(files) if _is_scanned_image(p, path)]
         elif path.is_file():
-            paths.append(path)
+            found.append((path, Path(path.name)))
+        elif _GLOB_CHARS & set(name):
+            parts = Path(name).parts
+            fixed = next(i for i, part in enumerate(parts) if _GLOB_CHARS & set(part))
+            root = Path(*parts[:fixed]) if fixed else Path()
+            matches = sorted(Path(m) for m in glob.glob(name, recursive=recursive))
+            files = [(p, p.relative_to(root)) for p in matches if _is_scanned_image(p, root)]
+            if not files:
+                parser.error(f"input {name!r} matches no image files")
+            found += files
         else:
             parser.error(f"input {name!r} does not exist")
-    return paths
+    return found
+
+
+def _plan_outputs(found, output: Path, suffix: str, parser) -> tuple[list[tuple[Path, Path]], int]:
+    """Return the sorted `(input, output)` jobs and the number of inputs left out.
+
+    The same file named twice is one job. A file that is the output of another input
+    (an earlier run written into the input folder) is left out, so that it is neither
+    processed nor, being an input, overwritten. Two inputs that map to one output are a
+    usage error, found before any work starts.
+    """
+    jobs, seen = {}, set()
+    for path, relative in found:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            target = output / relative.parent / f"{relative.stem}_edges{suffix}"
+            jobs[key] = (path, target)
+    targets = {key: target.resolve() for key, (path, target) in jobs.items()}
+    outputs = set(targets.values())
+    left_out = [key for key in jobs if key in outputs]
+    for key in left_out:
+        del jobs[key]
+    owner = {}
+    for key, (path, target) in jobs.items():
+        if targets[key] in owner:
+            parser.error(
+                f"inputs {str(owner[targets[key]])!r} and {str(path)!r} would both be written to "
+                f"{str(target)!r}; rename one or run them separately"
+            )
+        owner[targets[key]] = path
+    return sorted(jobs.values(), key=lambda job: str(job[0])), len(left_out)
+
+
+def _load_model(name: str, parser):
+    """Load `--model`; a missing or unreadable file is a usage error."""
+    if not Path(name).is_file():
+        parser.error(f"--model {name!r}: no such file")
+    import keras
+
+    import keras_edges.layers  # noqa: F401 - registers the layers the model refers to
+
+    try:
+        return keras.saving.load_model(name)
+    except Exception as error:  # noqa: BLE001 - any failure means "not a usable model"
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        parser.error(f"--model {name!r} is not a loadable Keras model: {reason}")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _run_detect(args, parser) -> int:
@@ -79,28 +209,92 @@ def _run_detect(args, parser) -> int:
         _check_operator(args.operator, args.ksize)
     except ValueError as error:
         parser.error(str(error))
-    paths = _collect_images(args.inputs, parser)
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        parser.error(f"-o {args.output!r} is a file; expected a folder")
+    found = _collect_images(args.inputs, parser, recursive=args.recursive)
+    jobs, left_out = _plan_outputs(found, output, OUTPUT_SUFFIXES[args.format], parser)
+    inputs = {path.resolve() for path, _ in jobs}
+    if args.shard:
+        index, count = args.shard
+        jobs = jobs[index - 1 :: count]
+    model = _load_model(args.model, parser) if args.model else None
+    from tqdm import tqdm  # a progress bar on a terminal: one line, rate and time left
+
     from keras_edges.detect import detect_edges
     from keras_edges.io import load_image, save_image
 
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    failed = 0
     options = dict(operator=args.operator, ksize=args.ksize, padding=args.padding, magnitude=args.magnitude)
-    for path in paths:
-        target = output / f"{path.stem}_edges.png"
-        if target.resolve() == path.resolve():
-            print(f"skipped {path}: the output would overwrite the input", file=sys.stderr)
-            failed += 1
-            continue
-        try:
-            edges = detect_edges(load_image(path), threshold=args.threshold, normalize=args.normalize, **options)
-            save_image(target, edges)
-        except (ValueError, TypeError, OSError) as error:
-            print(f"failed {path}: {error}", file=sys.stderr)
-            failed += 1
-    print(f"{len(paths) - failed} done, {failed} failed; edges in {output}/")
+    options.update(threshold=args.threshold, normalize=args.normalize, model=model)
+    done = skipped = failed = 0
+    bar = tqdm(total=len(jobs), unit="image", file=sys.stderr, disable=args.quiet or not sys.stderr.isatty())
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # kill: clean up like Ctrl-C
+    try:
+        for path, target in jobs:
+            if target.exists() and not args.overwrite:
+                skipped += 1
+            elif target.resolve() in inputs:  # never reached after _plan_outputs; kept as a guard
+                bar.write(f"failed {path}: the output {target} is an input", file=sys.stderr)
+                failed += 1
+            else:
+                try:
+                    edges = detect_edges(load_image(path), **options)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+                        stale.unlink(missing_ok=True)  # left by a killed run
+                    save_image(target, edges)
+                    done += 1
+                except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
+                    kind = "" if isinstance(error, (ValueError, TypeError, OSError)) else f"{type(error).__name__}: "
+                    reason = (str(error).strip().splitlines() or [""])[0]
+                    bar.write(f"failed {path}: {kind}{reason}", file=sys.stderr)
+                    failed += 1
+            bar.update()
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            f"interrupted: {done} done, {skipped} skipped, {failed} failed; no partial outputs "
+            "were left, and a re-run skips the complete ones",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        bar.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if not args.quiet:
+        shard = f"shard {args.shard[0]}/{args.shard[1]}: " if args.shard else ""
+        note = f" ({left_out} earlier outputs among the inputs were left out)" if left_out else ""
+        print(f"{shard}{done} done, {skipped} skipped, {failed} failed; edges in {output}/{note}")
     return 1 if failed else 0
+
+
+def _run_export(args, parser) -> int:
+    output = Path(args.output)
+    fmt = args.format or ("tflite" if output.suffix.lower() == ".tflite" else "savedmodel")
+    if output.exists() and not args.overwrite:
+        parser.error(f"output {args.output!r} exists (pass --overwrite to replace it)")
+    if not output.parent.is_dir():
+        parser.error(f"output folder {str(output.parent)!r} does not exist")
+    if args.model:
+        model = _load_model(args.model, parser)
+    else:
+        try:
+            _check_operator(args.operator, args.ksize)
+        except ValueError as error:
+            parser.error(str(error))
+        from keras_edges.models import build_edge_model
+
+        model = build_edge_model(
+            args.operator, ksize=args.ksize, padding=args.padding, magnitude=args.magnitude, normalize=args.normalize
+        )
+    from keras_edges.export import export_model
+
+    export_model(model, output, format=fmt)
+    print(f"exported {args.model or model.name} as {fmt} to {output}")
+    return 0
 
 
 def _run_demo(args, parser) -> int:
@@ -130,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run `keras-edges` with `argv` (default: `sys.argv[1:]`); return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    run = {"detect": _run_detect, "demo": _run_demo}[args.command]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    run = {"detect": _run_detect, "demo": _run_demo, "export": _run_export}[args.command]
     return run(args, parser)
 
 

@@ -119,6 +119,20 @@ def _full_scale(model: keras.Model) -> float:
     return max_response(kernel_x, kernel_y, norm)
 
 
+def _overflow_scale(batch: np.ndarray, model: keras.Model) -> float:
+    """A power of two to divide huge pixels by, so the convolution cannot overflow float32.
+
+    The package's edge models are positively homogeneous (edges(s * x) = s * edges(x)):
+    pixels beyond 2**100 are scaled down exactly and the edges scaled back up. Other
+    models get 1.
+    """
+    peak = float(np.abs(batch).max())
+    names = {layer.name for layer in model.layers}
+    if peak <= 2.0**100 or not {"grad_x", "grad_y", "magnitude"} <= names:
+        return 1.0
+    return 2.0 ** (int(np.ceil(np.log2(peak))) - 20)
+
+
 def detect_edges(
     image,
     *,
@@ -206,13 +220,18 @@ def detect_edges(
                 f"Invalid image size for padding='valid': height and width must be at least "
                 f"ksize={size}. Received: image.shape={array.shape}"
             )
-    edges = _compiled(model)(tf.constant(batch)).numpy()
+    scale = _overflow_scale(batch, model)
+    edges = _compiled(model)(tf.constant(batch / np.float32(scale) if scale != 1 else batch)).numpy()
     if normalize or threshold is not None:
         full_scale = _full_scale(model)
         if threshold is not None:
-            edges = edges >= np.float32(threshold * value_range * full_scale)
+            edges = edges >= np.float32(threshold * value_range * full_scale / scale)
         else:
-            edges = edges / np.float32(full_scale)
+            with np.errstate(over="ignore"):  # a magnitude beyond float32 is inf
+                edges = edges / np.float32(full_scale / scale)
+    elif scale != 1:
+        with np.errstate(over="ignore"):
+            edges = edges * np.float32(scale)
     if uint8_out and edges.dtype != np.bool_:
         edges = np.clip(np.rint(edges), 0, 255).astype(np.uint8)
     if rank == 2:

@@ -1,0 +1,101 @@
+"""Export edge models for deployment: a TensorFlow SavedModel or a TFLite flatbuffer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+import keras_edges.layers  # noqa: F401 - registers the layers that saved models refer to
+from keras_edges.kernels import _check_choice
+
+__all__ = ["EXPORT_FORMATS", "export_model"]
+
+EXPORT_FORMATS = ("savedmodel", "tflite")
+
+
+def _as_model(model_or_path) -> keras.Model:
+    """Return `model_or_path` as a Keras model, loading a `.keras` file in safe mode."""
+    if isinstance(model_or_path, keras.Model):
+        return model_or_path
+    if not isinstance(model_or_path, (str, os.PathLike)):
+        raise TypeError(
+            "Invalid type for argument `model_or_path`. Expected a keras.Model or the path "
+            f"of a .keras file. Received: model_or_path of type {type(model_or_path).__name__}"
+        )
+    path = Path(model_or_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Cannot read model {str(path)!r}: no such file.")
+    try:
+        return keras.saving.load_model(path)
+    except Exception as error:  # noqa: BLE001 - any failure means "not a loadable model"
+        reason = (
+            str(error).strip().splitlines()[0]
+            if str(error).strip()
+            else type(error).__name__
+        )
+        raise ValueError(f"Cannot load model {str(path)!r}: {reason}") from None
+
+
+def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
+    """Export an edge model as a TensorFlow SavedModel folder or a TFLite file.
+
+    The exported graph takes float32 images `(batch, height, width, channels)` of any
+    batch size, height and width (a TFLite interpreter sets them with
+    `resize_tensor_input`) and returns the same edges as the Keras model (TFLite within
+    float32 round-off). The SavedModel serves the signature `serve` (and
+    `serving_default`) and needs neither Keras nor keras_edges to run. The result is
+    built in a temporary folder next to `path` and moved into place, so an interrupted
+    export never leaves a half-written model; an existing `path` is replaced.
+
+    Args:
+        model_or_path: A `keras.Model` (e.g. from `build_edge_model`) or the path of a
+            saved `.keras` model.
+        path: Destination: a folder for `"savedmodel"`, a file (`.tflite`) for
+            `"tflite"`. Its parent folder must exist.
+        format: `"savedmodel"` or `"tflite"`.
+
+    Returns:
+        The path written, as a `pathlib.Path`.
+
+    Raises:
+        ValueError: If `format` is unknown or the model file cannot be loaded.
+        TypeError: If `model_or_path` is neither a model nor a path.
+        FileNotFoundError: If the model file or the parent folder of `path` is missing.
+
+    Example:
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "sobel.tflite"
+    >>> export_model(build_edge_model("sobel"), target, format="tflite").name
+    'sobel.tflite'
+    >>> target.stat().st_size > 0
+    True
+    """
+    _check_choice("format", format, EXPORT_FORMATS)
+    model = _as_model(model_or_path)
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist."
+        )
+    with tempfile.TemporaryDirectory(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
+    ) as work:
+        saved = Path(work) / "savedmodel"
+        model.export(str(saved), format="tf_saved_model", verbose=False)
+        if format == "tflite":
+            data = tf.lite.TFLiteConverter.from_saved_model(str(saved)).convert()
+            result = Path(work) / "model.tflite"
+            result.write_bytes(data)
+        else:
+            result = saved
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() and result.is_dir():
+            path.unlink()
+        os.replace(result, path)
+    return path

@@ -1,0 +1,137 @@
+"""Tests for exporting edge models (keras_edges.export)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import IMG
+from keras_edges import build_edge_model, detect_edges, export_model, load_image
+from keras_edges.cli import main
+
+
+def run_tflite(path, batch: np.ndarray) -> np.ndarray:
+    """Run a .tflite file on a float32 NHWC batch of any size with the TFLite interpreter."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+        interpreter = tf.lite.Interpreter(model_path=str(path))
+    (source,), (result,) = (
+        interpreter.get_input_details(),
+        interpreter.get_output_details(),
+    )
+    interpreter.resize_tensor_input(source["index"], batch.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(source["index"], batch.astype(np.float32))
+    interpreter.invoke()
+    return interpreter.get_tensor(result["index"])
+
+
+@pytest.fixture(scope="module")
+def photo_batch() -> np.ndarray:
+    """Two crops of the coins photo as a float32 batch in [0, 1], shape (2, 37, 53, 1)."""
+    coins = load_image(IMG / "coins.png").astype(np.float32) / 255
+    return np.stack([coins[:37, :53], coins[100:137, 50:103]])[..., None]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(operator="sobel"),
+        dict(operator="sobel", ksize=5, magnitude="l2", padding="symmetric"),
+        dict(operator="scharr", padding="zeros", normalize=True),
+        dict(operator="prewitt", padding="valid"),
+        dict(operator="sobel", ksize=7, padding="replicate"),
+    ],
+)
+def test_tflite_matches_keras_at_any_size(tmp_path, photo_batch, options):
+    """The TFLite model gives the Keras model's output within float32 round-off, for two image sizes."""
+    model = build_edge_model(**options)
+    target = export_model(model, tmp_path / "edges.tflite", format="tflite")
+    for batch in (photo_batch, photo_batch[:1, :20, :31]):
+        expected = np.asarray(model(batch))
+        # Round-off is relative to the largest response (Sobel 7x7 sums terms up to ~300).
+        atol = 1e-5 * max(1.0, float(expected.max()))
+        np.testing.assert_allclose(
+            run_tflite(target, batch), expected, rtol=1e-5, atol=atol
+        )
+
+
+def test_savedmodel_matches_keras_exactly(tmp_path, photo_batch):
+    """The SavedModel's `serve` signature gives the Keras model's output for any size."""
+    model = build_edge_model("sobel", magnitude="l2")
+    target = export_model(model, tmp_path / "edges_savedmodel")
+    served = tf.saved_model.load(str(target))
+    for batch in (photo_batch, photo_batch[:1, :9, :64]):
+        np.testing.assert_allclose(
+            served.serve(tf.constant(batch)).numpy(),
+            np.asarray(model(batch)),
+            atol=1e-6,
+        )
+    assert {"serve", "serving_default"} <= set(served.signatures)
+
+
+@pytest.mark.slow
+def test_export_a_saved_keras_file_via_cli(tmp_path, photo_batch):
+    """`keras-edges export learned.keras --format tflite` runs like detect_edges with that model."""
+    model = build_edge_model("prewitt", trainable=True)
+    model.get_layer("grad_x").set_weights(
+        [model.get_layer("grad_x").get_weights()[0] * 1.5]
+    )
+    model.save(tmp_path / "learned.keras")
+    target = tmp_path / "learned.tflite"
+    assert (
+        main(
+            [
+                "export",
+                str(tmp_path / "learned.keras"),
+                "--format",
+                "tflite",
+                "-o",
+                str(target),
+            ]
+        )
+        == 0
+    )
+    np.testing.assert_allclose(
+        run_tflite(target, photo_batch),
+        detect_edges(photo_batch, model=model),
+        atol=1e-5,
+    )
+
+
+def test_export_replaces_an_existing_savedmodel_atomically(tmp_path):
+    """Exporting over an existing folder replaces it and leaves no temporary folder behind."""
+    target = tmp_path / "model"
+    export_model(build_edge_model("sobel"), target)
+    export_model(build_edge_model("scharr"), target)
+    served = tf.saved_model.load(str(target))
+    step = np.zeros((1, 3, 4, 1), np.float32)
+    step[:, :, 2:] = 1.0
+    assert (
+        float(served.serve(tf.constant(step)).numpy().max()) == 16.0
+    )  # Scharr: 3 + 10 + 3
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_export_errors():
+    """Bad format, bad object and missing files raise the documented exceptions."""
+    model = build_edge_model()
+    with pytest.raises(
+        ValueError,
+        match=r"Expected one of \['savedmodel', 'tflite'\]. Received: format='onnx'",
+    ):
+        export_model(model, "x.onnx", format="onnx")
+    with pytest.raises(TypeError, match="Expected a keras.Model or the path"):
+        export_model(42, "x.tflite")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        export_model("missing.keras", "x.tflite")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        export_model(model, "no/such/folder/x.tflite", format="tflite")
+
+
+def test_unloadable_model_file_is_a_value_error(tmp_path):
+    """A file that is not a Keras model gives a ValueError naming it."""
+    (tmp_path / "bad.keras").write_text("nope")
+    with pytest.raises(ValueError, match="Cannot load model"):
+        export_model(tmp_path / "bad.keras", tmp_path / "x.tflite", format="tflite")
