@@ -24,6 +24,10 @@ __all__ = [
     "load_image",
     "max_response",
     "save_image",
+    "ZeroSum",
+    "fit_edge_model",
+    "kernel_error",
+    "learned_kernels",
 ]
 
 _HOME = {
@@ -37,6 +41,10 @@ _HOME = {
     "detect_edges": "detect",
     "load_image": "io",
     "save_image": "io",
+    "ZeroSum": "layers",
+    "fit_edge_model": "train",
+    "kernel_error": "train",
+    "learned_kernels": "train",
 }
 
 
