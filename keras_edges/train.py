@@ -204,58 +204,93 @@ def _stack(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return stack, sizes
 
 
-def _augment(image, target, draw, crop_size: int, noise: float, zero_mean: bool):
-    """Random crop, random flips, optional noise, optional mean subtraction (one element)."""
-    seed = lambda k: tf.stack([draw, tf.constant(k, tf.int64)])  # noqa: E731
-    channels = tf.shape(image)[2]
-    both = image if target is None else tf.concat([image, target], axis=2)
-    height, width = tf.shape(both)[0], tf.shape(both)[1]
-    top = tf.random.stateless_uniform([], seed(1), 0, height - crop_size + 1, tf.int32)
-    left = tf.random.stateless_uniform([], seed(2), 0, width - crop_size + 1, tf.int32)
-    both = both[top : top + crop_size, left : left + crop_size]
-    flips = tf.random.stateless_uniform([2], seed(3))
-    both = tf.cond(flips[0] < 0.5, lambda: tf.reverse(both, [1]), lambda: both)
-    both = tf.cond(flips[1] < 0.5, lambda: tf.reverse(both, [0]), lambda: both)
-    image, target = both[:, :, :channels], (None if target is None else both[:, :, channels:])
+def _seed(draw, k: int):
+    return tf.stack([draw, tf.constant(k, tf.int64)])
+
+
+def _augment(crop, channels: int, draw, noise: float, zero_mean: bool):
+    """Random flips (image and target together), noise, mean subtraction (one crop)."""
+    flips = tf.random.stateless_uniform([2], _seed(draw, 3))
+    crop = tf.cond(flips[0] < 0.5, lambda: tf.reverse(crop, [1]), lambda: crop)
+    crop = tf.cond(flips[1] < 0.5, lambda: tf.reverse(crop, [0]), lambda: crop)
+    image, target = crop[:, :, :channels], crop[:, :, channels:]
     if noise:
-        image = image + noise * tf.random.stateless_normal(tf.shape(image), seed(4))
+        image = image + noise * tf.random.stateless_normal(tf.shape(image), _seed(draw, 4))
     if zero_mean:
         image = image - tf.reduce_mean(image)
     return image, target
 
 
-def _make_dataset(images, targets, *, crop_size, batch_size, noise, zero_mean, seed, fixed):
-    """An endless dataset of `(crops, targets)` batches."""
+def _offsets(height, width, draw, crop_size: int):
+    top = tf.random.stateless_uniform([], _seed(draw, 1), 0, height - crop_size + 1, tf.int32)
+    left = tf.random.stateless_uniform([], _seed(draw, 2), 0, width - crop_size + 1, tf.int32)
+    return top, left
+
+
+def _make_dataset(images, targets, *, crop_size, batch_size, noise, zero_mean, seed, fixed, ksize, channels):
+    """An endless dataset of `(crops, targets)` batches, or `(crops, targets, weights)`.
+
+    Given targets were computed on the whole image, so along a crop's border (the
+    `ksize // 2` outer pixels) they see pixels the model, padding the crop, does not:
+    those pixels get weight 0 in the loss.
+    """
     draws = tf.data.Dataset.random(seed=seed)
-    options = dict(crop_size=crop_size, noise=noise, zero_mean=zero_mean)
     if isinstance(images, tf.data.Dataset):
+
         def element(item, draw):
-            image, target = item if isinstance(item, tuple) else (item, None)
-            image = _tf_float(image)
-            image = image[:, :, None] if image.shape.rank == 2 else image
-            if target is not None:
-                target = _tf_float(target)
-                target = target[:, :, None] if target.shape.rank == 2 else target
-            return _augment(image, target, draw, **options)
+            parts = item if isinstance(item, tuple) else (item,)
+            parts = [_tf_float(part) for part in parts]
+            parts = [part[:, :, None] if part.shape.rank == 2 else part for part in parts]
+            both = tf.concat(parts, axis=2)
+            top, left = _offsets(tf.shape(both)[0], tf.shape(both)[1], draw, crop_size)
+            crop = both[top : top + crop_size, left : left + crop_size]
+            return _augment(crop, channels, draw, noise, zero_mean)
 
         dataset = tf.data.Dataset.zip((images.repeat(), draws))
+        dataset = dataset.map(element, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        dataset = dataset.batch(batch_size, drop_remainder=True)
     else:
-        stack, sizes = _stack(images)
+        arrays = images if targets is None else [np.concatenate(pair, axis=2) for pair in zip(images, targets)]
+        stack, sizes = _stack(arrays)
         stack, sizes = tf.constant(stack), tf.constant(sizes)
-        target_stack = None if targets is None else tf.constant(_stack(targets)[0])
+        grid = tf.range(crop_size)
 
-        def element(draw):
-            pick = tf.random.stateless_uniform([], tf.stack([draw, tf.constant(0, tf.int64)]), 0, len(images), tf.int32)
-            height, width = sizes[pick, 0], sizes[pick, 1]
-            image = stack[pick, :height, :width]
-            target = None if target_stack is None else target_stack[pick, :height, :width]
-            return _augment(image, target, draw, **options)
+        def batch(draw):  # one vectorised gather per batch: fast on small crops
+            seeds = [_seed(draw, k) for k in range(5)]
+            pick = tf.random.stateless_uniform([batch_size], seeds[0], 0, len(arrays), tf.int32)
+            room = tf.gather(sizes, pick) - crop_size + 1
+            top, left = (
+                tf.cast(tf.random.stateless_uniform([batch_size], seeds[k]) * tf.cast(room[:, k - 1], tf.float32), tf.int32)
+                for k in (1, 2)
+            )
+            flips = tf.random.stateless_uniform([2, batch_size], seeds[3]) < 0.5
+            rows = top[:, None] + tf.where(flips[1][:, None], crop_size - 1 - grid, grid)
+            cols = left[:, None] + tf.where(flips[0][:, None], crop_size - 1 - grid, grid)
+            shape = [batch_size, crop_size, crop_size]
+            index = tf.stack(
+                [
+                    tf.broadcast_to(pick[:, None, None], shape),
+                    tf.broadcast_to(rows[:, :, None], shape),
+                    tf.broadcast_to(cols[:, None, :], shape),
+                ],
+                axis=-1,
+            )
+            crops = tf.gather_nd(stack, index)
+            image, target = crops[..., :channels], crops[..., channels:]
+            if noise:
+                image = image + noise * tf.random.stateless_normal(tf.shape(image), seeds[4])
+            if zero_mean:
+                image = image - tf.reduce_mean(image, axis=(1, 2, 3), keepdims=True)
+            return image, target
 
-        dataset = draws
-    dataset = dataset.map(element, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    dataset = dataset.batch(batch_size, drop_remainder=True)
+        dataset = draws.map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if fixed is not None:
         dataset = dataset.map(lambda crops, _: (crops, fixed(crops)))
+    else:
+        before, after = ksize // 2, (ksize - 1) // 2
+        inner = np.zeros((batch_size, crop_size, crop_size), np.float32)
+        inner[:, before : crop_size - after, before : crop_size - after] = 1.0
+        dataset = dataset.map(lambda crops, targets: (crops, targets, tf.constant(inner)))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -286,6 +321,22 @@ def _dataset_channels(dataset: tf.data.Dataset, crop_size: int, has_targets: boo
     return 1 if image_spec.shape.rank == 2 else int(image_spec.shape[2])
 
 
+def _synthetic_images(count: int, *, size: int = 64, seed: int | None = None) -> np.ndarray:
+    """Random images with a natural-looking 1/f amplitude spectrum, values in [0, 1].
+
+    Used by `keras-edges train --synthetic N` and the benchmark; `(count, size, size)`
+    float32.
+    """
+    rng = np.random.default_rng(seed)
+    frequency = np.hypot(*np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size), indexing="ij"))
+    amplitude = 1.0 / np.maximum(frequency, 1.0 / size)
+    spectrum = np.fft.fft2(rng.standard_normal((count, size, size))) * amplitude
+    fields = np.fft.ifft2(spectrum).real
+    low = fields.min(axis=(1, 2), keepdims=True)
+    high = fields.max(axis=(1, 2), keepdims=True)
+    return ((fields - low) / (high - low)).astype(np.float32)
+
+
 # --------------------------------------------------------------------------- training
 def fit_edge_model(
     images,
@@ -299,7 +350,7 @@ def fit_edge_model(
     crop_size: int = 32,
     steps_per_epoch: int = 100,
     validation_split: float = 0.0,
-    learning_rate=0.05,
+    learning_rate=0.25,
     noise: float = 0.0,
     zero_mean: bool = True,
     zero_sum: bool = True,
@@ -431,7 +482,10 @@ def fit_edge_model(
     fixed = None
     if not has_targets:
         fixed = build_edge_model(operator, ksize=ksize, magnitude=magnitude, channels=channels)
-    options = dict(crop_size=crop_size, batch_size=batch_size, noise=noise, zero_mean=zero_mean, fixed=fixed)
+    options = dict(
+        crop_size=crop_size, batch_size=batch_size, noise=noise, zero_mean=zero_mean, fixed=fixed, ksize=ksize,
+        channels=channels,
+    )
     train_data = _make_dataset(train_images, train_targets, seed=seed, **options)
     val_data = None
     if val_images is not None:
@@ -464,6 +518,7 @@ def fit_edge_model(
         validation_steps=None if val_data is None else max(1, steps_per_epoch // 10),
         callbacks=callbacks,
         verbose=verbose,
+        shuffle=False,  # the pipeline draws random crops already
     )
     return model, history
 
