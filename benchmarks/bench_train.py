@@ -10,6 +10,7 @@ training loss and the kernel error after the best sign/swap alignment (`kernel_e
     python benchmarks/bench_train.py --data img        # the photos in img/
     python benchmarks/bench_train.py --data synthetic  # generated 1/f random images
     python benchmarks/bench_train.py --data img --operator scharr --targets  # given targets
+    python benchmarks/bench_train.py --data img --no-zero-mean --no-zero-sum  # ablation
 
 With `--targets`, the targets are the operator's edge maps of the whole images, given to
 `fit_edge_model` as arrays (learning from supplied targets rather than from the operator).
@@ -58,6 +59,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--steps-per-epoch", type=int, default=100)
     parser.add_argument("--tolerance", type=float, default=0.02)
+    parser.add_argument("--zero-mean", action=argparse.BooleanOptionalAction, default=True, help="subtract crop means")
+    parser.add_argument("--zero-sum", action=argparse.BooleanOptionalAction, default=True, help="ZeroSum constraint")
     args = parser.parse_args(argv)
 
     if args.data == "img":
@@ -72,7 +75,8 @@ def main(argv=None) -> int:
         reference = build_edge_model(args.operator)
         targets = [np.asarray(reference(image[None, :, :, None]))[0] for image in images]
 
-    print(f"data: {described}; operator: {args.operator}; targets: {'given' if args.targets else 'computed'}")
+    print(f"data: {described}; operator: {args.operator}; targets: {'given' if args.targets else 'computed'}; "
+          f"zero_mean={args.zero_mean}, zero_sum={args.zero_sum}")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
           f"Python {platform.python_version()}, keras {keras.__version__}")
     print()
@@ -89,6 +93,8 @@ def main(argv=None) -> int:
             epochs=args.epochs,
             steps_per_epoch=args.steps_per_epoch,
             seed=seed,
+            zero_mean=args.zero_mean,
+            zero_sum=args.zero_sum,
             callbacks=[tracker],
             verbose=0,
         )
