@@ -210,7 +210,7 @@ def test_mirrored_strategy_on_two_logical_cpus():
         from keras_edges import fit_edge_model, kernel_error
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
         images = np.random.default_rng(0).random((8, 24, 24)).astype("float32")
-        model, history = fit_edge_model(images, strategy=strategy, epochs=2, steps_per_epoch=20,
+        model, history = fit_edge_model(images, strategy=strategy, epochs=1, steps_per_epoch=10,
                                         batch_size=8, crop_size=16, seed=0, verbose=0)
         assert strategy.num_replicas_in_sync == 2
         assert model.get_layer("grad_x").kernel.value.device.endswith("CPU:0"), model.get_layer("grad_x").kernel.value.device
