@@ -29,12 +29,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from keras_edges import build_edge_model, fit_edge_model, kernel_error, load_image  # noqa: E402
-from keras_edges.io import IMAGE_SUFFIXES  # noqa: E402
-from keras_edges.train import _synthetic_images  # noqa: E402
+from keras_edges import build_edge_model, fit_edge_model, kernel_error, load_image
+from keras_edges.io import IMAGE_SUFFIXES
+from keras_edges.train import _synthetic_images
 
 
 class _FirstPass(keras.callbacks.Callback):

@@ -179,7 +179,12 @@ def _run_train(args, parser) -> int:
 
     import numpy as np
 
-    from keras_edges.train import _synthetic_images, fit_edge_model, kernel_error, learned_kernels
+    from keras_edges.train import (
+        _synthetic_images,
+        fit_edge_model,
+        kernel_error,
+        learned_kernels,
+    )
 
     images = args.images if args.synthetic is None else _synthetic_images(args.synthetic, seed=args.seed)
     try:

@@ -124,7 +124,7 @@ def _to_hwc(array: np.ndarray, label, name: str) -> np.ndarray:
 
 def _pair_targets(image_files: list[Path], images_root: Path, targets_root: Path) -> list[Path]:
     """Match every image file with the target file of the same relative name (any suffix)."""
-    key = lambda path, root: path.relative_to(root).with_suffix("").as_posix()  # noqa: E731
+    key = lambda path, root: path.relative_to(root).with_suffix("").as_posix()
     target_files = _image_files(targets_root)
     if not target_files:
         raise ValueError(
@@ -550,7 +550,7 @@ def learned_kernels(model: keras.Model) -> tuple[np.ndarray, np.ndarray]:
             "Invalid value for argument `model`. Expected a model with layers 'grad_x' and "
             f"'grad_y', as build_edge_model() makes. Received: a model with layers {names}"
         ) from None
-    squeeze = lambda w: w[:, :, 0, 0] if w.shape[2] == 1 else w[:, :, :, 0]  # noqa: E731
+    squeeze = lambda w: w[:, :, 0, 0] if w.shape[2] == 1 else w[:, :, :, 0]
     return tuple(squeeze(np.asarray(w, np.float64)) for w in weights)
 
 
