@@ -179,6 +179,17 @@ def test_tf_data_dataset_input():
     assert len(history.history["loss"]) == 1
 
 
+def test_dataset_of_pairs_and_colour_arrays():
+    """A Dataset of (image, target) pairs and (N, H, W, 3) arrays train; kernels keep C."""
+    images = _noise(4, 16)
+    targets = np.asarray(build_edge_model("scharr")(images[..., None]))
+    _, history = fit_edge_model(tf.data.Dataset.from_tensor_slices((images, targets)), seed=0, **QUICK)
+    assert np.isfinite(history.history["loss"]).all()
+    model, _ = fit_edge_model(np.stack([images] * 3, axis=-1), seed=0, **QUICK)
+    assert learned_kernels(model)[0].shape == (3, 3, 3)
+    assert detect_edges(images[0][..., None].repeat(3, axis=-1), model=model).shape == (16, 16, 1)
+
+
 def test_validation_split_reports_val_loss():
     """validation_split holds out the last images and Keras logs val_loss."""
     _, history = fit_edge_model(_noise(5), validation_split=0.2, seed=0, **QUICK)
