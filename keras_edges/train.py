@@ -399,6 +399,8 @@ def fit_edge_model(
             (before the targets are computed when `targets` is None).
         zero_mean: Subtract each crop's mean.
         zero_sum: Constrain both kernels to sum to zero (the `ZeroSum` constraint).
+            Both suit gradient-like targets, which ignore the brightness; for given
+            targets that depend on it, pass `zero_mean=False, zero_sum=False`.
         kernel_initializer: Keras initializer (or its name) for the kernels; default
             `keras.initializers.RandomNormal(stddev=0.1, seed=seed)`.
         callbacks: Keras callbacks passed to `fit`.
