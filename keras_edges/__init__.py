@@ -28,6 +28,10 @@ __all__ = [
     "plot_history",
     "plot_kernels",
     "show_edges",
+    "ZeroSum",
+    "fit_edge_model",
+    "kernel_error",
+    "learned_kernels",
 ]
 
 _HOME = {
@@ -45,6 +49,10 @@ _HOME = {
     "plot_history": "plot",
     "plot_kernels": "plot",
     "show_edges": "plot",
+    "ZeroSum": "layers",
+    "fit_edge_model": "train",
+    "kernel_error": "train",
+    "learned_kernels": "train",
 }
 
 

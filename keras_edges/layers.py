@@ -11,7 +11,7 @@ from keras import ops
 
 from keras_edges.kernels import MAGNITUDES, PADDING_MODES, _check_choice
 
-__all__ = ["BorderPadding", "GradientMagnitude"]
+__all__ = ["BorderPadding", "GradientMagnitude", "ZeroSum"]
 
 def _source_indices(size, before, after, mode):
     """Indices into an axis of length `size` that build its padded version."""
@@ -149,3 +149,29 @@ class GradientMagnitude(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "norm": self.norm}
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class ZeroSum(keras.constraints.Constraint):
+    """Constrain a kernel to sum to zero over its spatial axes (no DC component).
+
+    A gradient operator gives zero on a constant image, so its kernel sums to zero
+    (Sobel, Scharr and Prewitt all do). After each optimizer step this constraint
+    subtracts from every `(input channel, filter)` slice of a `(kh, kw, in, out)`
+    kernel its mean over `kh x kw`: the Euclidean projection onto zero-sum kernels. It
+    keeps a learned filter from collapsing into a constant (DC) kernel, and makes the
+    model blind to the mean of its input, so mean-subtracted training crops change
+    nothing but the conditioning. Registered, so saved models load in safe mode.
+
+    Example:
+    >>> kernel = np.array([[1.0, 2.0], [3.0, 6.0]], "float32")[:, :, None, None]
+    >>> np.asarray(ZeroSum()(kernel))[:, :, 0, 0]
+    array([[-2., -1.],
+           [ 0.,  3.]], dtype=float32)
+    """
+
+    def __call__(self, w):
+        return w - ops.mean(w, axis=(0, 1), keepdims=True)
+
+    def get_config(self):
+        return {}

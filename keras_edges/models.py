@@ -20,6 +20,8 @@ def build_edge_model(
     trainable: bool = False,
     normalize: bool = False,
     name: str | None = None,
+    kernel_initializer=None,
+    kernel_constraint=None,
 ) -> keras.Model:
     """Build the edge detector as a Keras functional model.
 
@@ -39,6 +41,14 @@ def build_edge_model(
         trainable: Whether the two kernels are trainable (the learned variant).
         normalize: Scale the kernels so that images in [0, 1] give magnitudes in [0, 1].
         name: Model name; defaults to `f"{operator}_edges"`.
+        kernel_initializer: `None` (the default) starts both kernels from the
+            operator's table values. A Keras initializer or its name (e.g.
+            `keras.initializers.RandomNormal(stddev=0.1, seed=0)`; seed it for
+            reproducible runs) starts them from random values instead: the learned
+            variant, see `keras_edges.train.fit_edge_model`. A seeded initializer
+            gives `grad_y` the seed plus one, so the two kernels start different.
+        kernel_constraint: A Keras constraint applied to both kernels after each
+            optimizer step (e.g. `ZeroSum()`), or `None`.
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
@@ -68,12 +78,25 @@ def build_edge_model(
     pad = (size // 2, (size - 1) // 2)
     padded = BorderPadding((pad, pad), mode=padding, name="pad")(image)
     conv = dict(filters=1, kernel_size=size, padding="valid", use_bias=False, trainable=trainable)
-    grad_x = keras.layers.Conv2D(name="grad_x", **conv)(padded)
-    grad_y = keras.layers.Conv2D(name="grad_y", **conv)(padded)
+    initializers = [None, None]
+    if kernel_initializer is not None:
+        initializers = [keras.initializers.get(kernel_initializer)] * 2
+        config = initializers[0].get_config()
+        # A seeded Keras initializer draws the same values on every call: identical
+        # kernels would get identical gradients and never separate, so grad_y gets seed + 1.
+        if isinstance(config.get("seed"), int):
+            initializers[1] = type(initializers[0]).from_config({**config, "seed": config["seed"] + 1})
+    if kernel_constraint is not None:
+        conv["kernel_constraint"] = keras.constraints.get(kernel_constraint)
+    grad_x, grad_y = (
+        keras.layers.Conv2D(name=layer_name, **conv, **({"kernel_initializer": init} if init else {}))(padded)
+        for layer_name, init in zip(("grad_x", "grad_y"), initializers)
+    )
     edges = GradientMagnitude(norm=magnitude, name="magnitude")([grad_x, grad_y])
     model = keras.Model(image, edges, name=name or f"{operator}_edges")
-    model.get_layer("grad_x").set_weights([kernel_x])
-    model.get_layer("grad_y").set_weights([kernel_y])
+    if kernel_initializer is None:
+        model.get_layer("grad_x").set_weights([kernel_x])
+        model.get_layer("grad_y").set_weights([kernel_y])
     return model
 
 

@@ -246,6 +246,36 @@ def test_model_option_uses_the_saved_model(photos, tmp_path):
     assert main(["detect", str(photos / "a.png"), "-o", str(tmp_path / "out"), "--model", str(model_path)]) == 0
     expected = detect_edges(photos / "a.png", operator="scharr")
     np.testing.assert_array_equal(load_image(tmp_path / "out" / "a_edges.png"), expected)
+def test_train_synthetic_writes_a_loadable_model(tmp_path, capsys):
+    """train --synthetic saves a .keras model atomically and prints the kernels and their error."""
+    import keras
+
+    from keras_edges import kernel_error
+
+    output = tmp_path / "learned.keras"
+    argv = ["train", "--synthetic", "8", "--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "4",
+            "--crop-size", "16", "--seed", "0", "-o", str(output)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "learned kernel_x:" in out and "kernel error vs sobel" in out
+    assert [p.name for p in tmp_path.iterdir()] == ["learned.keras"]  # no temporary left behind
+    model = keras.saving.load_model(output, safe_mode=True)
+    assert f"{kernel_error(model, 'sobel'):.4g}" in out
+
+
+def test_train_folder_with_targets(tmp_path):
+    """train IMAGES --targets FOLDER pairs the edge maps by file name."""
+    for folder in ("images", "targets"):
+        (tmp_path / folder).mkdir()
+    for name in ("a", "b"):
+        save_image(tmp_path / "images" / f"{name}.png", np.random.default_rng(1).integers(0, 255, (20, 20), np.uint8))
+        save_image(tmp_path / "targets" / f"{name}.tif", np.zeros((20, 20), np.float32))
+    argv = [
+        "train", str(tmp_path / "images"), "--targets", str(tmp_path / "targets"), "--epochs", "1",
+        "--steps-per-epoch", "2", "--crop-size", "8", "-o", str(tmp_path / "m.keras"),
+    ]
+    assert main(argv) == 0
+    assert (tmp_path / "m.keras").is_file()
 
 
 @pytest.mark.parametrize(
@@ -265,6 +295,18 @@ def test_model_option_uses_the_saved_model(photos, tmp_path):
 )
 def test_more_usage_errors_exit_2_with_one_line(argv, message, capsys):
     """Bad options, values and files are one-line usage errors with exit code 2."""
+        (["train", "-o", "m.keras"], "give either an IMAGES folder or --synthetic N"),
+        (["train", str(IMG), "--synthetic", "4"], "give either an IMAGES folder or --synthetic N"),
+        (["train", "no/such/folder"], "'no/such/folder' is not a folder"),
+        (["train", "--synthetic", "4", "--epochs", "0"], "--epochs must be a positive integer, got 0"),
+        (["train", "--synthetic", "4", "-o", "model.h5"], "-o/--output must end in .keras"),
+        (["train", "--synthetic", "4", "--targets", str(IMG)], "--targets needs an IMAGES folder"),
+        (["train", "--synthetic", "4", "--crop-size", "100"], "Expected at most the smallest image side"),
+    ],
+)
+def test_train_usage_errors_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    """Bad train arguments are usage errors (exit 2), with nothing trained or written."""
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
@@ -401,3 +443,4 @@ def test_killed_run_leaves_only_complete_outputs(tmp_path):
     rerun = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert rerun.returncode == 0 and f"{len(written)} skipped, 0 failed" in rerun.stdout
     assert len(list(out.glob("*_edges.png"))) == 60
+    assert list(tmp_path.iterdir()) == []

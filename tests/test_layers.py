@@ -134,3 +134,17 @@ def test_padding_modes_match_scipy_names():
         # correlating with [1, 0, 0] reads the left neighbour, i.e. the padded value at the left
         left = scipy.ndimage.correlate1d(signal, [1.0, 0.0, 0.0], mode=scipy_mode)
         np.testing.assert_array_equal(padded[:3], left)
+
+
+def test_zero_sum_constraint_projects_and_serializes():
+    """ZeroSum removes each slice's mean, is idempotent, and round-trips by registered name."""
+    from keras_edges.layers import ZeroSum
+
+    kernel = np.random.default_rng(0).normal(size=(3, 3, 2, 1)).astype("float32")
+    projected = np.asarray(ZeroSum()(kernel))
+    np.testing.assert_allclose(projected.sum(axis=(0, 1)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(projected - kernel, np.broadcast_to(-kernel.mean(axis=(0, 1)), kernel.shape), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(ZeroSum()(projected)), projected, atol=1e-6)
+    config = keras.saving.serialize_keras_object(ZeroSum())
+    assert config["registered_name"] == "keras_edges>ZeroSum"
+    assert isinstance(keras.saving.deserialize_keras_object(config, safe_mode=True), ZeroSum)

@@ -7,29 +7,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-import keras_edges
-
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # Seconds per cell; each notebook takes well under a minute on 2 CPU cores.
 CELL_TIMEOUT = 300
-# Notebooks written ahead of the API they show: skipped while `keras_edges` lacks the name.
-# The lead removes an entry once the feature is merged.
-REQUIRES = {"03-learning-the-filters.ipynb": "fit_edge_model"}
-
-
-def _missing(notebook: Path) -> str | None:
-    """The public name a notebook needs that the package does not have yet, if any."""
-    name = REQUIRES.get(notebook.name)
-    if name is None:
-        return None
-    try:
-        getattr(keras_edges, name)
-    except AttributeError:
-        return name
-    return None
 
 
 def test_notebooks_are_found_and_stored_without_outputs():
@@ -57,11 +40,6 @@ def test_notebooks_are_found_and_stored_without_outputs():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     """The notebook executes top to bottom without an error and writes no file in the repository."""
-    missing = _missing(path)
-    if missing:
-        pytest.skip(
-            f"keras_edges.{missing} is not available yet (the notebook shows it)"
-        )
     # Use this interpreter's kernel spec (installed with ipykernel into sys.prefix) before any
     # user-level one; jupyter_client starts it with sys.executable.
     monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
