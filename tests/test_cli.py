@@ -295,6 +295,17 @@ def test_train_folder_with_targets(tmp_path):
 )
 def test_more_usage_errors_exit_2_with_one_line(argv, message, capsys):
     """Bad options, values and files are one-line usage errors with exit code 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if "error:" in line]) == 1
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
         (["train", "-o", "m.keras"], "give either an IMAGES folder or --synthetic N"),
         (["train", str(IMG), "--synthetic", "4"], "give either an IMAGES folder or --synthetic N"),
         (["train", "no/such/folder"], "'no/such/folder' is not a folder"),
@@ -313,6 +324,7 @@ def test_train_usage_errors_exit_2(argv, message, capsys, tmp_path, monkeypatch)
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if "error:" in line]) == 1
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unloadable_model_file_is_a_usage_error(tmp_path, capsys):
@@ -443,4 +455,3 @@ def test_killed_run_leaves_only_complete_outputs(tmp_path):
     rerun = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert rerun.returncode == 0 and f"{len(written)} skipped, 0 failed" in rerun.stdout
     assert len(list(out.glob("*_edges.png"))) == 60
-    assert list(tmp_path.iterdir()) == []
