@@ -128,6 +128,17 @@ def _cached_canny(operator, ksize, padding, magnitude, sigma, low, high, use_qua
     return build_canny_model(operator, low=low, high=high, use_quantiles=use_quantiles, **options)
 
 
+_HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached_head(model: keras.Model, output: str) -> keras.Model:
+    """`_output_head(model, output)`, built once per model and output (so traced once)."""
+    heads = _HEADS.setdefault(model, {})
+    if output not in heads:
+        heads[output] = _output_head(model, output)
+    return heads[output]
+
+
 def _detect_canny_or_direction(image, method, output, low, high, sigma, use_quantiles, **options):
     """`detect_edges` for `method="canny"` or `output` other than the magnitude."""
     _check_choice("method", method, METHODS)
@@ -164,9 +175,9 @@ def _detect_canny_or_direction(image, method, output, low, high, sigma, use_quan
             magnitude = options["magnitude"] or "l2"
             model = _cached_canny(*key, magnitude, float(sigma), float(low), float(high), use_quantiles)
         else:
-            model = _output_head(_cached_model(*key, options["magnitude"] or "l1"), output)
+            model = _cached_head(_cached_model(*key, options["magnitude"] or "l1"), output)
     elif method == "gradient":
-        model = _output_head(model, output)
+        model = _cached_head(model, output)
     result = _compiled(model)(tf.constant(batch)).numpy()
     if rank == 2:
         return result[0, :, :, 0] if result.shape[-1] == 1 else result[0]
