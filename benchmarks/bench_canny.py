@@ -75,11 +75,11 @@ def main(argv=None):
     for name, image in images():
         unit = image.astype("float64") / 255
         batch = tf.constant(unit[None, :, :, None].astype("float32"))
-        edges, ours_s = timed(lambda: run[ours](batch).numpy()[0, :, :, 0], args.repeat)
-        reference, skimage_s = timed(lambda: skimage_canny(unit, SIGMA, LOW, HIGH, mode="mirror"), args.repeat)
+        edges, ours_s = timed(lambda batch=batch: run[ours](batch).numpy()[0, :, :, 0], args.repeat)
+        reference, skimage_s = timed(lambda unit=unit: skimage_canny(unit, SIGMA, LOW, HIGH, mode="mirror"), args.repeat)
         smoothed = np.clip(np.rint(scipy.ndimage.gaussian_filter(image.astype("float64"), SIGMA, mode="nearest")), 0, 255)
         smoothed = smoothed.astype("uint8")
-        cv_reference, cv_s = timed(lambda: cv2.Canny(smoothed, CV_LOW, CV_HIGH) > 0, args.repeat)
+        cv_reference, cv_s = timed(lambda smoothed=smoothed: cv2.Canny(smoothed, CV_LOW, CV_HIGH) > 0, args.repeat)
         cv_edges = run[opencv_like](tf.constant(smoothed[None, :, :, None].astype("float32"))).numpy()[0, :, :, 0]
         print(
             f"| {name} | {image.shape[0]}x{image.shape[1]} | {f_measure(edges, reference):.4f} | "

@@ -13,7 +13,12 @@ from PIL import Image
 
 from keras_edges.io import load_image
 from keras_edges.kernels import _check_choice, max_response
-from keras_edges.models import OUTPUTS, _output_head, build_canny_model, build_edge_model
+from keras_edges.models import (
+    OUTPUTS,
+    _output_head,
+    build_canny_model,
+    build_edge_model,
+)
 
 __all__ = ["detect_edges"]
 

@@ -6,6 +6,8 @@ with ``keras.saving.load_model(path)`` in safe mode once ``keras_edges`` is impo
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 from keras import ops
@@ -165,7 +167,7 @@ def _check_number(name, value, low=None, high=None):
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
         raise TypeError(f"Invalid type for argument `{name}`. Expected a number. Received: {name}={value!r}")
     value = float(value)
-    if not value == value or (low is not None and value < low) or (high is not None and value > high):
+    if math.isnan(value) or (low is not None and value < low) or (high is not None and value > high):
         bounds = f"a number in [{low}, {high}]" if high is not None else f"a number >= {low}"
         raise ValueError(f"Invalid value for argument `{name}`. Expected {bounds}. Received: {name}={value!r}")
     return value

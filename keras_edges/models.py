@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import keras
 
-from keras_edges.kernels import MAGNITUDES, PADDING_MODES, _check_choice, get_kernels, gradient_frame
+from keras_edges.kernels import (
+    MAGNITUDES,
+    PADDING_MODES,
+    _check_choice,
+    get_kernels,
+    gradient_frame,
+)
 from keras_edges.layers import (
     BorderPadding,
     GaussianBlur,
