@@ -30,7 +30,7 @@ _GLOB_CHARS = frozenset("*?[")
 
 def _add_detector_options(parser: argparse.ArgumentParser, *, threshold: bool = True) -> None:
     parser.add_argument("--operator", default="sobel", choices=sorted(KERNELS), help="gradient operator (default: sobel)")
-    parser.add_argument("--ksize", type=int, default=3, help="kernel size: 3, 5 or 7 for sobel (default: 3)")
+    parser.add_argument("--ksize", type=int, default=None, help="kernel size: 3, 5 or 7 for sobel (default: the operator's smallest)")
     parser.add_argument("--padding", default="reflect", choices=PADDING_MODES, help="border mode (default: reflect)")
     parser.add_argument("--magnitude", default="l1", choices=MAGNITUDES, help="|gx|+|gy| or sqrt(gx^2+gy^2)")
     if threshold:

@@ -12,8 +12,13 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_edges.io import load_image
-from keras_edges.kernels import max_response
-from keras_edges.models import build_edge_model
+from keras_edges.kernels import _check_choice, max_response
+from keras_edges.models import (
+    OUTPUTS,
+    _output_head,
+    build_canny_model,
+    build_edge_model,
+)
 
 __all__ = ["detect_edges"]
 
@@ -133,21 +138,102 @@ def _overflow_scale(batch: np.ndarray, model: keras.Model) -> float:
     return 2.0 ** (int(np.ceil(np.log2(peak))) - 20)
 
 
+METHODS = ("gradient", "canny")
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_canny(operator, ksize, padding, magnitude, sigma, low, high, use_quantiles) -> keras.Model:
+    options = dict(ksize=ksize, padding=padding, magnitude=magnitude, sigma=sigma)
+    return build_canny_model(operator, low=low, high=high, use_quantiles=use_quantiles, **options)
+
+
+_HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached_head(model: keras.Model, output: str) -> keras.Model:
+    """`_output_head(model, output)`, built once per model and output (so traced once)."""
+    heads = _HEADS.setdefault(model, {})
+    if output not in heads:
+        heads[output] = _output_head(model, output)
+    return heads[output]
+
+
+def _detect_canny_or_direction(image, method, output, low, high, sigma, use_quantiles, **options):
+    """`detect_edges` for `method="canny"` or `output` other than the magnitude."""
+    _check_choice("method", method, METHODS)
+    _check_choice("output", output, OUTPUTS)
+    if options["threshold"] is not None or options["normalize"]:
+        raise ValueError(
+            "Invalid value for argument `threshold`/`normalize`. They apply to the gradient "
+            f"magnitude only. Received: method={method!r}, output={output!r}, "
+            f"threshold={options['threshold']!r}, normalize={options['normalize']!r}"
+        )
+    if method == "canny" and output != "magnitude":
+        raise ValueError(
+            f"Invalid value for argument `output` with method='canny'. Expected 'magnitude' "
+            f"(Canny returns an edge map). Received: output={output!r}"
+        )
+    model = options["model"]
+    if model is not None and not isinstance(model, keras.Model):
+        raise TypeError(f"Invalid type for argument `model`. Expected a keras.Model. Received: {type(model).__name__}")
+    if isinstance(image, (list, tuple)):
+        return [
+            _detect_canny_or_direction(each, method, output, low, high, sigma, use_quantiles, **options)
+            for each in image
+        ]
+    array = _as_array(image)
+    rank = array.ndim
+    channels = 1 if model is None else model.input_shape[-1]
+    batch, value_range, _ = _standardize(array, channels)
+    if model is None:
+        key = (options["operator"], options["ksize"], options["padding"])
+        if method == "canny":
+            scale = 1.0 if use_quantiles else value_range
+            low = 0.1 * scale if low is None else low
+            high = 0.2 * scale if high is None else high
+            magnitude = options["magnitude"] or "l2"
+            model = _cached_canny(*key, magnitude, float(sigma), float(low), float(high), use_quantiles)
+        else:
+            model = _cached_head(_cached_model(*key, options["magnitude"] or "l1"), output)
+    elif method == "gradient":
+        model = _cached_head(model, output)
+    result = _compiled(model)(tf.constant(batch)).numpy()
+    if rank == 2:
+        return result[0, :, :, 0] if result.shape[-1] == 1 else result[0]
+    return result[0] if rank == 3 else result
+
+
 def detect_edges(
     image,
     *,
     operator: str = "sobel",
-    ksize: int = 3,
+    ksize: int | None = None,
     padding: str = "reflect",
-    magnitude: str = "l1",
+    magnitude: str | None = None,
     threshold: float | None = None,
     normalize: bool = False,
     model: keras.Model | None = None,
+    method: str = "gradient",
+    output: str = "magnitude",
+    low: float | None = None,
+    high: float | None = None,
+    sigma: float = 1.0,
+    use_quantiles: bool = False,
 ):
     """Detect edges in one image, a batch, or a list of images.
 
     Runs the Keras edge model (see `build_edge_model`) as a compiled graph; models are
     built once per configuration and reused, and `model.predict` is never used.
+
+    `method="canny"` runs Canny's detector instead (see `build_canny_model`): Gaussian
+    smoothing, gradient, non-maximum suppression and hysteresis, all in one Keras model,
+    returning a boolean edge map. Its thresholds `low` and `high` are on the gradient
+    magnitude in the image's own units, as scikit-image's `feature.canny` and OpenCV's
+    `cv2.Canny`: 0..255 for uint8 pixels (the same numbers that `cv2.Canny` takes, and
+    that `skimage.feature.canny` takes for uint8), the pixel values for float images.
+    They default to 10% and 20% of the full pixel range (25.5 and 51 for uint8, 0.1 and
+    0.2 otherwise), as scikit-image; with `use_quantiles=True` they are quantiles of the
+    magnitude.
 
     Colour images are converted to luminance as Pillow's `"L"` mode does (ITU-R 601-2);
     alpha is dropped. uint8 pixels (0..255) give uint8 edges saturated at 255 (never
@@ -158,11 +244,14 @@ def detect_edges(
         image: A path (str or `pathlib.Path`), a PIL image, encoded bytes, a NumPy array
             or `tf.Tensor` of shape `(H, W)`, `(H, W, C)` or `(N, H, W, C)` with C in
             {1, 3, 4}, or a list of those (of any sizes).
-        operator: A key of `KERNELS`: `"sobel"`, `"scharr"`, `"prewitt"`.
-        ksize: Kernel size (Sobel: 3, 5 or 7).
+        operator: A key of `KERNELS`: `"farid"`, `"prewitt"`, `"roberts"`, `"scharr"`,
+            `"sobel"`.
+        ksize: Kernel size (Sobel: 3, 5 or 7; Roberts 2; Farid 5); None is the
+            operator's smallest.
         padding: Border mode, one of `PADDING_MODES`; `"valid"` returns
             `(H - ksize + 1, W - ksize + 1)` edges.
-        magnitude: `"l1"` (`|gx| + |gy|`) or `"l2"` (`sqrt(gx**2 + gy**2)`).
+        magnitude: `"l1"` (`|gx| + |gy|`) or `"l2"` (`sqrt(gx**2 + gy**2)`); None is
+            `"l1"`, or `"l2"` for Canny (as scikit-image).
         threshold: If given, in [0, 1]: return the boolean map `edges >= threshold *
             full scale`, where full scale is the largest magnitude the operator can give
             (for pixels in [0, 1], or 0..255 for uint8).
@@ -170,11 +259,23 @@ def detect_edges(
             [0, 1]) and uint8 edges span 0..255 without saturating.
         model: A model from `build_edge_model` (e.g. a trained one) to use instead of
             the operator; `operator`, `ksize`, `padding` and `magnitude` are then ignored.
+            With `method="canny"`, a model from `build_canny_model`.
+        method: `"gradient"` (the edge magnitude) or `"canny"` (a boolean edge map).
+        output: For `method="gradient"`: `"magnitude"`, `"gradients"` (the signed
+            `(grad_x, grad_y)` in OpenCV's sign convention, stacked in a last axis of
+            size 2) or `"orientation"` (`atan2(grad_y, grad_x)` in radians, in the image
+            frame also for Roberts' cross); both are float32 for every input dtype and
+            take no `threshold` or `normalize`.
+        low: Canny's weak threshold (see above).
+        high: Canny's strong threshold, `>= low`.
+        sigma: Standard deviation of Canny's Gaussian smoothing; 0 for none.
+        use_quantiles: Whether `low` and `high` are quantiles in [0, 1].
 
     Returns:
         An array with the input's rank: `(H, W)`, `(H, W, 1)` or `(N, H, W, 1)`; a path
         or PIL image gives `(H, W)`. A list gives a list. uint8 for uint8 input, bool
-        with `threshold`, float32 otherwise.
+        with `threshold` or `method="canny"`, float32 otherwise. `output="gradients"`
+        adds a last axis of size 2 (`(H, W, 2)` for an `(H, W)` image).
 
     Raises:
         ValueError: For a bad shape, an empty image, NaN or inf pixels, an image smaller
@@ -194,7 +295,17 @@ def detect_edges(
     array([255, 255, 255, 255, 255], dtype=uint8)
     >>> detect_edges(image, threshold=0.5)[1].tolist()
     [False, True, True, True, False]
+    >>> detect_edges(image, output="gradients")[1, 2]
+    array([0., 4.], dtype=float32)
+    >>> square = np.zeros((12, 12), "uint8"); square[3:9, 3:9] = 200
+    >>> int(detect_edges(square, method="canny", low=20, high=40).sum())
+    20
     """
+    if method != "gradient" or output != "magnitude":
+        options = dict(operator=operator, ksize=ksize, padding=padding, magnitude=magnitude)
+        options.update(threshold=threshold, normalize=normalize, model=model)
+        return _detect_canny_or_direction(image, method, output, low, high, sigma, use_quantiles, **options)
+    magnitude = magnitude or "l1"
     if threshold is not None:
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) or not 0.0 <= threshold <= 1.0:
             raise ValueError(

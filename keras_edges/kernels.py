@@ -15,7 +15,28 @@ kernel) or with the opposite sign. Both give the same edge magnitude ``|gx| + |g
 
 Only the horizontal kernel is stored; the vertical one is its transpose. The separable
 operators are stored as a smoothing vector (across the derivative) and a derivative
-vector (along it), from which ``kernel_x = outer(smoothing, derivative)``.
+vector (along it), from which ``kernel_x = outer(smoothing, derivative)``. A row whose
+vertical kernel is not the transpose (Roberts' cross) stores the pair
+``(kernel_x, kernel_y)`` instead.
+
+Roberts' cross is 2x2 and diagonal::
+
+    kernel_x = [[-1, 0],             kernel_y = [[ 0, -1],
+                [ 0, 1]]                         [ 1,  0]]
+
+``grad_x`` is the difference along the down-right diagonal (bright towards the bottom
+right is positive) and ``grad_y`` the difference along the down-left diagonal (bright
+towards the bottom left is positive), so a dark-to-bright step from left to right still
+gives ``grad_x > 0``, and ``(grad_x, grad_y)`` is the image gradient ``(gx + gy, gy - gx)``,
+rotated by 45 degrees and scaled by sqrt(2) (see `gradient_frame`). An even kernel has no
+centre pixel: as OpenCV's default anchor and ``scipy.ndimage.correlate(origin=0)``, the
+kernel's element ``[1, 1]`` sits on the output pixel, so the response at pixel ``(i, j)``
+compares it with ``(i - 1, j - 1)`` and ``(i - 1, j)`` with ``(i, j - 1)``: it describes
+the point ``(i - 1/2, j - 1/2)``, half a pixel up and left of the pixel it is stored at.
+
+Farid's 5x5 kernel is scikit-image's ``filters.farid`` (Farid and Simoncelli, 2004, with
+scikit-image's extra decimals). scikit-image stores it for convolution, so ``farid_v`` is
+our ``grad_x`` and ``farid_h`` our ``grad_y`` with the same sign.
 
 References:
     1. Sobel, I. and Feldman, G. (1968). A 3x3 isotropic gradient operator for image
@@ -24,6 +45,10 @@ References:
        PhD thesis, Universität Heidelberg.
     3. Prewitt, J. M. S. (1970). Object enhancement and extraction. Picture Processing
        and Psychopictorics, 75-149.
+    4. Roberts, L. G. (1963). Machine perception of three-dimensional solids. PhD
+       thesis, Massachusetts Institute of Technology.
+    5. Farid, H. and Simoncelli, E. P. (2004). Differentiation of discrete
+       multidimensional signals. IEEE Transactions on Image Processing 13(4), 496-508.
 """
 
 from __future__ import annotations
@@ -32,7 +57,7 @@ import types
 
 import numpy as np
 
-__all__ = ["KERNELS", "MAGNITUDES", "PADDING_MODES", "get_kernels", "max_response"]
+__all__ = ["KERNELS", "MAGNITUDES", "PADDING_MODES", "get_kernels", "gradient_frame", "max_response"]
 
 # Border modes and their names in scipy.ndimage / OpenCV:
 #   reflect   d c b | a b c d | c b a   mirror / BORDER_REFLECT_101 (tf.image.sobel_edges)
@@ -59,10 +84,17 @@ def _sobel(ksize: int) -> np.ndarray:
     return np.outer(_binomial(ksize), derivative)
 
 
-# One row per operator: {ksize: horizontal kernel (cross-correlation form)}.
+# Farid and Simoncelli's 5-tap pair, as scikit-image's filters.edges holds it.
+_FARID_SMOOTH = [0.0376593171958126, 0.249153396177344, 0.426374573253687, 0.249153396177344, 0.0376593171958126]
+_FARID_DERIVATIVE = [-0.109603762960254, -0.276690988455557, 0.0, 0.276690988455557, 0.109603762960254]
+
+# One row per operator: {ksize: horizontal kernel (cross-correlation form)}, or
+# {ksize: (kernel_x, kernel_y)} where kernel_y is not kernel_x.T.
 KERNELS = types.MappingProxyType(
     {
+        "farid": {5: np.outer(_FARID_SMOOTH, _FARID_DERIVATIVE)},
         "prewitt": {3: np.outer([1.0, 1.0, 1.0], [-1.0, 0.0, 1.0])},
+        "roberts": {2: (np.array([[-1.0, 0.0], [0.0, 1.0]]), np.array([[0.0, -1.0], [1.0, 0.0]]))},
         "scharr": {3: np.outer([3.0, 10.0, 3.0], [-1.0, 0.0, 1.0])},
         "sobel": {ksize: _sobel(ksize) for ksize in (3, 5, 7)},
     }
@@ -78,10 +110,12 @@ def _check_choice(name: str, value, choices) -> None:
         )
 
 
-def _check_operator(operator, ksize) -> np.ndarray:
-    """Return the operator's horizontal kernel of size `ksize`, or raise a clear error."""
+def _check_operator(operator, ksize) -> tuple[np.ndarray, np.ndarray]:
+    """Return the operator's `(kernel_x, kernel_y)` of size `ksize`, or raise a clear error."""
     _check_choice("operator", operator, sorted(KERNELS))
     sizes = sorted(KERNELS[operator])
+    if ksize is None:
+        ksize = sizes[0]
     if isinstance(ksize, bool) or not isinstance(ksize, (int, np.integer)):
         raise TypeError(
             f"Invalid type for argument `ksize`. Expected an int, one of {sizes}. "
@@ -92,13 +126,14 @@ def _check_operator(operator, ksize) -> np.ndarray:
             f"Invalid value for argument `ksize` with operator={operator!r}. Expected "
             f"one of {sizes}. Received: ksize={ksize!r}"
         )
-    return KERNELS[operator][int(ksize)]
+    row = KERNELS[operator][int(ksize)]
+    return tuple(row) if isinstance(row, tuple) else (row, row.T)
 
 
 def get_kernels(
     operator: str = "sobel",
     *,
-    ksize: int = 3,
+    ksize: int | None = None,
     channels: int = 1,
     normalize: bool = False,
     magnitude: str = "l1",
@@ -107,7 +142,8 @@ def get_kernels(
 
     Args:
         operator: One of `sorted(KERNELS)`.
-        ksize: Kernel size; Sobel has 3, 5 and 7 (as OpenCV), the others 3.
+        ksize: Kernel size; Sobel has 3, 5 and 7 (as OpenCV), Roberts 2, Farid 5, the
+            others 3. None (the default) is the operator's smallest size.
         channels: Number of input channels. Each channel gets the kernel divided by
             `channels`, so the layer responds to the mean of the channels and a grey
             image repeated over `channels` gives the same response as one channel.
@@ -118,7 +154,7 @@ def get_kernels(
 
     Returns:
         Two float32 arrays of shape `(ksize, ksize, channels, 1)`; `kernel_y` is the
-        transpose of `kernel_x`.
+        transpose of `kernel_x`, except for Roberts' cross.
 
     Raises:
         ValueError: If `operator`, `ksize` or `channels` is not a valid choice.
@@ -132,7 +168,7 @@ def get_kernels(
     >>> bool((kernel_y[:, :, 0, 0] == kernel_x[:, :, 0, 0].T).all())
     True
     """
-    kernel = _check_operator(operator, ksize)
+    kernel, kernel_t = _check_operator(operator, ksize)
     if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)):
         raise TypeError(f"Expected an int for argument `channels`. Received: {channels!r}")
     if channels < 1:
@@ -140,11 +176,42 @@ def get_kernels(
             f"Invalid value for argument `channels`. Expected a positive integer. "
             f"Received: channels={channels!r}"
         )
-    bound = max_response(kernel, kernel.T, magnitude)  # also validates `magnitude`
+    bound = max_response(kernel, kernel_t, magnitude)  # also validates `magnitude`
     scale = channels * (bound if normalize else 1.0)
-    kernel_x = np.repeat((kernel / scale)[:, :, None, None], channels, axis=2)
-    kernel_x = kernel_x.astype("float32")
-    return kernel_x, np.ascontiguousarray(kernel_x.transpose(1, 0, 2, 3))
+    kernel_x, kernel_y = (
+        np.repeat((k / scale)[:, :, None, None], channels, axis=2).astype("float32")
+        for k in (kernel, kernel_t)
+    )
+    return kernel_x, kernel_y
+
+
+def gradient_frame(kernel_x, kernel_y) -> np.ndarray:
+    """Return the 2x2 matrix that turns the two kernels' responses into the image gradient.
+
+    On a ramp `a * x + b * y` the responses are `M @ (a, b)`, with `M[0] = (sum(kernel_x *
+    x), sum(kernel_x * y))` and likewise for `kernel_y`. The returned matrix is `M`'s
+    inverse scaled to determinant +-1 (it keeps the response's length for an orthogonal
+    frame), so `frame @ (grad_x, grad_y)` points along the image gradient: the identity
+    for the axis-aligned operators and a 45-degree rotation for Roberts' cross.
+
+    Args:
+        kernel_x: Horizontal kernel, shape `(k, k)` or `(k, k, channels, 1)`.
+        kernel_y: Vertical kernel, same shape.
+
+    Returns:
+        A float64 array of shape `(2, 2)`.
+
+    Example:
+    >>> np.round(gradient_frame(*get_kernels("roberts")) * np.sqrt(2), 6) + 0.0
+    array([[ 1., -1.],
+           [ 1.,  1.]])
+    """
+    kernels = [np.asarray(k, "float64") for k in (kernel_x, kernel_y)]
+    kernels = [k.reshape(k.shape[0], k.shape[1], -1).sum(axis=2) for k in kernels]
+    rows, columns = np.indices(kernels[0].shape, dtype="float64")
+    matrix = np.array([[(k * columns).sum(), (k * rows).sum()] for k in kernels])
+    inverse = np.linalg.inv(matrix)
+    return inverse / np.sqrt(abs(np.linalg.det(inverse)))
 
 
 def max_response(kernel_x, kernel_y, magnitude: str = "l1") -> float:

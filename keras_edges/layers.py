@@ -6,12 +6,24 @@ with ``keras.saving.load_model(path)`` in safe mode once ``keras_edges`` is impo
 
 from __future__ import annotations
 
+import math
+
 import keras
+import numpy as np
 from keras import ops
 
 from keras_edges.kernels import MAGNITUDES, PADDING_MODES, _check_choice
 
-__all__ = ["BorderPadding", "GradientMagnitude", "ZeroSum"]
+__all__ = [
+    "BorderPadding",
+    "GaussianBlur",
+    "GradientMagnitude",
+    "GradientOrientation",
+    "Hysteresis",
+    "NonMaxSuppression",
+    "ZeroSum",
+    "gaussian_radius",
+]
 
 def _source_indices(size, before, after, mode):
     """Indices into an axis of length `size` that build its padded version."""
@@ -175,3 +187,320 @@ class ZeroSum(keras.constraints.Constraint):
 
     def get_config(self):
         return {}
+
+
+def _check_number(name, value, low=None, high=None):
+    """Return `value` as a float, or raise the package's error if it is not a number in range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+        raise TypeError(f"Invalid type for argument `{name}`. Expected a number. Received: {name}={value!r}")
+    value = float(value)
+    if math.isnan(value) or (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"a number in [{low}, {high}]" if high is not None else f"a number >= {low}"
+        raise ValueError(f"Invalid value for argument `{name}`. Expected {bounds}. Received: {name}={value!r}")
+    return value
+
+
+def gaussian_radius(sigma: float) -> int:
+    """Half-width of the Gaussian kernel: `int(4 * sigma + 0.5)`, as scipy's `gaussian_filter`.
+
+    Example:
+    >>> gaussian_radius(1.0), gaussian_radius(1.4), gaussian_radius(0.0)
+    (4, 6, 0)
+    """
+    return int(4.0 * float(sigma) + 0.5)
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class GaussianBlur(keras.layers.Layer):
+    """Smooth every channel with a Gaussian of standard deviation `sigma`, without padding.
+
+    The kernel is scipy's `gaussian_filter` kernel (and so scikit-image's `gaussian`):
+    `exp(-x**2 / (2 * sigma**2))` for `|x| <= gaussian_radius(sigma)`, normalised to sum
+    1, applied separably (rows, then columns). The layer convolves in `valid` mode: put a
+    `BorderPadding(gaussian_radius(sigma))` in front of it to keep the size, as
+    `build_canny_model` does. `sigma=0` is the identity.
+
+    Args:
+        sigma: Standard deviation in pixels, >= 0.
+        **kwargs: Base layer arguments, such as `name`.
+
+    Call arguments:
+        inputs: A tensor of shape `(batch, height, width, channels)`.
+
+    Output shape:
+        `(batch, height - 2 * radius, width - 2 * radius, channels)`.
+
+    Example:
+    >>> impulse = np.zeros((1, 9, 9, 1), "float32"); impulse[0, 4, 4] = 1
+    >>> blurred = np.asarray(GaussianBlur(1.0)(impulse))
+    >>> blurred.shape, round(float(blurred.sum()), 6)
+    ((1, 1, 1, 1), 0.159156)
+    """
+
+    def __init__(self, sigma=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.sigma = _check_number("sigma", sigma, 0.0)
+
+    def _kernel(self):
+        radius = gaussian_radius(self.sigma)
+        if radius == 0:
+            return np.ones(1, "float32")
+        x = np.arange(-radius, radius + 1, dtype="float64")
+        phi = np.exp(-0.5 * (x / self.sigma) ** 2)
+        return (phi / phi.sum()).astype("float32")
+
+    def call(self, inputs):
+        kernel = self._kernel()
+        if kernel.size == 1:
+            return inputs
+        channels = inputs.shape[-1]
+        column = np.tile(kernel[:, None, None, None], (1, 1, channels, 1))
+        row = np.ascontiguousarray(column.transpose(1, 0, 2, 3))
+        smoothed = ops.depthwise_conv(inputs, ops.convert_to_tensor(column), padding="valid")
+        return ops.depthwise_conv(smoothed, ops.convert_to_tensor(row), padding="valid")
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        shrink = 2 * gaussian_radius(self.sigma)
+        height = None if height is None else height - shrink
+        width = None if width is None else width - shrink
+        return (batch, height, width, channels)
+
+    def get_config(self):
+        return {**super().get_config(), "sigma": self.sigma}
+
+
+def _shifted(padded, d_row, d_column):
+    """The view of a 1-pixel padded map moved so that pixel (i, j) holds (i + d_row, j + d_column)."""
+    return padded[:, 1 + d_row : (d_row - 1) or None, 1 + d_column : (d_column - 1) or None, :]
+
+
+def _check_frame(frame):
+    try:
+        frame = tuple(tuple(float(v) for v in row) for row in np.asarray(frame, "float64").tolist())
+    except (TypeError, ValueError):
+        frame = None
+    if frame is None or len(frame) != 2 or any(len(row) != 2 for row in frame):
+        raise ValueError(f"Invalid value for argument `frame`. Expected a 2x2 matrix. Received: frame={frame!r}")
+    return frame
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class GradientOrientation(keras.layers.Layer):
+    """The gradient's angle `atan2(grad_y, grad_x)` in radians, in (-pi, pi].
+
+    Angles follow the image axes: 0 points right (a dark-to-bright step from left to
+    right), pi/2 points down. `frame` (see `gradient_frame`) first turns the responses of
+    a rotated operator such as Roberts' cross into the image gradient.
+
+    Args:
+        frame: 2x2 matrix applied to `(grad_x, grad_y)`; the identity by default.
+        **kwargs: Base layer arguments, such as `name`.
+
+    Call arguments:
+        inputs: List `[grad_x, grad_y]` of equal-shape tensors.
+
+    Example:
+    >>> grad_x, grad_y = np.full((1, 1, 1, 1), 0.0), np.full((1, 1, 1, 1), 2.0)
+    >>> np.asarray(GradientOrientation()([grad_x, grad_y])).ravel()
+    array([1.5707964], dtype=float32)
+    """
+
+    def __init__(self, frame=((1.0, 0.0), (0.0, 1.0)), **kwargs):
+        super().__init__(**kwargs)
+        self.frame = _check_frame(frame)
+
+    def call(self, inputs):
+        (a, b), (c, d) = self.frame
+        grad_x, grad_y = inputs
+        return ops.arctan2(c * grad_x + d * grad_y, a * grad_x + b * grad_y)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def get_config(self):
+        return {**super().get_config(), "frame": self.frame}
+
+
+# tan(22.5 degrees): OpenCV's Canny sector boundary (tan(67.5) = it + 2).
+_TAN_22_5 = 0.4142135623730950488
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class NonMaxSuppression(keras.layers.Layer):
+    """Keep the edge magnitude only where it is a maximum along the gradient direction.
+
+    With `interpolate=True` (scikit-image's `canny`), the magnitude is compared with
+    the two points one ring step forward and back along the gradient, linearly
+    interpolated between the axis neighbour and the diagonal neighbour, and the pixel is
+    kept where it is `>=` both. With `interpolate=False` (OpenCV's `Canny`) the
+    direction is quantised to 4 sectors of 45 degrees (horizontal, vertical, two
+    diagonals) and the pixel is kept where it is `>` the neighbour behind and, along
+    the axes, `>=` the one ahead (`>` both along the diagonals), as OpenCV does, which
+    keeps plateaus one pixel thick. Outside the image the magnitude counts as 0. Pixels
+    of magnitude 0 are never kept.
+
+    Args:
+        interpolate: Interpolated (scikit-image) or quantised (OpenCV) directions.
+        frame: 2x2 matrix turning `(grad_x, grad_y)` into the image gradient (see
+            `gradient_frame`); the identity for axis-aligned operators.
+        **kwargs: Base layer arguments, such as `name`.
+
+    Call arguments:
+        inputs: List `[grad_x, grad_y, magnitude]` of tensors `(batch, H, W, 1)`.
+
+    Output shape:
+        The shape of `magnitude`: the magnitude where kept, 0 elsewhere.
+
+    Example:
+    >>> ramp = np.array([[0.0, 1.0, 3.0, 1.0, 0.0]] * 3)[None, :, :, None]
+    >>> np.asarray(NonMaxSuppression()([ramp, 0 * ramp, ramp]))[0, 1, :, 0]
+    array([0., 0., 3., 0., 0.], dtype=float32)
+    """
+
+    def __init__(self, interpolate=True, frame=((1.0, 0.0), (0.0, 1.0)), **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(interpolate, bool):
+            raise TypeError(f"Invalid type for argument `interpolate`. Expected a bool. Received: interpolate={interpolate!r}")
+        self.interpolate = interpolate
+        self.frame = _check_frame(frame)
+
+    def call(self, inputs):
+        (a, b), (c, d) = self.frame
+        grad_x, grad_y, magnitude = inputs
+        grad_x, grad_y = a * grad_x + b * grad_y, c * grad_x + d * grad_y
+        padded = ops.pad(magnitude, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        near = {(i, j): _shifted(padded, i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)}
+        abs_x, abs_y = ops.abs(grad_x), ops.abs(grad_y)
+        down, right = grad_y >= 0, grad_x >= 0
+        if self.interpolate:
+            steep = abs_y > abs_x
+            largest = ops.maximum(abs_x, abs_y)
+            weight = ops.where(largest > 0, ops.minimum(abs_x, abs_y) / ops.where(largest > 0, largest, 1.0), 0.0)
+            keep = magnitude > 0
+            for sign in (1, -1):  # forward, then backward along the gradient
+                row_step = {True: sign, False: -sign}
+                vertical = ops.where(down, near[(sign, 0)], near[(-sign, 0)])
+                horizontal = ops.where(right, near[(0, sign)], near[(0, -sign)])
+                diagonal = ops.where(
+                    down,
+                    ops.where(right, near[(row_step[True], sign)], near[(row_step[True], -sign)]),
+                    ops.where(right, near[(row_step[False], sign)], near[(row_step[False], -sign)]),
+                )
+                axis = ops.where(steep, vertical, horizontal)
+                keep = ops.logical_and(keep, magnitude >= axis * (1.0 - weight) + diagonal * weight)
+        else:
+            flat = abs_y < _TAN_22_5 * abs_x
+            steep = abs_y > (_TAN_22_5 + 2.0) * abs_x
+            along_x = ops.logical_and(magnitude > near[(0, -1)], magnitude >= near[(0, 1)])
+            along_y = ops.logical_and(magnitude > near[(-1, 0)], magnitude >= near[(1, 0)])
+            same_sign = down == right  # OpenCV: s = -1 where the signs of gx and gy differ
+            falling = ops.logical_and(magnitude > near[(-1, -1)], magnitude > near[(1, 1)])
+            rising = ops.logical_and(magnitude > near[(-1, 1)], magnitude > near[(1, -1)])
+            diagonal = ops.where(same_sign, falling, rising)
+            keep = ops.where(flat, along_x, ops.where(steep, along_y, diagonal))
+            keep = ops.logical_and(keep, magnitude > 0)
+        return ops.where(keep, magnitude, 0.0)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "interpolate": self.interpolate, "frame": self.frame}
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class Hysteresis(keras.layers.Layer):
+    """Canny's double threshold and edge tracking, inside the graph.
+
+    Strong pixels (`suppressed >= high`) are edges; weak pixels (`suppressed >= low`)
+    are edges when 8-connected to a strong pixel through weak pixels. The connection is
+    propagated by a `while_loop` of 3x3 max-pool dilations masked by the weak map until
+    nothing changes. Each iteration that changes something adds at least one pixel and
+    no pixel is ever removed, so the loop stops after at most `H * W` iterations; that
+    bound is also given to the loop, so it terminates on any input. Each iteration runs
+    `steps` dilations, which only lowers the number of (cheap) convergence checks.
+
+    Thresholds are absolute (in the magnitude's units) or, with `use_quantiles=True`,
+    quantiles in [0, 1] of each image's gradient magnitude before suppression, as
+    scikit-image's `canny(use_quantiles=True)`.
+
+    Args:
+        low: Weak threshold.
+        high: Strong threshold, `>= low`.
+        use_quantiles: Whether `low` and `high` are quantiles.
+        steps: Dilations per loop iteration, >= 1.
+        **kwargs: Base layer arguments, such as `name`.
+
+    Call arguments:
+        inputs: List `[suppressed, magnitude]` of tensors `(batch, H, W, 1)`: the output
+            of `NonMaxSuppression` and the magnitude it suppressed (used for quantiles).
+
+    Output shape:
+        The shape of `suppressed`, dtype bool.
+
+    Example:
+    >>> line = np.array([[0.0, 0.5, 0.5, 0.5, 2.0, 0.0, 0.5, 0.5]])[None, :, :, None]
+    >>> np.asarray(Hysteresis(low=0.4, high=1.0)([line, line])).ravel().astype(int)
+    array([0, 1, 1, 1, 1, 0, 0, 0])
+    """
+
+    def __init__(self, low=0.1, high=0.2, use_quantiles=False, steps=4, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(use_quantiles, bool):
+            raise TypeError(f"Invalid type for argument `use_quantiles`. Expected a bool. Received: use_quantiles={use_quantiles!r}")
+        bound = 1.0 if use_quantiles else None
+        self.low = _check_number("low", low, 0.0, bound)
+        self.high = _check_number("high", high, 0.0, bound)
+        if self.high < self.low:
+            raise ValueError(
+                "Invalid value for argument `high`. Expected high >= low. "
+                f"Received: low={self.low!r}, high={self.high!r}"
+            )
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"Invalid value for argument `steps`. Expected a positive int. Received: steps={steps!r}")
+        self.use_quantiles = use_quantiles
+        self.steps = steps
+
+    def call(self, inputs):
+        suppressed, magnitude = inputs
+        if self.use_quantiles:
+            low = ops.quantile(magnitude, self.low, axis=(1, 2, 3), keepdims=True)
+            high = ops.quantile(magnitude, self.high, axis=(1, 2, 3), keepdims=True)
+        else:
+            low, high = self.low, self.high
+        present = suppressed > 0
+        weak = ops.cast(ops.logical_and(present, suppressed >= low), "float32")
+        strong = ops.cast(ops.logical_and(present, suppressed >= high), "float32")
+        shape = ops.shape(suppressed)
+        bound = ops.cast(shape[1], "int32") * ops.cast(shape[2], "int32")
+
+        def grow(edges):
+            for _ in range(self.steps):
+                edges = ops.max_pool(edges, 3, strides=1, padding="same") * weak
+            return edges
+
+        def cond(edges, changed):
+            return changed
+
+        def body(edges, changed):
+            grown = grow(edges)
+            return grown, ops.any(grown != edges)
+
+        edges, _ = ops.while_loop(cond, body, (strong, ops.convert_to_tensor(True)), maximum_iterations=bound)
+        return edges > 0
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(inputs[0].shape, dtype="bool")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "low": self.low,
+            "high": self.high,
+            "use_quantiles": self.use_quantiles,
+            "steps": self.steps,
+        }

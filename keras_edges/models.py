@@ -1,24 +1,100 @@
-"""The edge model: one builder for the fixed classical operators and the trainable variant."""
+"""The edge models: one builder for the fixed and trainable operators, and the Canny model."""
 
 from __future__ import annotations
 
 import keras
 
-from keras_edges.kernels import MAGNITUDES, PADDING_MODES, _check_choice, get_kernels
-from keras_edges.layers import BorderPadding, GradientMagnitude
+from keras_edges.kernels import (
+    MAGNITUDES,
+    PADDING_MODES,
+    _check_choice,
+    get_kernels,
+    gradient_frame,
+)
+from keras_edges.layers import (
+    BorderPadding,
+    GaussianBlur,
+    GradientMagnitude,
+    GradientOrientation,
+    Hysteresis,
+    NonMaxSuppression,
+    gaussian_radius,
+)
 
-__all__ = ["build_edge_model", "build_sobel_model"]
+__all__ = ["OUTPUTS", "build_canny_model", "build_edge_model", "build_sobel_model"]
+
+# What an edge model returns: the magnitude, the signed (grad_x, grad_y) stacked in a last
+# axis of size 2, or the angle atan2(grad_y, grad_x) in radians.
+OUTPUTS = ("magnitude", "gradients", "orientation")
+
+
+def _gradient_graph(
+    image, operator, ksize, padding, magnitude, channels, trainable, normalize,
+    kernel_initializer=None, kernel_constraint=None,
+):
+    """Add `pad -> (grad_x, grad_y) -> magnitude` after `image`; return the three tensors.
+
+    The two Conv2D layers get the table's kernels at once, unless `kernel_initializer`
+    is given (the learned variant's random start).
+    """
+    kernel_x, kernel_y = get_kernels(
+        operator, ksize=ksize, channels=channels, normalize=normalize, magnitude=magnitude
+    )
+    size = kernel_x.shape[0]
+    # An even kernel's anchor is its element `size // 2`, as OpenCV's default anchor.
+    pad = (size // 2, (size - 1) // 2)
+    padded = BorderPadding((pad, pad), mode=padding, name="pad")(image)
+    conv = dict(filters=1, kernel_size=size, padding="valid", use_bias=False, trainable=trainable)
+    if kernel_constraint is not None:
+        conv["kernel_constraint"] = keras.constraints.get(kernel_constraint)
+    initializers = ["zeros", "zeros"]  # overwritten with the table's kernels below
+    if kernel_initializer is not None:
+        initializers = [keras.initializers.get(kernel_initializer)] * 2
+        config = initializers[0].get_config()
+        # A seeded Keras initializer draws the same values on every call: identical
+        # kernels would get identical gradients and never separate, so grad_y gets seed + 1.
+        if isinstance(config.get("seed"), int):
+            initializers[1] = type(initializers[0]).from_config({**config, "seed": config["seed"] + 1})
+    conv_x = keras.layers.Conv2D(name="grad_x", kernel_initializer=initializers[0], **conv)
+    conv_y = keras.layers.Conv2D(name="grad_y", kernel_initializer=initializers[1], **conv)
+    grad_x, grad_y = conv_x(padded), conv_y(padded)
+    if kernel_initializer is None:
+        conv_x.set_weights([kernel_x])
+        conv_y.set_weights([kernel_y])
+    edges = GradientMagnitude(norm=magnitude, name="magnitude")([grad_x, grad_y])
+    return grad_x, grad_y, edges
+
+
+def _output_head(model: keras.Model, output: str) -> keras.Model:
+    """Return `model`, or a model sharing its layers that returns `output` instead."""
+    _check_choice("output", output, OUTPUTS)
+    if output == "magnitude":
+        return model
+    try:
+        grad_x, grad_y = (model.get_layer(name) for name in ("grad_x", "grad_y"))
+    except ValueError:
+        raise ValueError(
+            f"output={output!r} needs a model with layers 'grad_x' and 'grad_y', as "
+            f"build_edge_model() makes. Received a model with layers {[layer.name for layer in model.layers]}"
+        ) from None
+    if output == "gradients":
+        head = keras.layers.Concatenate(axis=-1, name="gradients")([grad_x.output, grad_y.output])
+    else:
+        frame = gradient_frame(grad_x.get_weights()[0], grad_y.get_weights()[0])
+        head = GradientOrientation(frame=frame, name="orientation")([grad_x.output, grad_y.output])
+    return keras.Model(model.inputs, head, name=f"{model.name}_{output}")
 
 
 def build_edge_model(
     operator: str = "sobel",
     *,
-    ksize: int = 3,
+    ksize: int | None = None,
     padding: str = "reflect",
     magnitude: str = "l1",
     channels: int = 1,
     trainable: bool = False,
     normalize: bool = False,
+    output: str = "magnitude",
     name: str | None = None,
     kernel_initializer=None,
     kernel_constraint=None,
@@ -29,17 +105,25 @@ def build_edge_model(
     `BorderPadding` layer, then two bias-free `Conv2D` layers with `padding="valid"`
     whose kernels come from `get_kernels` and are injected with `set_weights`, then
     `GradientMagnitude`. The layers are named `"image"`, `"pad"`, `"grad_x"`, `"grad_y"`
-    and `"magnitude"`; reach them with `model.get_layer(name)`.
+    and `"magnitude"`; reach them with `model.get_layer(name)`. With `output="gradients"`
+    or `"orientation"` a last layer of that name returns the signed gradients or their angle
+    instead (the magnitude layer is then not part of the model).
 
     Args:
-        operator: A key of `KERNELS`: `"sobel"`, `"scharr"`, `"prewitt"`.
-        ksize: Kernel size (Sobel: 3, 5 or 7).
+        operator: A key of `KERNELS`: `"farid"`, `"prewitt"`, `"roberts"`, `"scharr"`,
+            `"sobel"`.
+        ksize: Kernel size (Sobel: 3, 5 or 7; Roberts 2; Farid 5); None is the
+            operator's smallest.
         padding: Border mode, one of `PADDING_MODES`; `"valid"` shrinks the output by
             `ksize - 1` in height and width.
         magnitude: `"l1"` (`|gx| + |gy|`) or `"l2"` (`sqrt(gx**2 + gy**2)`).
         channels: Input channels; the kernels respond to the channel mean.
         trainable: Whether the two kernels are trainable (the learned variant).
         normalize: Scale the kernels so that images in [0, 1] give magnitudes in [0, 1].
+        output: One of `OUTPUTS`: `"magnitude"`; `"gradients"`, the signed `(grad_x,
+            grad_y)` in OpenCV's sign convention stacked in a last axis of size 2; or
+            `"orientation"`, the angle `atan2(grad_y, grad_x)` in radians in (-pi, pi]
+            (for Roberts' cross, turned into the image frame with `gradient_frame`).
         name: Model name; defaults to `f"{operator}_edges"`.
         kernel_initializer: `None` (the default) starts both kernels from the
             operator's table values. A Keras initializer or its name (e.g.
@@ -52,7 +136,7 @@ def build_edge_model(
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
-        `(batch, H, W, 1)` edge magnitudes.
+        `(batch, H, W, 1)` edge magnitudes (or angles), or `(batch, H, W, 2)` gradients.
 
     Raises:
         ValueError: If an argument is not one of its documented choices.
@@ -69,34 +153,17 @@ def build_edge_model(
     """
     _check_choice("padding", padding, PADDING_MODES)
     _check_choice("magnitude", magnitude, MAGNITUDES)
-    kernel_x, kernel_y = get_kernels(
-        operator, ksize=ksize, channels=channels, normalize=normalize, magnitude=magnitude
-    )
-    size = kernel_x.shape[0]
+    _check_choice("output", output, OUTPUTS)
+    get_kernels(operator, ksize=ksize, channels=channels)  # validates before any layer exists
     image = keras.Input(shape=(None, None, channels), name="image")
-    # An even kernel's anchor is its element `size // 2`, as OpenCV's default anchor.
-    pad = (size // 2, (size - 1) // 2)
-    padded = BorderPadding((pad, pad), mode=padding, name="pad")(image)
-    conv = dict(filters=1, kernel_size=size, padding="valid", use_bias=False, trainable=trainable)
-    initializers = [None, None]
-    if kernel_initializer is not None:
-        initializers = [keras.initializers.get(kernel_initializer)] * 2
-        config = initializers[0].get_config()
-        # A seeded Keras initializer draws the same values on every call: identical
-        # kernels would get identical gradients and never separate, so grad_y gets seed + 1.
-        if isinstance(config.get("seed"), int):
-            initializers[1] = type(initializers[0]).from_config({**config, "seed": config["seed"] + 1})
-    if kernel_constraint is not None:
-        conv["kernel_constraint"] = keras.constraints.get(kernel_constraint)
-    grad_x, grad_y = (
-        keras.layers.Conv2D(name=layer_name, **conv, **({"kernel_initializer": init} if init else {}))(padded)
-        for layer_name, init in zip(("grad_x", "grad_y"), initializers)
+    graph = _gradient_graph(
+        image, operator, ksize, padding, magnitude, channels, trainable, normalize,
+        kernel_initializer, kernel_constraint,
     )
-    edges = GradientMagnitude(norm=magnitude, name="magnitude")([grad_x, grad_y])
-    model = keras.Model(image, edges, name=name or f"{operator}_edges")
-    if kernel_initializer is None:
-        model.get_layer("grad_x").set_weights([kernel_x])
-        model.get_layer("grad_y").set_weights([kernel_y])
+    model = keras.Model(image, graph[2], name=name or f"{operator}_edges")
+    if output != "magnitude":
+        model = _output_head(model, output)
+        model.name = name or f"{operator}_{output}"
     return model
 
 
@@ -108,3 +175,74 @@ def build_sobel_model(**kwargs) -> keras.Model:
     (5, 5, 1, 1)
     """
     return build_edge_model("sobel", **kwargs)
+
+
+def build_canny_model(
+    operator: str = "sobel",
+    *,
+    ksize: int | None = None,
+    sigma: float = 1.0,
+    low: float = 0.1,
+    high: float = 0.2,
+    use_quantiles: bool = False,
+    magnitude: str = "l2",
+    padding: str = "reflect",
+    interpolate: bool = True,
+    channels: int = 1,
+    name: str | None = None,
+) -> keras.Model:
+    """Build Canny's edge detector as one Keras functional model.
+
+    The graph is `image -> blur_pad -> blur -> pad -> (grad_x, grad_y) -> magnitude ->
+    suppress -> hysteresis`: `BorderPadding` and `GaussianBlur` (scipy's Gaussian,
+    truncated at `int(4 * sigma + 0.5)` pixels), the gradient of `build_edge_model`
+    (any operator of the table, L1 or L2), `NonMaxSuppression` along the gradient
+    direction and `Hysteresis` (double threshold, then connectivity propagated inside
+    the graph until it stops changing). Every layer is registered: the model saves and
+    loads in safe mode.
+
+    The defaults follow scikit-image's `feature.canny` (sigma 1, Sobel, L2, interpolated
+    suppression, thresholds 0.1 and 0.2 for images in [0, 1]); OpenCV's `cv2.Canny` is
+    `sigma=0, magnitude="l1", padding="replicate", interpolate=False` with thresholds on
+    the raw Sobel magnitude of 0..255 pixels.
+
+    Args:
+        operator: A key of `KERNELS`.
+        ksize: Kernel size of the operator.
+        sigma: Standard deviation of the Gaussian, >= 0 (0: no smoothing).
+        low: Weak threshold on the gradient magnitude, in the image's value units.
+        high: Strong threshold, `>= low`.
+        use_quantiles: Treat `low` and `high` as quantiles in [0, 1] of each image's
+            gradient magnitude (as scikit-image: before suppression).
+        magnitude: `"l1"` or `"l2"`.
+        padding: Border mode of the blur and the gradient, one of `PADDING_MODES`.
+        interpolate: Interpolated (scikit-image) or 4-sector (OpenCV) suppression.
+        channels: Input channels; the gradient responds to the channel mean.
+        name: Model name; defaults to `f"{operator}_canny"`.
+
+    Returns:
+        An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
+        a `(batch, H, W, 1)` boolean edge map.
+
+    Raises:
+        ValueError: If an argument is not one of its documented choices.
+
+    Example:
+    >>> square = np.zeros((1, 12, 12, 1), "float32"); square[:, 3:9, 3:9] = 1
+    >>> edges = np.asarray(build_canny_model()(square))[0, :, :, 0]
+    >>> edges.dtype, int(edges.sum()), bool(edges[5, 2] or edges[5, 3])
+    (dtype('bool'), 20, True)
+    """
+    _check_choice("padding", padding, PADDING_MODES)
+    _check_choice("magnitude", magnitude, MAGNITUDES)
+    get_kernels(operator, ksize=ksize, channels=channels)  # validates before any layer exists
+    blur = GaussianBlur(sigma, name="blur")
+    threshold = Hysteresis(low, high, use_quantiles=use_quantiles, name="hysteresis")
+    image = keras.Input(shape=(None, None, channels), name="image")
+    radius = gaussian_radius(blur.sigma)
+    smoothed = blur(BorderPadding(radius, mode=padding, name="blur_pad")(image))
+    grad_x, grad_y, edges = _gradient_graph(smoothed, operator, ksize, padding, magnitude, channels, False, False)
+    frame = gradient_frame(*get_kernels(operator, ksize=ksize))
+    suppress = NonMaxSuppression(interpolate=interpolate, frame=frame, name="suppress")
+    suppressed = suppress([grad_x, grad_y, edges])
+    return keras.Model(image, threshold([suppressed, edges]), name=name or f"{operator}_canny")

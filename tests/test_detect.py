@@ -10,7 +10,7 @@ from PIL import Image
 
 from conftest import IMG, SAMPLE_PHOTOS, TOLERANCE
 from keras_edges import build_edge_model, detect_edges, get_kernels, load_image
-from keras_edges.kernels import KERNELS, max_response
+from keras_edges.kernels import KERNELS, gradient_frame, max_response
 
 ALL_KERNELS = [(operator, ksize) for operator in sorted(KERNELS) for ksize in sorted(KERNELS[operator])]
 # detect_edges padding -> scipy.ndimage border mode
@@ -36,9 +36,9 @@ def _reference(image, operator="sobel", ksize=3, padding="reflect", magnitude="l
     grad_x = scipy.ndimage.correlate(image, kernel_x, mode=mode)
     grad_y = scipy.ndimage.correlate(image, kernel_y, mode=mode)
     edges = np.abs(grad_x) + np.abs(grad_y) if magnitude == "l1" else np.hypot(grad_x, grad_y)
-    if padding == "valid":
-        radius = ksize // 2
-        edges = edges[radius:-radius, radius:-radius]
+    if padding == "valid":  # an even kernel's anchor is element ksize // 2, as scipy's
+        before, after = ksize // 2, (ksize - 1) // 2
+        edges = edges[before:edges.shape[0] - after, before:edges.shape[1] - after]
     return edges
 
 
@@ -287,7 +287,7 @@ def test_bad_files_are_reported(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(operator="canny"), ValueError, r"`operator`. Expected one of \['prewitt', 'scharr', 'sobel'\]. Received: operator='canny'"),
+        (dict(operator="canny"), ValueError, r"`operator`. Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='canny'"),
         (dict(padding="wrap"), ValueError, r"`padding`. Expected one of .*Received: padding='wrap'"),
         (dict(magnitude="max"), ValueError, r"`magnitude`. Expected one of \['l1', 'l2'\]"),
         (dict(ksize=4), ValueError, r"`ksize` with operator='sobel'. Expected one of \[3, 5, 7\]. Received: ksize=4"),
@@ -315,3 +315,52 @@ def test_tiny_images_work_with_mirrored_borders():
     assert detect_edges(np.ones((1, 1))).shape == (1, 1)
     row = np.arange(6, dtype="float32")[None, :]
     np.testing.assert_allclose(detect_edges(row), _reference(row), atol=1e-5)
+
+
+@pytest.mark.parametrize("operator, ksize", ALL_KERNELS)
+def test_signed_gradients_and_orientation_match_scipy(camera, operator, ksize):
+    """output='gradients' is scipy's signed (grad_x, grad_y); 'orientation' their image-frame angle."""
+    image = camera[200:264, 240:320]
+    kernel_x, kernel_y = (k[:, :, 0, 0].astype("float64") for k in get_kernels(operator, ksize=ksize))
+    expected = np.stack([scipy.ndimage.correlate(image.astype("float64"), k, mode="mirror") for k in (kernel_x, kernel_y)], axis=-1)
+    gradients = detect_edges(image, operator=operator, ksize=ksize, output="gradients")
+    assert gradients.shape == image.shape + (2,) and gradients.dtype == np.float32
+    np.testing.assert_allclose(gradients, expected, rtol=1e-5, atol=255 * _float32_atol(operator, ksize))
+    angle = detect_edges(image, operator=operator, ksize=ksize, output="orientation")
+    true_gradient = expected @ gradient_frame(kernel_x, kernel_y).T
+    strong = np.hypot(*np.moveaxis(expected, -1, 0)) > 20  # the angle of a tiny gradient is noise
+    difference = np.angle(np.exp(1j * (angle - np.arctan2(true_gradient[..., 1], true_gradient[..., 0]))))
+    assert np.abs(difference[strong]).max() < 1e-4
+
+
+def test_orientation_of_steps():
+    """A left-to-right step points at 0, a top-to-bottom step at pi/2, for Sobel and Roberts."""
+    step = np.zeros((6, 6), "float32"); step[:, 3:] = 1  # noqa: E702
+    for operator in ("sobel", "roberts"):
+        angle = detect_edges(step, operator=operator, output="orientation")
+        np.testing.assert_allclose(angle[2, 3], 0.0, atol=1e-6)
+        np.testing.assert_allclose(detect_edges(np.ascontiguousarray(step.T), operator=operator, output="orientation")[3, 2], np.pi / 2, atol=1e-6)
+
+
+def test_gradients_of_uint8_and_batches_are_float32():
+    """uint8 gives float32 gradients in 0..255 units; a batch keeps its leading axis."""
+    image = (np.random.default_rng(3).uniform(size=(2, 9, 11, 1)) * 255).astype("uint8")
+    gradients = detect_edges(image, output="gradients")
+    assert gradients.shape == (2, 9, 11, 2) and gradients.dtype == np.float32
+    np.testing.assert_allclose(gradients / 255, detect_edges(image.astype("float32") / 255, output="gradients"), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(output="angle"), r"`output`. Expected one of \['magnitude', 'gradients', 'orientation'\]. Received: output='angle'"),
+        (dict(method="sobel"), r"`method`. Expected one of \['gradient', 'canny'\]. Received: method='sobel'"),
+        (dict(output="gradients", threshold=0.5), r"apply to the gradient magnitude only"),
+        (dict(method="canny", output="orientation"), r"`output` with method='canny'"),
+        (dict(method="canny", low=0.5, high=0.2), r"Expected high >= low"),
+    ],
+)
+def test_bad_method_and_output_are_reported(kwargs, message):
+    """Unknown methods and outputs, and options that do not combine, are named in the error."""
+    with pytest.raises(ValueError, match=message):
+        detect_edges(PLUS, **kwargs)

@@ -4,8 +4,9 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.ndimage
 
-from keras_edges.kernels import KERNELS, get_kernels, max_response
+from keras_edges.kernels import KERNELS, get_kernels, gradient_frame, max_response
 
 ALL_KERNELS = [(operator, ksize) for operator in sorted(KERNELS) for ksize in sorted(KERNELS[operator])]
 
@@ -40,13 +41,13 @@ def test_scharr_and_prewitt_values():
     np.testing.assert_array_equal(get_kernels("prewitt")[0][:, :, 0, 0], [[-1, 0, 1]] * 3)
 
 
-@pytest.mark.parametrize("operator, ksize", ALL_KERNELS)
+@pytest.mark.parametrize("operator, ksize", [k for k in ALL_KERNELS if k[0] != "roberts"])
 def test_kernel_invariants(operator, ksize):
     """Each kernel sums to zero, is odd in x, even in y, and kernel_y is its transpose."""
     kernel_x, kernel_y = get_kernels(operator, ksize=ksize)
     assert kernel_x.shape == (ksize, ksize, 1, 1) and kernel_x.dtype == np.float32
     kernel = kernel_x[:, :, 0, 0]
-    assert kernel.sum() == 0
+    assert kernel.sum() == pytest.approx(0.0, abs=1e-7)
     np.testing.assert_array_equal(kernel, -kernel[:, ::-1])
     np.testing.assert_array_equal(kernel, kernel[::-1, :])
     np.testing.assert_array_equal(kernel_y[:, :, 0, 0], kernel.T)
@@ -56,7 +57,7 @@ def test_kernel_invariants(operator, ksize):
 def test_step_response_is_positive(operator, ksize):
     """A dark-to-bright step left to right gives grad_x > 0 (OpenCV's sign)."""
     kernel = get_kernels(operator, ksize=ksize)[0][:, :, 0, 0]
-    step = np.zeros((ksize, ksize)); step[:, ksize // 2 + 1:] = 1  # noqa: E702
+    step = np.zeros((ksize, ksize)); step[:, (ksize + 1) // 2:] = 1  # noqa: E702
     assert (kernel * step).sum() > 0
 
 
@@ -79,10 +80,10 @@ def _brute_force_max(kernel_x, kernel_y, magnitude):
     return best
 
 
-@pytest.mark.parametrize("operator", sorted(KERNELS))
+@pytest.mark.parametrize("operator", [name for name in sorted(KERNELS) if min(KERNELS[name]) <= 3])
 @pytest.mark.parametrize("magnitude", ["l1", "l2"])
 def test_max_response_matches_brute_force(operator, magnitude):
-    """The closed-form bound equals the maximum over every black-and-white 3x3 image."""
+    """The closed-form bound equals the maximum over every black-and-white 3x3 (or 2x2) image."""
     kernel_x, kernel_y = get_kernels(operator)
     expected = _brute_force_max(kernel_x[:, :, 0, 0], kernel_y[:, :, 0, 0], magnitude)
     assert max_response(kernel_x, kernel_y, magnitude) == pytest.approx(expected, rel=1e-12)
@@ -104,10 +105,40 @@ def test_normalize_scales_to_unit_bound(magnitude):
     assert max_response(kernel_x, kernel_y, magnitude) == pytest.approx(1.0, rel=1e-6)
 
 
+def test_roberts_cross_values_and_frame():
+    """Roberts' cross holds its two diagonal kernels; its frame turns them into the image gradient."""
+    kernel_x, kernel_y = (k[:, :, 0, 0] for k in get_kernels("roberts"))
+    np.testing.assert_array_equal(kernel_x, [[-1, 0], [0, 1]])
+    np.testing.assert_array_equal(kernel_y, [[0, -1], [1, 0]])
+    # On the ramp 2x + 3y the responses are (2 + 3, 3 - 2); the frame gives back (2, 3) * sqrt(2).
+    ramp = 2 * np.arange(2)[None, :] + 3 * np.arange(2)[:, None]
+    responses = np.array([(kernel_x * ramp).sum(), (kernel_y * ramp).sum()])
+    np.testing.assert_allclose(gradient_frame(kernel_x, kernel_y) @ responses, np.sqrt(2) * np.array([2, 3]))
+    np.testing.assert_allclose(gradient_frame(*get_kernels("sobel", ksize=5)), np.eye(2), atol=1e-12)
+
+
+def test_farid_matches_scikit_image():
+    """Farid's kernels are scikit-image's farid_v (grad_x) and farid_h (grad_y), same sign."""
+    from skimage import filters
+
+    image = np.random.default_rng(7).uniform(size=(24, 20))
+    kernel_x, kernel_y = (k[:, :, 0, 0].astype("float64") for k in get_kernels("farid"))
+    inner = (slice(3, -3), slice(3, -3))  # skimage zeroes a frame; compare the interior
+    grad_x = scipy.ndimage.correlate(image, kernel_x, mode="reflect")
+    grad_y = scipy.ndimage.correlate(image, kernel_y, mode="reflect")
+    np.testing.assert_allclose(grad_x[inner], filters.farid_v(image)[inner], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(grad_y[inner], filters.farid_h(image)[inner], rtol=1e-6, atol=1e-7)
+
+
+def test_default_ksize_is_the_smallest():
+    """ksize=None picks the operator's smallest size: 2 for Roberts, 5 for Farid, 3 for Sobel."""
+    assert [get_kernels(name)[0].shape[0] for name in ("roberts", "farid", "sobel")] == [2, 5, 3]
+
+
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(operator="canny"), ValueError, r"`operator`. Expected one of \['prewitt', 'scharr', 'sobel'\]. Received: operator='canny'"),
+        (dict(operator="canny"), ValueError, r"`operator`. Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='canny'"),
         (dict(operator="sobel", ksize=4), ValueError, r"`ksize` with operator='sobel'. Expected one of \[3, 5, 7\]. Received: ksize=4"),
         (dict(operator="sobel", ksize=9), ValueError, r"Expected one of \[3, 5, 7\]. Received: ksize=9"),
         (dict(operator="scharr", ksize=5), ValueError, r"Expected one of \[3\]. Received: ksize=5"),

@@ -90,7 +90,7 @@ def test_model_config_round_trip():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(operator="laplace"), r"`operator`. Expected one of \['prewitt', 'scharr', 'sobel'\]. Received: operator='laplace'"),
+        (dict(operator="laplace"), r"`operator`. Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='laplace'"),
         (dict(padding="same"), r"`padding`. Expected one of \['reflect', 'symmetric', 'replicate', 'zeros', 'valid'\]. Received: padding='same'"),
         (dict(magnitude="linf"), r"`magnitude`. Expected one of \['l1', 'l2'\]. Received: magnitude='linf'"),
         (dict(ksize=6), r"`ksize` with operator='sobel'. Expected one of \[3, 5, 7\]. Received: ksize=6"),
