@@ -242,7 +242,7 @@ def test_mirrored_strategy_on_two_logical_cpus():
         (dict(batch_size=-1), r"argument `batch_size`. Expected a positive integer. Received: batch_size=-1"),
         (dict(crop_size=100), r"argument `crop_size`. Expected at most the smallest image side. Received: crop_size=100 for images\[0\]"),
         (dict(validation_split=1.0), r"argument `validation_split`. Expected a number in \[0, 1\)"),
-        (dict(operator="canny"), r"Expected one of \['prewitt', 'scharr', 'sobel'\]"),
+        (dict(operator="canny"), r"Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]"),
         (dict(targets=np.zeros((3, 24, 24))), r"Expected one target per image. Received: 3 targets for 8 images"),
         (dict(targets=np.zeros((8, 24, 20))), r"Expected each target to be \(H, W\) or \(H, W, 1\) with the size"),
     ],
