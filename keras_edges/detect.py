@@ -14,7 +14,7 @@ from PIL import Image
 
 from keras_edges.io import load_image
 from keras_edges.kernels import _check_choice, max_response
-from keras_edges.layers import BorderPadding, GradientMagnitude, _source_indices
+from keras_edges.layers import BorderPadding, GradientMagnitude
 from keras_edges.models import build_edge_model
 
 __all__ = ["detect_edges"]
@@ -314,13 +314,25 @@ def _bucket(size: int) -> int:
 
 @functools.lru_cache(maxsize=512)
 def _border_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
-    """Source index of each padded position along an axis; -1 where the pad is zero."""
-    if mode == "zeros":
-        index = np.arange(-before, size + after)
-        return np.where((index >= 0) & (index < size), index, -1)
-    if mode == "valid" or before == after == 0:
+    """Source index of each padded position along an axis; -1 where the pad is zero.
+
+    The NumPy twin of `layers._source_indices` (the `pad` layer's rule; eager Keras ops
+    would cost milliseconds per new image size); `tests/test_engine.py` checks they agree.
+    """
+    index = np.arange(-before, size + after)
+    last = size - 1
+    if mode == "valid":
         return np.arange(size)
-    return np.asarray(_source_indices(size, before, after, mode)).astype(np.intp)
+    if mode == "zeros":
+        return np.where((index >= 0) & (index < size), index, -1)
+    if mode == "replicate":
+        return np.clip(index, 0, last)
+    if mode == "symmetric":
+        folded = np.mod(index, 2 * size)
+        return np.where(folded < size, folded, 2 * size - 1 - folded)
+    period = max(2 * last, 1)  # reflect
+    folded = np.mod(index, period)
+    return np.minimum(np.where(folded < size, folded, period - folded), last)
 
 
 @functools.lru_cache(maxsize=32)

@@ -177,6 +177,17 @@ def test_separable_factors_are_exact_integers():
     assert detect._factors(np.arange(9.0).reshape(3, 3) ** 2) is None
 
 
+@pytest.mark.parametrize("mode", ["reflect", "symmetric", "replicate"])
+def test_border_index_is_the_pad_layers_rule(mode):
+    """The engine's NumPy border indices equal the pad layer's (`layers._source_indices`)."""
+    from keras_edges.layers import _source_indices
+
+    for size in (1, 2, 3, 4, 7, 10):
+        for before, after in ((0, 0), (1, 1), (2, 1), (3, 3), (9, 4)):
+            expected = np.asarray(_source_indices(size, before, after, mode))
+            np.testing.assert_array_equal(detect._border_index(size, before, after, mode), expected)
+
+
 def test_buckets():
     """Sizes round up to m * 2**e with m in 8..15: at most 12.5 % slack, exact for common sizes."""
     assert [detect._bucket(n) for n in (1, 16, 17, 255, 256, 1080, 1920, 4096)] == [16, 16, 18, 256, 256, 1152, 1920, 4096]
