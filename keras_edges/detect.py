@@ -223,12 +223,26 @@ def _weighted_sum(terms):
     for weight, tensor in terms:
         if weight == 0:
             continue
-        term = tensor if weight in (1, -1) else tensor * np.float32(weight)
+        term = tensor if weight in (1, -1) else tensor * tf.constant(weight, tensor.dtype)
         if total is None:
             total = -term if weight == -1 else term
         else:
             total = total - term if weight == -1 else total + term
     return total
+
+
+def _integer_dtype(kernel_x: np.ndarray, kernel_y: np.ndarray):
+    """`tf.int16`/`tf.int32` if integer arithmetic on uint8 pixels is exact, else None.
+
+    With integer kernels every partial sum is an integer of at most `255 * (sum |kx| +
+    sum |ky|)`; below 2**24 the model's float32 arithmetic is exact too, so both agree.
+    """
+    if not all(np.array_equal(kernel, np.round(kernel)) for kernel in (kernel_x, kernel_y)):
+        return None
+    bound = 255 * (np.abs(kernel_x).sum() + np.abs(kernel_y).sum())
+    if bound <= np.iinfo(np.int16).max:
+        return tf.int16
+    return tf.int32 if bound < 2**24 else None
 
 
 def _stencil(image, kernel, height, width):
@@ -283,14 +297,19 @@ def _fast_graph(plan: _Plan, output: str):
     size_y, size_x = shape[:2]
 
     def edges(buffer, divisor, cut):
-        image = tf.cast(buffer, tf.float32)
+        work = _integer_dtype(kernel_x, kernel_y) if buffer.dtype == tf.uint8 else None
+        image = tf.cast(buffer, work or tf.float32)
         height = image.shape[1] - size_y + 1
         width = image.shape[2] - size_x + 1
         grad_x = _stencil(image, kernel_x, height, width)
         grad_y = _stencil(image, kernel_y, height, width)
         if plan.norm == "l1":
             result = tf.abs(grad_x) + tf.abs(grad_y)
+            if work is not None and output == "uint8":  # exact integers: saturate only
+                return tf.cast(tf.minimum(result, 255), tf.uint8)
+            result = tf.cast(result, tf.float32)
         else:
+            grad_x, grad_y = tf.cast(grad_x, tf.float32), tf.cast(grad_y, tf.float32)
             result = tf.sqrt(tf.square(grad_x) + tf.square(grad_y))
         if output.endswith("/"):
             result = result / divisor
