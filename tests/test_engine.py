@@ -101,6 +101,21 @@ def test_ranks_batches_and_tiny_images_match_the_model(shape, dtype):
         _assert_same(*_both(image, padding=padding), atol=None if dtype == "uint8" else 1e-3)
 
 
+@pytest.mark.parametrize("padding", PADDING_MODES)
+def test_images_that_fill_their_bucket_match_the_model(padding):
+    """Images whose padded size is exactly a bucket (bordered inside the graph) give the model's edges."""
+    rng = np.random.default_rng(5)
+    for ksize in (3, 7):
+        extra = ksize - 1 if padding == "valid" else 0  # valid output = image - (ksize - 1)
+        for shape in [(32 + extra, 48 + extra), (2, 16 + extra, 32 + extra, 1)]:
+            image = rng.integers(0, 256, size=shape, dtype=np.uint8)
+            _assert_same(*_both(image, ksize=ksize, padding=padding))
+            _assert_same(*_both(image.astype("float32"), ksize=ksize, padding=padding, magnitude="l2"), atol=1e-2)
+    readonly = rng.integers(0, 256, size=(32, 48), dtype=np.uint8)
+    readonly.flags.writeable = False  # cannot be shared through DLPack: copied instead
+    _assert_same(*_both(readonly, padding="reflect" if padding == "valid" else padding))
+
+
 @pytest.mark.parametrize("magnitude", ["l1", "l2"])
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
 def test_threshold_and_normalize_match_the_model(photo, magnitude, dtype):
