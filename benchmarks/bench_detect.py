@@ -46,19 +46,19 @@ def _parse(argv=None):
 
 ARGS = _parse()
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 if ARGS.tf_threads:
     tf.config.threading.set_intra_op_parallelism_threads(ARGS.tf_threads)
     tf.config.threading.set_inter_op_parallelism_threads(ARGS.tf_threads)
 
-import cv2  # noqa: E402
-import keras  # noqa: E402
-import scipy.ndimage  # noqa: E402
-import skimage.filters  # noqa: E402
+import cv2
+import keras
+import scipy.ndimage
+import skimage.filters
 
-from keras_edges import build_edge_model, detect_edges, load_image  # noqa: E402
+from keras_edges import build_edge_model, detect_edges, load_image
 
 DEFAULT_CV_THREADS = cv2.getNumThreads()
 
@@ -229,7 +229,8 @@ def _timed(function):
 
 
 def _machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
+    with open("/proc/cpuinfo") as file:
+        cpu = next((line.split(":", 1)[1].strip() for line in file if line.startswith("model name")), platform.processor())
     return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, TensorFlow {tf.__version__}, keras {keras.__version__}, OpenCV {cv2.__version__}"
 
 
@@ -267,9 +268,12 @@ def main():
         order = {name: i for i, name in enumerate(methods + ["detect_edges (default threads)"])}
         rows.sort(key=lambda r: (list(SIZES).index(r["size"]), r["dtype"], order[r["method"]]))
     check = _new_size_check()
+    photo = _image((256, 256), "uint8")
+    same = np.array_equal(detect_edges(photo), _opencv(photo))  # both reflect-101, saturated
     print(f"Machine: {_machine()}")
     print(f"Command: python benchmarks/bench_detect.py{' --quick' if ARGS.quick else ''} (TensorFlow threads: {ARGS.tf_threads or 'default'})\n")
     print(_table(rows))
+    print(f"\ndetect_edges output equals OpenCV's (uint8, 256x256): {same}.")
     print(
         f"\ndetect_edges, 1920x1080 uint8, operator='scharr' (a configuration not used before): first call "
         f"{check['first'] * 1e3:.0f} ms; warm {check['warm'] * 1e3:.2f} ms; a new size in the same bucket "

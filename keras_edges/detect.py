@@ -440,8 +440,8 @@ def _as_tensor(buffer: np.ndarray) -> tf.Tensor:
     """Hand `buffer` to TensorFlow without a copy (DLPack), or copy if that fails."""
     try:
         return tf.experimental.dlpack.from_dlpack(buffer.__dlpack__())
-    except Exception:  # pragma: no cover - an old NumPy or TensorFlow
-        return tf.constant(buffer)
+    except (BufferError, TypeError, ValueError, AttributeError, tf.errors.OpError):
+        return tf.constant(buffer)  # e.g. a read-only array, which DLPack cannot share
 
 
 def _tiles(length: int, tile: int) -> list[tuple[int, int]]:
