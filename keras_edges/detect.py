@@ -137,9 +137,11 @@ def _full_scale(model: keras.Model) -> float:
 # convolution is slow for one-channel 3x3 kernels; a fused stencil is memory bound).
 # - Borders are filled on the host into a buffer whose height and width are rounded up to
 #   a size bucket, so a new image size within a bucket reuses the compiled graph; the
-#   output is cropped back (the slack never reaches the kept pixels).
-# - uint8 crosses memory as bytes: the cast to float32, the magnitude, `normalize`, the
-#   threshold and the saturating cast back to uint8 all run inside the graph.
+#   output is cropped back (the slack never reaches the kept pixels). An image that fills
+#   its bucket exactly is handed over without a copy (DLPack) and bordered in the graph.
+# - uint8 crosses memory as bytes: the cast to numbers, the magnitude, `normalize`, the
+#   threshold and the saturating cast back to uint8 all run inside the graph. Integer
+#   kernels on uint8 run in exact int16/int32 arithmetic, bit-identical to the model.
 # - Rank-1 kernels (Sobel, Scharr, Prewitt) run as two 1-D passes when the factors
 #   reproduce the kernel exactly; other kernels (trained ones) run as a general stencil.
 # - Large inputs are cut into overlapping tiles (halo = the kernel's reach), so memory
