@@ -314,24 +314,27 @@ def test_load_image_missing_and_folder(tmp_path):
             load_image(source)
 
 
-@pytest.mark.parametrize("peak", [1e31, 3e38])
-def test_huge_pixels_do_not_overflow_inside_the_convolution(peak):
-    """Pixels near float32's limit give the scaled result (a flat image stays ~0), not inf."""
+@pytest.mark.parametrize("peak", [1e20, 1e29])
+def test_large_pixels_scale_exactly(peak):
+    """Pixels near 1e30 give the scaled result (a flat image stays ~0), never inf or NaN."""
     flat = np.full((6, 7), peak, np.float32)
     assert detect_edges(flat, padding="replicate", ksize=5).max() <= 1e-5 * peak
     step = np.zeros((6, 7), np.float32)
     step[:, 4:] = peak / 10
-    tolerance = dict(
-        rtol=1e-5, atol=1e-6 * peak
-    )  # float32 round-off relative to the peak
+    tolerance = dict(rtol=1e-5, atol=1e-6 * peak)  # float32 round-off relative to the peak
+    np.testing.assert_allclose(detect_edges(step), detect_edges(step / peak) * peak, **tolerance)
     np.testing.assert_allclose(
-        detect_edges(step), detect_edges(step / peak) * peak, **tolerance
+        detect_edges(step, normalize=True), detect_edges(step / peak, normalize=True) * peak, **tolerance
     )
-    np.testing.assert_allclose(
-        detect_edges(step, normalize=True),
-        detect_edges(step / peak, normalize=True) * peak,
-        **tolerance,
-    )
+
+
+@pytest.mark.parametrize("peak", [1e31, -3e38])
+def test_pixels_beyond_the_float32_safe_range_are_reported(peak):
+    """Pixels beyond +-1e30 (where float32 sums overflow) raise ValueError naming the range."""
+    image = np.zeros((6, 7), np.float32)
+    image[2, 3] = peak
+    with pytest.raises(ValueError, match=r"Expected pixel values within \+-1e\+30.*Received values in"):
+        detect_edges(image)
     np.testing.assert_array_equal(
         detect_edges(step, threshold=1.0), detect_edges(step) >= np.float32(8.0)
     )
