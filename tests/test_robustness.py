@@ -335,6 +335,3 @@ def test_pixels_beyond_the_float32_safe_range_are_reported(peak):
     image[2, 3] = peak
     with pytest.raises(ValueError, match=r"Expected pixel values within \+-1e\+30.*Received values in"):
         detect_edges(image)
-    np.testing.assert_array_equal(
-        detect_edges(step, threshold=1.0), detect_edges(step) >= np.float32(8.0)
-    )
