@@ -133,7 +133,7 @@ def thin_edges(mask) -> np.ndarray:
     if mask.ndim != 2:
         raise ValueError(f"Invalid shape for argument `mask`. Expected a 2-D array. Received: mask.shape={mask.shape}")
     result = mask.astype(bool)
-    rows, cols = np.nonzero(ndimage.binary_dilation(result, iterations=1) if result.any() else result)
+    rows, cols = np.nonzero(result)
     if rows.size == 0:
         return result
     # Work on the bounding box plus a one-pixel zero border (thinning never grows a set).
@@ -158,9 +158,10 @@ def thin_edges(mask) -> np.ndarray:
 def suppress_nonmaxima(edges, *, sigma: float = 1.0) -> np.ndarray:
     """Keep the pixels of a soft edge map that are maximal across the edge (edge NMS).
 
-    The edge normal at every pixel is the direction of the most negative curvature of
-    the map smoothed with a Gaussian of `sigma` (the eigenvector of its Hessian, as the
-    orientation that Dollár and Zitnick's structured-forest NMS uses); a pixel is kept if
+    The edge normal at every pixel is the direction of strongest curvature of the map
+    smoothed with a Gaussian of `sigma` (the Hessian's eigenvector of largest absolute
+    eigenvalue: across a ridge, it points across it; a second-derivative orientation, as
+    Dollár and Zitnick's structured-forest edge NMS uses); a pixel is kept if
     it is no smaller than the map, linearly interpolated, one pixel away on both sides
     along the normal. Thinner, sharper maps score higher and thin more predictably.
 
@@ -183,8 +184,9 @@ def suppress_nonmaxima(edges, *, sigma: float = 1.0) -> np.ndarray:
     d_y, d_x = np.gradient(smooth)
     d_yy, d_yx = np.gradient(d_y)
     d_xy, d_xx = np.gradient(d_x)
-    # Angle of the largest-curvature eigenvector, plus 90 degrees: the most negative one.
-    normal = 0.5 * np.arctan2(d_xy + d_yx, d_xx - d_yy) + np.pi / 2
+    # The Hessian's eigenvector of larger |eigenvalue| points across the edge: the
+    # largest eigenvalue's direction, turned by 90 degrees where the trace is negative.
+    normal = 0.5 * np.arctan2(d_xy + d_yx, d_xx - d_yy) + np.where(d_xx + d_yy < 0, np.pi / 2, 0.0)
     step_x, step_y = np.cos(normal), np.sin(normal)
     rows, cols = np.mgrid[0 : edges.shape[0], 0 : edges.shape[1]].astype(np.float64)
     keep = edges > 0
@@ -197,6 +199,15 @@ def suppress_nonmaxima(edges, *, sigma: float = 1.0) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ matching
+def _disk(radius: float) -> np.ndarray:
+    """A boolean disk footprint: the offsets within `radius`."""
+    d_y, d_x = _offsets(radius)
+    reach = int(np.floor(radius + 1e-9))
+    footprint = np.zeros((2 * reach + 1, 2 * reach + 1), bool)
+    footprint[d_y + reach, d_x + reach] = True
+    return footprint
+
+
 def _offsets(radius: float) -> tuple[np.ndarray, np.ndarray]:
     """All integer (dy, dx) with dy**2 + dx**2 <= radius**2."""
     reach = int(np.floor(radius + 1e-9))
@@ -223,12 +234,15 @@ def _check_map(name: str, value, shape=None) -> np.ndarray:
 class _Truth:
     """One annotator's boundary pixels, indexed for fast matching."""
 
-    def __init__(self, boundary: np.ndarray, reach: int):
+    def __init__(self, boundary: np.ndarray, radius: float):
+        reach = int(np.floor(radius + 1e-9))
         boundary = boundary.astype(bool)
         self.count = int(boundary.sum())
         self.index = np.full((boundary.shape[0] + 2 * reach, boundary.shape[1] + 2 * reach), -1, np.int32)
         rows, cols = np.nonzero(boundary)
         self.index[rows + reach, cols + reach] = np.arange(rows.size, dtype=np.int32)
+        # Pixels within the radius of some boundary pixel: the only ones worth a look-up.
+        self.near = ndimage.binary_dilation(boundary, structure=_disk(radius)) if self.count else boundary
 
 
 def _match_one(pred_rows, pred_cols, truth: _Truth, offsets, reach) -> np.ndarray:
@@ -237,11 +251,10 @@ def _match_one(pred_rows, pred_cols, truth: _Truth, offsets, reach) -> np.ndarra
     if pred_rows.size == 0 or truth.count == 0:
         return partner
     d_y, d_x = offsets
-    candidates = truth.index[(pred_rows + reach)[:, None] + d_y, (pred_cols + reach)[:, None] + d_x]
-    where = np.flatnonzero((candidates >= 0).any(axis=1))
+    where = np.flatnonzero(truth.near[pred_rows, pred_cols])
     if where.size == 0:
         return partner
-    candidates = candidates[where]
+    candidates = truth.index[(pred_rows[where] + reach)[:, None] + d_y, (pred_cols[where] + reach)[:, None] + d_x]
     row, col = np.nonzero(candidates >= 0)
     graph = csr_matrix(
         (np.ones(row.size, np.int8), (row, candidates[row, col])), shape=(where.size, truth.count)
@@ -277,7 +290,7 @@ def match_boundaries(predicted, truth, *, max_dist: float = MAX_DIST) -> tuple[n
     truth = _check_map("truth", truth, predicted.shape).astype(bool)
     radius = _radius(predicted.shape, max_dist)
     reach = int(np.floor(radius + 1e-9))
-    index = _Truth(truth, reach)
+    index = _Truth(truth, radius)
     rows, cols = np.nonzero(predicted)
     partner = _match_one(rows, cols, index, _offsets(radius), reach)
     matched_predicted = np.zeros_like(predicted)
@@ -376,7 +389,7 @@ def count_boundary_matches(
     radius = _radius(edges.shape, max_dist)
     reach = int(np.floor(radius + 1e-9))
     offsets = _offsets(radius)
-    indexed = [_Truth(truth, reach) for truth in truths]
+    indexed = [_Truth(truth, radius) for truth in truths]
     truth_total = sum(truth.count for truth in indexed)
     counts = np.zeros((values.size, 4))
     previous = None
