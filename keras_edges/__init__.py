@@ -24,6 +24,19 @@ __all__ = [
     "load_image",
     "max_response",
     "save_image",
+    # measuring edge quality: keras_edges.datasets and keras_edges.metrics
+    "BoundaryScores",
+    "boundaries_from_labels",
+    "count_boundary_matches",
+    "evaluate_boundaries",
+    "load_bsds500",
+    "match_boundaries",
+    "plot_precision_recall",
+    "summarize_counts",
+    "suppress_nonmaxima",
+    "synthetic_dataset",
+    "synthetic_shapes",
+    "thin_edges",
 ]
 
 _HOME = {
@@ -37,6 +50,18 @@ _HOME = {
     "detect_edges": "detect",
     "load_image": "io",
     "save_image": "io",
+    "boundaries_from_labels": "datasets",
+    "load_bsds500": "datasets",
+    "synthetic_dataset": "datasets",
+    "synthetic_shapes": "datasets",
+    "BoundaryScores": "metrics",
+    "count_boundary_matches": "metrics",
+    "evaluate_boundaries": "metrics",
+    "match_boundaries": "metrics",
+    "plot_precision_recall": "metrics",
+    "summarize_counts": "metrics",
+    "suppress_nonmaxima": "metrics",
+    "thin_edges": "metrics",
 }
 
 
