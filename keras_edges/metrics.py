@@ -137,19 +137,35 @@ def thin_edges(mask) -> np.ndarray:
     rows, cols = np.nonzero(result)
     if rows.size == 0:
         return result
-    # Work on the bounding box plus a one-pixel zero border (thinning never grows a set).
+    # Work on the bounding box plus a one-pixel zero border (thinning never grows a set),
+    # flattened, and look only at pixels whose neighbourhood changed since the same
+    # sub-iteration last looked at them: the others would get the same answer again.
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     padded = np.zeros((bottom - top + 2, right - left + 2), np.uint8)
+    padded[1:-1, 1:-1] = result[top:bottom, left:right]
+    stride = padded.shape[1]
+    flat = padded.ravel()
+    neighbours = np.array([dy * stride + dx for dy, dx in _NEIGHBOURS])
+    dirty = [flat.astype(bool), flat.astype(bool)]  # per sub-iteration: look again here
+    step, idle = 0, 0
+    while idle < 2:  # stop when both sub-iterations have nothing left to look at
+        candidates = np.flatnonzero(dirty[step] & (flat == 1))
+        dirty[step][:] = False
+        if candidates.size == 0:
+            idle += 1
+            step = 1 - step
+            continue
+        code = np.zeros(candidates.size, np.uint8)
+        for bit, offset in enumerate(neighbours):
+            code |= flat[candidates + offset] << np.uint8(bit)
+        deleted = candidates[(_THIN_FIRST if step == 0 else _THIN_SECOND)[code]]
+        flat[deleted] = 0  # all at once: the decisions above saw the same image
+        touched = (deleted[:, None] + neighbours).ravel()
+        dirty[0][touched] = True
+        dirty[1][touched] = True
+        idle = 0 if deleted.size else idle + 1
+        step = 1 - step
     inner = padded[1:-1, 1:-1]
-    inner[...] = result[top:bottom, left:right]
-    count = int(inner.sum())
-    while True:
-        for table in (_THIN_FIRST, _THIN_SECOND):
-            inner[table[_neighbour_codes(padded)] & (inner == 1)] = 0
-        new_count = int(inner.sum())
-        if new_count == count:
-            break
-        count = new_count
     result = np.zeros(mask.shape, bool)
     result[top:bottom, left:right] = inner.astype(bool)
     return result
