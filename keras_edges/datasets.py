@@ -356,7 +356,7 @@ def load_bsds500(root, split: str = "test", *, mode: str = "RGB"):
     if not root.is_dir():
         raise FileNotFoundError(f"Cannot read BSDS500 from {str(root)!r}: no such folder. {hint}")
     folders = {"images": root / "images" / split, "groundTruth": root / "groundTruth" / split}
-    for name, folder in folders.items():
+    for folder in folders.values():
         if not folder.is_dir():
             raise FileNotFoundError(f"Cannot read BSDS500 split {split!r}: folder {str(folder)!r} does not exist. {hint}")
     images = {p.stem: p for p in folders["images"].iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")}

@@ -25,12 +25,13 @@ the predicted pixels matched to *any* annotator over all predicted pixels. Then
 
 Matching: the benchmark's `correspondPixels` solves a min-cost assignment in which every
 unmatched pixel costs far more than any match, so it finds a largest one-to-one matching
-and, among the largest, the one with the shortest total distance. Here
-`scipy.sparse.csgraph.maximum_bipartite_matching` (Hopcroft-Karp) finds a largest
-one-to-one matching over all pairs within the radius, which gives the same counts
-whenever the two agree on the number of matches (the distances do not enter the counts).
-The benchmark's solver is approximate for speed, so its counts can be lower by a few
-pixels; ours are exact maxima.
+and, among the largest, the one with the shortest total distance. Here a largest
+one-to-one matching (a maximum bipartite matching) over all pairs within the radius is
+found by a greedy nearest-first pass and then augmenting paths, which gives the same
+counts, since the distances do not enter them. (The benchmark's solver is approximate
+for speed, so its counts can be lower by a few pixels; ours are exact maxima.
+`scipy.sparse.csgraph.maximum_bipartite_matching` computes the same maxima, and is the
+reference in the tests, but takes minutes on some of these graphs.)
 
 References:
     1. Martin, D., Fowlkes, C. and Malik, J. (2004). Learning to detect natural image
@@ -51,7 +52,6 @@ import sys
 import numpy as np
 from scipy import ndimage
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import maximum_bipartite_matching
 
 __all__ = [
     "BoundaryScores",
@@ -230,7 +230,9 @@ def _offsets(radius: float) -> tuple[np.ndarray, np.ndarray]:
     reach = int(np.floor(radius + 1e-9))
     d_y, d_x = np.mgrid[-reach : reach + 1, -reach : reach + 1]
     inside = d_y**2 + d_x**2 <= radius**2 + 1e-9
-    return d_y[inside], d_x[inside]
+    d_y, d_x = d_y[inside], d_x[inside]
+    order = np.argsort(d_y**2 + d_x**2, kind="stable")  # nearest first
+    return d_y[order], d_x[order]
 
 
 def _check_map(name: str, value, shape=None) -> np.ndarray:
@@ -271,13 +273,91 @@ def _match_one(pred_rows, pred_cols, truth: _Truth, offsets, reach) -> np.ndarra
     where = np.flatnonzero(truth.near[pred_rows, pred_cols])
     if where.size == 0:
         return partner
+    # candidates[i, k]: the truth pixel at the k-th nearest offset from predicted pixel i.
     candidates = truth.index[(pred_rows[where] + reach)[:, None] + d_y, (pred_cols[where] + reach)[:, None] + d_x]
-    row, col = np.nonzero(candidates >= 0)
-    graph = csr_matrix(
-        (np.ones(row.size, np.int8), (row, candidates[row, col])), shape=(where.size, truth.count)
-    )
-    partner[where] = maximum_bipartite_matching(graph, perm_type="column")
+    partner[where] = _maximum_matching(candidates, truth.count)
     return partner
+
+
+def _maximum_matching(candidates: np.ndarray, right_count: int) -> np.ndarray:
+    """A largest matching of rows to the non-negative entries of `candidates`; -1 if unmatched.
+
+    A greedy pass matches nearest pairs first (columns are in order of distance), then
+    augmenting paths (Berge) grow it to a maximum, searched from whichever side has fewer
+    free vertices. (`scipy.sparse.csgraph.maximum_bipartite_matching` gives the same
+    cardinality but is pathologically slow on these dense local graphs.)
+    """
+    left_count = candidates.shape[0]
+    match_left = np.full(left_count, -1, np.int64)
+    match_right = np.full(right_count, -1, np.int64)
+    for column in candidates.T:  # greedy, nearest offsets first
+        rows = np.flatnonzero((match_left < 0) & (column >= 0))
+        rights = column[rows]
+        free = match_right[rights] < 0
+        rows, rights = rows[free], rights[free]
+        rights, first = np.unique(rights, return_index=True)
+        match_left[rows[first]] = rights
+        match_right[rights] = rows[first]
+    row, col = np.nonzero(candidates >= 0)
+    right_of = candidates[row, col]
+    has_left = np.zeros(left_count, bool)
+    has_left[row] = True
+    has_right = np.zeros(right_count, bool)
+    has_right[right_of] = True
+    free_left = np.flatnonzero(has_left & (match_left < 0))
+    free_right = np.flatnonzero(has_right & (match_right < 0))
+    if free_left.size == 0 or free_right.size == 0:
+        return match_left  # an augmenting path would need a free vertex on each side
+    graph = csr_matrix((np.ones(row.size, np.int8), (row, right_of)), shape=(left_count, right_count))
+    if free_left.size <= free_right.size:
+        _augment(graph.indptr, graph.indices, free_left, match_left, match_right)
+    else:
+        graph = graph.tocsc()
+        _augment(graph.indptr, graph.indices, free_right, match_right, match_left)
+    return match_left
+
+
+def _augment(indptr, indices, free, match_start, match_other) -> None:
+    """Grow a matching by augmenting paths from the `free` vertices, in place, to a maximum."""
+    indptr, indices = indptr.tolist(), indices.tolist()
+    mine, theirs = match_start.tolist(), match_other.tolist()
+    free = free.tolist()
+    while free:
+        visited = bytearray(len(theirs))
+        still_free, grown = [], False
+        for root in free:
+            path, positions, through = [root], [indptr[root]], []
+            found = False
+            while path:
+                vertex, position = path[-1], positions[-1]
+                if position == indptr[vertex + 1]:
+                    path.pop()
+                    positions.pop()
+                    if through:
+                        through.pop()
+                    continue
+                positions[-1] = position + 1
+                other = indices[position]
+                if visited[other]:
+                    continue
+                visited[other] = 1
+                through.append(other)
+                if theirs[other] < 0:  # a free vertex: flip the path
+                    for start, end in zip(path, through):
+                        mine[start], theirs[end] = end, start
+                    found = True
+                    break
+                path.append(theirs[other])
+                positions.append(indptr[theirs[other]])
+            if found:
+                grown = True
+            else:
+                still_free.append(root)
+        if not grown:  # no augmenting path from any free vertex: the matching is maximum
+            break
+        free = still_free
+    match_start[:] = mine
+    match_other[:] = theirs
 
 
 def match_boundaries(predicted, truth, *, max_dist: float = MAX_DIST) -> tuple[np.ndarray, np.ndarray]:
@@ -600,7 +680,7 @@ def evaluate_boundaries(
         )
     values = _thresholds(thresholds)
     options = dict(thresholds=values, max_dist=max_dist, thin=thin, nms=nms)
-    for i, (edge, truth) in enumerate(zip(edges, truths)):
+    for edge, truth in zip(edges, truths):
         _as_truths(truth, _as_edges(edge).shape)  # validate everything before the work
     if workers is None:
         workers = min(len(edges), os.cpu_count() or 1)

@@ -6,7 +6,12 @@ from scipy import ndimage
 from scipy.io import savemat
 
 from keras_edges import save_image
-from keras_edges.datasets import boundaries_from_labels, load_bsds500, synthetic_dataset, synthetic_shapes
+from keras_edges.datasets import (
+    boundaries_from_labels,
+    load_bsds500,
+    synthetic_dataset,
+    synthetic_shapes,
+)
 from keras_edges.metrics import thin_edges
 
 

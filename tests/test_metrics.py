@@ -215,3 +215,21 @@ def test_bad_thresholds_are_reported():
         count_boundary_matches(np.zeros((8, 8)), np.zeros((8, 8)), thresholds=0)
     with pytest.raises(ValueError, match="increasing list"):
         count_boundary_matches(np.zeros((8, 8)), np.zeros((8, 8)), thresholds=[0.5, 0.2])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_matching_size_equals_scipy_maximum(seed):
+    """On random pixel clouds the matching is as large as scipy's maximum bipartite matching."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    rng = np.random.default_rng(seed)
+    predicted = rng.random((30, 40)) < 0.15
+    truth = rng.random((30, 40)) < 0.1
+    max_dist = 1.5 / np.hypot(30, 40)
+    matched_predicted, matched_truth = match_boundaries(predicted, truth, max_dist=max_dist)
+    pred = np.argwhere(predicted)
+    true = np.argwhere(truth)
+    close = np.hypot(*(pred[:, None, :] - true[None, :, :]).transpose(2, 0, 1)) <= 1.5 + 1e-9
+    reference = maximum_bipartite_matching(csr_matrix(close.astype(np.int8)), perm_type="column")
+    assert matched_predicted.sum() == matched_truth.sum() == (reference >= 0).sum()
