@@ -5,7 +5,7 @@
 
 `quality` scores Sobel (raw magnitude, normalised by its full scale) with and without
 edge NMS, and with `--canny` also Canny through `detect_edges(method="canny")`
-(`evaluate_canny`), on `synthetic_shapes` of 321 x 481 pixels with Gaussian noise.
+(`evaluate_canny`; default thresholds, `--canny-sigma` 2), on `synthetic_shapes` of 321 x 481 pixels with Gaussian noise.
 `timing` times `evaluate_boundaries` on 481 x 321 images at 99 thresholds: the BSDS500
 test set's size (200 images, about 5 annotators each).
 Results go in benchmarks/README.md, section "Edge quality".
@@ -51,7 +51,8 @@ def run_quality(args):
     rows = [("Sobel magnitude", lambda: evaluate_sobel(images, truths, workers=args.workers)),
             ("Sobel magnitude + NMS", lambda: evaluate_sobel(images, truths, nms=True, workers=args.workers))]
     if args.canny:
-        rows.append(("Canny (binary, 1 threshold)", lambda: evaluate_canny(images, truths, workers=args.workers)))
+        name = f"Canny sigma={args.canny_sigma} (binary, 1 threshold)"
+        rows.append((name, lambda: evaluate_canny(images, truths, workers=args.workers, sigma=args.canny_sigma)))
     for name, run in rows:
         start = time.perf_counter()
         scores = run()
@@ -80,6 +81,7 @@ def main():
     parser.add_argument("--annotators", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--canny", action="store_true", help="also evaluate Canny (needs detect_edges(method='canny'))")
+    parser.add_argument("--canny-sigma", type=float, default=2.0, help="Canny's Gaussian sigma (default: 2)")
     args = parser.parse_args()
     if args.what == "quality":
         args.images = args.images or 50
