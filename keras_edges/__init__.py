@@ -38,6 +38,19 @@ __all__ = [
     "fit_edge_model",
     "kernel_error",
     "learned_kernels",
+    # measuring edge quality: keras_edges.datasets and keras_edges.metrics
+    "BoundaryScores",
+    "boundaries_from_labels",
+    "count_boundary_matches",
+    "evaluate_boundaries",
+    "load_bsds500",
+    "match_boundaries",
+    "plot_precision_recall",
+    "summarize_counts",
+    "suppress_nonmaxima",
+    "synthetic_dataset",
+    "synthetic_shapes",
+    "thin_edges",
 ]
 
 _HOME = {
@@ -65,6 +78,18 @@ _HOME = {
     "fit_edge_model": "train",
     "kernel_error": "train",
     "learned_kernels": "train",
+    "boundaries_from_labels": "datasets",
+    "load_bsds500": "datasets",
+    "synthetic_dataset": "datasets",
+    "synthetic_shapes": "datasets",
+    "BoundaryScores": "metrics",
+    "count_boundary_matches": "metrics",
+    "evaluate_boundaries": "metrics",
+    "match_boundaries": "metrics",
+    "plot_precision_recall": "metrics",
+    "summarize_counts": "metrics",
+    "suppress_nonmaxima": "metrics",
+    "thin_edges": "metrics",
 }
 
 

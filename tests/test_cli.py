@@ -455,3 +455,88 @@ def test_killed_run_leaves_only_complete_outputs(tmp_path):
     rerun = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert rerun.returncode == 0 and f"{len(written)} skipped, 0 failed" in rerun.stdout
     assert len(list(out.glob("*_edges.png"))) == 60
+
+
+# --- evaluate ------------------------------------------------------------------------
+def _scores_line(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("ODS="))
+
+
+def test_evaluate_synthetic_prints_scores_and_plots(tmp_path, capsys):
+    """evaluate --synthetic prints ODS/OIS/AP equal to the library's and writes the PR curve."""
+    from keras_edges.datasets import synthetic_shapes
+    from keras_edges.metrics import evaluate_boundaries
+
+    plot = tmp_path / "pr.png"
+    argv = ["evaluate", "--synthetic", "2", "--size", "48", "64", "--workers", "1", "--plot", str(plot)]
+    assert main(argv) == 0
+    images, truths = synthetic_shapes(2, size=(48, 64), noise=0.1, seed=0)
+    scores = evaluate_boundaries([detect_edges(image, normalize=True) for image in images], truths, workers=1)
+    assert f"ODS={scores.ods:.3f} OIS={scores.ois:.3f} AP={scores.ap:.3f}" in _scores_line(capsys.readouterr().out)
+    assert load_image(plot).shape[0] > 100
+
+
+def test_evaluate_model_matches_operator(tmp_path, capsys):
+    """A saved Sobel model scores exactly as --operator sobel, with --nms too."""
+    from keras_edges import build_edge_model
+
+    build_edge_model("sobel").save(tmp_path / "sobel.keras")
+    common = ["evaluate", "--synthetic", "2", "--size", "40", "48", "--workers", "1", "--nms"]
+    assert main(common + ["--model", str(tmp_path / "sobel.keras")]) == 0
+    from_model = _scores_line(capsys.readouterr().out)
+    assert main(common + ["--operator", "sobel"]) == 0
+    assert _scores_line(capsys.readouterr().out) == from_model
+
+
+def test_evaluate_bsds_layout(tmp_path, capsys):
+    """evaluate --bsds reads a BSDS500-layout folder written with scipy.io.savemat."""
+    from scipy.io import savemat
+
+    from keras_edges.datasets import boundaries_from_labels
+
+    for folder in ("images/val", "groundTruth/val"):
+        (tmp_path / folder).mkdir(parents=True)
+    labels = np.zeros((40, 60), np.uint16)
+    labels[:, 30:] = 1
+    image = np.where(labels == 1, 200, 40).astype(np.uint8)
+    save_image(tmp_path / "images/val/1.jpg", np.repeat(image[:, :, None], 3, axis=2))
+    cells = np.empty((1, 2), dtype=object)
+    for k in range(2):
+        cells[0, k] = {"Segmentation": labels + 1, "Boundaries": boundaries_from_labels(labels).astype(np.uint8)}
+    savemat(tmp_path / "groundTruth/val/1.mat", {"groundTruth": cells})
+    assert main(["evaluate", "--bsds", str(tmp_path), "--split", "val", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "BSDS500 val (1 images)" in out
+    assert float(_scores_line(out).split()[0][4:]) >= 0.95  # one straight step: all but the ends
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["evaluate", "--bsds", "no/such/bsds"], "no such folder"),
+        (["evaluate", "--synthetic", "0"], "--synthetic must be a positive number"),
+        (["evaluate", "--synthetic", "1", "--plot", "pr.txt"], "--plot must name a .png"),
+        (["evaluate", "--synthetic", "1", "--thresholds", "0"], "--thresholds must be at least 1"),
+        (["evaluate", "--operator", "sobel"], "one of the arguments --bsds --synthetic is required"),
+    ],
+)
+def test_evaluate_usage_errors(argv, message, capsys):
+    """Bad evaluate arguments are usage errors: exit 2, a message, no traceback."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_evaluate_canny_scores_a_binary_map(capsys):
+    """--method canny evaluates detect_edges(method='canny') at one threshold, as the library does."""
+    from keras_edges.datasets import synthetic_shapes
+    from keras_edges.metrics import evaluate_boundaries
+
+    argv = ["evaluate", "--synthetic", "2", "--size", "48", "64", "--workers", "1", "--method", "canny", "--sigma", "2"]
+    assert main(argv) == 0
+    images, truths = synthetic_shapes(2, size=(48, 64), noise=0.1, seed=0)
+    maps = [detect_edges(image, method="canny", sigma=2.0) for image in images]
+    scores = evaluate_boundaries(maps, truths, thresholds=1, workers=1)
+    assert f"ODS={scores.ods:.3f} OIS={scores.ois:.3f}" in _scores_line(capsys.readouterr().out)
