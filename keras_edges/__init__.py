@@ -86,7 +86,7 @@ _HOME = {
     "count_boundary_matches": "metrics",
     "evaluate_boundaries": "metrics",
     "match_boundaries": "metrics",
-    "plot_precision_recall": "metrics",
+    "plot_precision_recall": "plot",
     "summarize_counts": "metrics",
     "suppress_nonmaxima": "metrics",
     "thin_edges": "metrics",

@@ -521,7 +521,8 @@ def _run_evaluate(args, parser) -> int:
         parser.error(f"--plot {args.plot!r}: its folder does not exist")
     images, truths, described = _evaluation_data(args, parser)
     edges, thresholds = _evaluation_edges(args, parser, images)
-    from keras_edges.metrics import evaluate_boundaries, plot_precision_recall
+    from keras_edges.metrics import evaluate_boundaries
+    from keras_edges.plot import plot_precision_recall
 
     detector = args.model or args.method or f"{args.operator or 'sobel'}{' + nms' if args.nms else ''}"
     scores = evaluate_boundaries(

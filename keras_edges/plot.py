@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_kernels", "show_edges"]
+__all__ = ["plot_history", "plot_kernels", "plot_precision_recall", "show_edges"]
 
 _DEMO_IMAGE = "img/camera.png"
 _DEMO_OUTPUT = "img/docs/demo_edges.png"
@@ -355,6 +355,53 @@ def plot_history(
         ax.grid(True, alpha=0.3)
         ax.legend()
     return fig
+
+
+def plot_precision_recall(scores, *, title: str | None = None):
+    """Draw precision-recall curves with iso-F contours and each curve's ODS point.
+
+    matplotlib is imported here; the figure is not registered with pyplot (nothing pops
+    up), so save it with `figure.savefig(path)` or make it a notebook cell's value.
+
+    Args:
+        scores: A `BoundaryScores`, or a dict `{label: BoundaryScores}` for several curves.
+        title: Optional figure title.
+
+    Returns:
+        A `matplotlib.figure.Figure`.
+
+    Example:
+    >>> from keras_edges.metrics import summarize_counts
+    >>> counts = np.array([[[8, 10, 9, 10], [5, 10, 5, 5]]], float)
+    >>> figure = plot_precision_recall({"toy": summarize_counts(counts, [0.25, 0.75])})
+    >>> figure.axes[0].get_xlabel()
+    'Recall'
+    """
+    from keras_edges.metrics import BoundaryScores
+
+    if isinstance(scores, BoundaryScores):
+        scores = {"": scores}
+    figure = _figure((5, 5))
+    axes = figure.add_subplot()
+    grid = np.linspace(0.01, 1, 200)
+    for level in np.arange(0.1, 1.0, 0.1):  # iso-F contours: p = f r / (2 r - f)
+        recall = grid[2 * grid > level]
+        precision = level * recall / (2 * recall - level)
+        inside = precision <= 1
+        axes.plot(recall[inside], precision[inside], color="0.85", linewidth=0.8, zorder=0)
+    for label, each in scores.items():
+        name = f"{label} " if label else ""
+        keep = each.recall + each.precision > 0
+        line = axes.plot(each.recall[keep], each.precision[keep], linewidth=1.8,
+                         marker="" if keep.sum() > 1 else "o",
+                         label=f"{name}ODS={each.ods:.3f} OIS={each.ois:.3f} AP={each.ap:.3f}")[0]
+        axes.plot([each.ods_recall], [each.ods_precision], "o", color=line.get_color(), markersize=6)
+    axes.set(xlim=(0, 1), ylim=(0, 1), xlabel="Recall", ylabel="Precision", aspect="equal")
+    axes.grid(True, linewidth=0.3)
+    axes.legend(loc="lower left", fontsize=8)
+    if title:
+        axes.set_title(title)
+    return figure
 
 
 def _figure_pixels(fig, dpi: float) -> np.ndarray:

@@ -9,7 +9,7 @@ import pytest
 from conftest import IMG, ROOT
 
 from keras_edges import build_edge_model, detect_edges, get_kernels, load_image
-from keras_edges.plot import _main, plot_history, plot_kernels, show_edges
+from keras_edges.plot import _main, plot_history, plot_kernels, plot_precision_recall, show_edges
 
 matplotlib.use("Agg")
 
@@ -233,6 +233,26 @@ def test_plot_history_errors():
         plot_history({})
     with pytest.raises(ValueError, match=r"Expected names from \['loss'\]"):
         plot_history({"loss": [1.0]}, keys=["accuracy"])
+
+
+def test_plot_precision_recall_curves_and_ods_points(tmp_path):
+    """Each detector gets its PR curve (zero points dropped), its ODS point and a legend entry."""
+    from keras_edges.metrics import summarize_counts
+
+    # one image, two thresholds: counts (matched GT, GT, matched predictions, predictions)
+    counts = np.array([[[8, 10, 9, 10], [5, 10, 5, 5]]], float)
+    scores = summarize_counts(counts, [0.25, 0.75])
+    fig = plot_precision_recall({"a": scores, "b": scores}, title="toy")
+    (axes,) = fig.axes
+    curves = [line for line in axes.lines if line.get_label().startswith(("a ", "b "))]
+    assert [line.get_label().split()[0] for line in curves] == ["a", "b"]
+    np.testing.assert_allclose(curves[0].get_xdata(), scores.recall[scores.recall + scores.precision > 0])
+    np.testing.assert_allclose(curves[0].get_ydata(), scores.precision[scores.recall + scores.precision > 0])
+    ods_points = [line for line in axes.lines if line.get_marker() == "o" and len(line.get_xdata()) == 1]
+    assert len(ods_points) == 2
+    np.testing.assert_allclose(ods_points[0].get_xydata()[0], [scores.ods_recall, scores.ods_precision])
+    assert axes.get_title() == "toy" and f"ODS={scores.ods:.3f}" in curves[0].get_label()
+    assert _render(fig, tmp_path / "pr.png").shape[2] == 3
 
 
 def test_demo_picture(tmp_path, capsys):
