@@ -48,15 +48,31 @@ def test_one_bad_file_does_not_stop_the_batch(tmp_path, capsys):
         (["detect", str(IMG / "coins.png"), "--operator", "canny"], "invalid choice: 'canny'"),
         (["detect", "no/such/input.png"], "input 'no/such/input.png' does not exist"),
         (["demo", "--images", "no/such/folder"], "is not a folder"),
+        (["detect", "x.png", "--shard", "3/2"], "argument --shard: expected K/N with 1 <= K <= N, got '3/2'"),
+        (["detect", "x.png", "--shard", "0/2"], "got '0/2'"),
+        (["detect", "x.png", "--shard", "half"], "got 'half'"),
+        (["detect", "x.png", "--format", "gif"], "invalid choice: 'gif'"),
+        (["detect", "x.png", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+        (["detect", str(IMG / "coins.png"), "--model", "missing.keras"], "--model 'missing.keras': no such file"),
+        (["detect", str(IMG / "no_such_*.png")], "matches no image files"),
+        (["detect", str(IMG / "coins.png"), "-o", str(IMG / "coins.png")], "is a file; expected a folder"),
+        (["export", "-o", "no/such/folder/m.tflite"], "does not exist"),
+        (["export", "missing.keras", "-o", "m.tflite"], "--model 'missing.keras': no such file"),
+        (["evaluate", "--bsds", "no/such/bsds"], "no such folder"),
+        (["evaluate", "--synthetic", "0"], "--synthetic must be a positive number"),
+        (["evaluate", "--synthetic", "1", "--plot", "pr.txt"], "--plot must name a .png"),
+        (["evaluate", "--synthetic", "1", "--thresholds", "0"], "--thresholds must be at least 1"),
+        (["evaluate", "--operator", "sobel"], "one of the arguments --bsds --synthetic is required"),
     ],
 )
-def test_usage_errors_exit_2_without_traceback(argv, message, capsys):
-    """Bad values are usage errors: exit code 2, a one-line message, no traceback."""
+def test_usage_errors_exit_2_with_one_line(argv, message, capsys):
+    """Bad options, values and files are usage errors: exit code 2, one line, no traceback."""
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if "error:" in line]) == 1
 
 
 def test_demo_writes_every_sample(tmp_path):
@@ -281,31 +297,6 @@ def test_train_folder_with_targets(tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["detect", "x.png", "--shard", "3/2"], "argument --shard: expected K/N with 1 <= K <= N, got '3/2'"),
-        (["detect", "x.png", "--shard", "0/2"], "got '0/2'"),
-        (["detect", "x.png", "--shard", "half"], "got 'half'"),
-        (["detect", "x.png", "--format", "gif"], "invalid choice: 'gif'"),
-        (["detect", "x.png", "--frobnicate"], "unrecognized arguments: --frobnicate"),
-        (["detect", str(IMG / "coins.png"), "--model", "missing.keras"], "--model 'missing.keras': no such file"),
-        (["detect", str(IMG / "no_such_*.png")], "matches no image files"),
-        (["detect", str(IMG / "coins.png"), "-o", str(IMG / "coins.png")], "is a file; expected a folder"),
-        (["export", "-o", "no/such/folder/m.tflite"], "does not exist"),
-        (["export", "missing.keras", "-o", "m.tflite"], "--model 'missing.keras': no such file"),
-    ],
-)
-def test_more_usage_errors_exit_2_with_one_line(argv, message, capsys):
-    """Bad options, values and files are one-line usage errors with exit code 2."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
-    assert len([line for line in err.splitlines() if "error:" in line]) == 1
-
-
-@pytest.mark.parametrize(
-    "argv, message",
-    [
         (["train", "-o", "m.keras"], "give either an IMAGES folder or --synthetic N"),
         (["train", str(IMG), "--synthetic", "4"], "give either an IMAGES folder or --synthetic N"),
         (["train", "no/such/folder"], "'no/such/folder' is not a folder"),
@@ -508,25 +499,6 @@ def test_evaluate_bsds_layout(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "BSDS500 val (1 images)" in out
     assert float(_scores_line(out).split()[0][4:]) >= 0.95  # one straight step: all but the ends
-
-
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["evaluate", "--bsds", "no/such/bsds"], "no such folder"),
-        (["evaluate", "--synthetic", "0"], "--synthetic must be a positive number"),
-        (["evaluate", "--synthetic", "1", "--plot", "pr.txt"], "--plot must name a .png"),
-        (["evaluate", "--synthetic", "1", "--thresholds", "0"], "--thresholds must be at least 1"),
-        (["evaluate", "--operator", "sobel"], "one of the arguments --bsds --synthetic is required"),
-    ],
-)
-def test_evaluate_usage_errors(argv, message, capsys):
-    """Bad evaluate arguments are usage errors: exit 2, a message, no traceback."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
 
 
 def test_evaluate_canny_scores_a_binary_map(capsys):
