@@ -31,16 +31,34 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SIZES = {"256x256": (256, 256), "1920x1080": (1080, 1920), "4096x4096": (4096, 4096), "64x256x256": (64, 256, 256)}
+SIZES = {
+    "256x256": (256, 256),
+    "1920x1080": (1080, 1920),
+    "4096x4096": (4096, 4096),
+    "64x256x256": (64, 256, 256),
+}
 QUICK_SIZES = ("256x256", "1920x1080", "64x256x256")
 
 
 def _parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats (< 1 minute)")
-    parser.add_argument("--tf-threads", type=int, default=1, help="TensorFlow threads; 0 = default (all cores)")
-    parser.add_argument("--methods", default="all", help="comma-separated method names (default: all)")
-    parser.add_argument("--json", action="store_true", help="print results as JSON lines (for the merged run)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer sizes and repeats (< 1 minute)"
+    )
+    parser.add_argument(
+        "--tf-threads",
+        type=int,
+        default=1,
+        help="TensorFlow threads; 0 = default (all cores)",
+    )
+    parser.add_argument(
+        "--methods", default="all", help="comma-separated method names (default: all)"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print results as JSON lines (for the merged run)",
+    )
     return parser.parse_args(argv)
 
 
@@ -90,7 +108,9 @@ def _image(shape, dtype):
     reps = (-(-height // photo.shape[0]), -(-width // photo.shape[1]))
     image = np.tile(photo, reps)[:height, :width]
     if len(shape) == 3:  # a batch: shifted crops, so the images differ
-        image = np.stack([np.roll(image, 7 * i, axis=1) for i in range(shape[0])])[..., None]
+        image = np.stack([np.roll(image, 7 * i, axis=1) for i in range(shape[0])])[
+            ..., None
+        ]
     image = np.ascontiguousarray(image)
     return image if dtype == "uint8" else (image / np.float32(255)).astype(np.float32)
 
@@ -205,8 +225,22 @@ def _run(sizes, methods, budget):
                 if name == "model.predict (naive)" and size == "4096x4096":
                     continue  # ~1 GB of float32 activations and no information
                 first, warm, peak = _measure(METHODS[name], image, budget)
-                rows.append(dict(size=size, dtype=dtype, method=name, first=first, warm=warm, mps=pixels / warm / 1e6, peak=peak))
-                print(f"  {size} {dtype} {name}: {pixels / warm / 1e6:.0f} MP/s", file=sys.stderr, flush=True)
+                rows.append(
+                    dict(
+                        size=size,
+                        dtype=dtype,
+                        method=name,
+                        first=first,
+                        warm=warm,
+                        mps=pixels / warm / 1e6,
+                        peak=peak,
+                    )
+                )
+                print(
+                    f"  {size} {dtype} {name}: {pixels / warm / 1e6:.0f} MP/s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return rows
 
 
@@ -216,7 +250,11 @@ def _new_size_check():
     start = time.perf_counter()
     detect_edges(image, operator="scharr")  # a configuration not used before
     first = time.perf_counter() - start
-    warm = float(np.median([_timed(lambda: detect_edges(image, operator="scharr")) for _ in range(20)]))
+    warm = float(
+        np.median(
+            [_timed(lambda: detect_edges(image, operator="scharr")) for _ in range(20)]
+        )
+    )
     new = []
     for shrink in range(0, 50, 10):  # five new sizes in the same bucket (1152 x 1920)
         other = np.ascontiguousarray(image[: 1070 - shrink, : 1900 - shrink])
@@ -232,18 +270,33 @@ def _timed(function):
 
 def _machine():
     with open("/proc/cpuinfo") as file:
-        cpu = next((line.split(":", 1)[1].strip() for line in file if line.startswith("model name")), platform.processor())
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in file
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
     return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, TensorFlow {tf.__version__}, keras {keras.__version__}, OpenCV {cv2.__version__}"
 
 
 def _table(rows):
-    reference = {(r["size"], r["dtype"]): r["mps"] for r in rows if r["method"] == "OpenCV (1 thread)"}
+    reference = {
+        (r["size"], r["dtype"]): r["mps"]
+        for r in rows
+        if r["method"] == "OpenCV (1 thread)"
+    }
     lines = [
         "| size | dtype | method | MP/s | vs OpenCV 1 thread | first call (ms) | peak RSS added (MB) |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
     for r in rows:
-        ratio = r["mps"] / reference[(r["size"], r["dtype"])] if (r["size"], r["dtype"]) in reference else float("nan")
+        ratio = (
+            r["mps"] / reference[(r["size"], r["dtype"])]
+            if (r["size"], r["dtype"]) in reference
+            else float("nan")
+        )
         lines.append(
             f"| {r['size']} | {r['dtype']} | {r['method']} | {r['mps']:.0f} | {ratio:.2f}x | {r['first'] * 1e3:.1f} | {r['peak'] / 2**20:.0f} |"
         )
@@ -261,19 +314,40 @@ def main():
         return
     if ARGS.tf_threads == 1 and not ARGS.quick:
         # detect_edges with TensorFlow's default threads needs a fresh process.
-        command = [sys.executable, __file__, "--tf-threads", "0", "--methods", "detect_edges", "--json"]
+        command = [
+            sys.executable,
+            __file__,
+            "--tf-threads",
+            "0",
+            "--methods",
+            "detect_edges",
+            "--json",
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         for line in done.stdout.splitlines():
             row = json.loads(line)
             row["method"] = "detect_edges (default threads)"
             rows.append(row)
-        order = {name: i for i, name in enumerate(methods + ["detect_edges (default threads)"])}
-        rows.sort(key=lambda r: (list(SIZES).index(r["size"]), r["dtype"] != "uint8", order[r["method"]]))
+        order = {
+            name: i
+            for i, name in enumerate(methods + ["detect_edges (default threads)"])
+        }
+        rows.sort(
+            key=lambda r: (
+                list(SIZES).index(r["size"]),
+                r["dtype"] != "uint8",
+                order[r["method"]],
+            )
+        )
     check = _new_size_check()
     photo = _image((256, 256), "uint8")
-    same = np.array_equal(detect_edges(photo), _opencv(photo))  # both reflect-101, saturated
+    same = np.array_equal(
+        detect_edges(photo), _opencv(photo)
+    )  # both reflect-101, saturated
     print(f"Machine: {_machine()}")
-    print(f"Command: python benchmarks/bench_detect.py{' --quick' if ARGS.quick else ''} (TensorFlow threads: {ARGS.tf_threads or 'default'})\n")
+    print(
+        f"Command: python benchmarks/bench_detect.py{' --quick' if ARGS.quick else ''} (TensorFlow threads: {ARGS.tf_threads or 'default'})\n"
+    )
     print(_table(rows))
     print(f"\ndetect_edges output equals OpenCV's (uint8, 256x256): {same}.")
     print(

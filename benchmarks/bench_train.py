@@ -42,11 +42,18 @@ class _FirstPass(keras.callbacks.Callback):
 
     def __init__(self, operator, tolerance, steps_per_epoch):
         super().__init__()
-        self.operator, self.tolerance, self.steps_per_epoch = operator, tolerance, steps_per_epoch
+        self.operator, self.tolerance, self.steps_per_epoch = (
+            operator,
+            tolerance,
+            steps_per_epoch,
+        )
         self.first = None
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.first is None and kernel_error(self.model, self.operator) <= self.tolerance:
+        if (
+            self.first is None
+            and kernel_error(self.model, self.operator) <= self.tolerance
+        ):
             self.first = (epoch + 1) * self.steps_per_epoch
 
 
@@ -54,17 +61,33 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=("img", "synthetic"), default="img")
     parser.add_argument("--operator", default="sobel")
-    parser.add_argument("--targets", action="store_true", help="give the operator's edge maps as targets")
+    parser.add_argument(
+        "--targets",
+        action="store_true",
+        help="give the operator's edge maps as targets",
+    )
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--steps-per-epoch", type=int, default=100)
     parser.add_argument("--tolerance", type=float, default=0.02)
-    parser.add_argument("--zero-mean", action=argparse.BooleanOptionalAction, default=True, help="subtract crop means")
-    parser.add_argument("--zero-sum", action=argparse.BooleanOptionalAction, default=True, help="ZeroSum constraint")
+    parser.add_argument(
+        "--zero-mean",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="subtract crop means",
+    )
+    parser.add_argument(
+        "--zero-sum",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ZeroSum constraint",
+    )
     args = parser.parse_args(argv)
 
     if args.data == "img":
-        paths = sorted(p for p in (ROOT / "img").iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        paths = sorted(
+            p for p in (ROOT / "img").iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+        )
         images = [load_image(p).astype("float32") / 255.0 for p in paths]
         described = f"{len(images)} photos in img/"
     else:
@@ -73,14 +96,22 @@ def main(argv=None) -> int:
     targets = None
     if args.targets:
         reference = build_edge_model(args.operator)
-        targets = [np.asarray(reference(image[None, :, :, None]))[0] for image in images]
+        targets = [
+            np.asarray(reference(image[None, :, :, None]))[0] for image in images
+        ]
 
-    print(f"data: {described}; operator: {args.operator}; targets: {'given' if args.targets else 'computed'}; "
-          f"zero_mean={args.zero_mean}, zero_sum={args.zero_sum}")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
-          f"Python {platform.python_version()}, keras {keras.__version__}")
+    print(
+        f"data: {described}; operator: {args.operator}; targets: {'given' if args.targets else 'computed'}; "
+        f"zero_mean={args.zero_mean}, zero_sum={args.zero_sum}"
+    )
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
+        f"Python {platform.python_version()}, keras {keras.__version__}"
+    )
     print()
-    print(f"| seed | steps | steps to <= {args.tolerance} | seconds | final loss | kernel error | pass |")
+    print(
+        f"| seed | steps | steps to <= {args.tolerance} | seconds | final loss | kernel error | pass |"
+    )
     print("|---:|---:|---:|---:|---:|---:|:---:|")
     passed, times = 0, []
     for seed in range(args.seeds):
@@ -104,11 +135,16 @@ def main(argv=None) -> int:
         passed += ok
         times.append(seconds)
         steps = args.epochs * args.steps_per_epoch
-        print(f"| {seed} | {steps} | {tracker.first or '-'} | {seconds:.1f} | {history.history['loss'][-1]:.2e} "
-              f"| {error:.2e} | {'yes' if ok else 'no'} |", flush=True)
+        print(
+            f"| {seed} | {steps} | {tracker.first or '-'} | {seconds:.1f} | {history.history['loss'][-1]:.2e} "
+            f"| {error:.2e} | {'yes' if ok else 'no'} |",
+            flush=True,
+        )
     print()
-    print(f"{passed}/{args.seeds} seeds within {args.tolerance} of {args.operator} in under 60 s "
-          f"(median {np.median(times):.1f} s per seed)")
+    print(
+        f"{passed}/{args.seeds} seeds within {args.tolerance} of {args.operator} in under 60 s "
+        f"(median {np.median(times):.1f} s per seed)"
+    )
     return 0 if passed >= 0.9 * args.seeds else 1
 
 

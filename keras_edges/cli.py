@@ -29,14 +29,44 @@ OUTPUT_SUFFIXES = {"png": ".png", "tiff": ".tiff", "npy": ".npy"}
 _GLOB_CHARS = frozenset("*?[")
 
 
-def _add_detector_options(parser: argparse.ArgumentParser, *, threshold: bool = True) -> None:
-    parser.add_argument("--operator", default="sobel", choices=sorted(KERNELS), help="gradient operator (default: sobel)")
-    parser.add_argument("--ksize", type=int, default=None, help="kernel size: 3, 5 or 7 for sobel (default: the operator's smallest)")
-    parser.add_argument("--padding", default="reflect", choices=PADDING_MODES, help="border mode (default: reflect)")
-    parser.add_argument("--magnitude", default="l1", choices=MAGNITUDES, help="|gx|+|gy| or sqrt(gx^2+gy^2)")
+def _add_detector_options(
+    parser: argparse.ArgumentParser, *, threshold: bool = True
+) -> None:
+    parser.add_argument(
+        "--operator",
+        default="sobel",
+        choices=sorted(KERNELS),
+        help="gradient operator (default: sobel)",
+    )
+    parser.add_argument(
+        "--ksize",
+        type=int,
+        default=None,
+        help="kernel size: 3, 5 or 7 for sobel (default: the operator's smallest)",
+    )
+    parser.add_argument(
+        "--padding",
+        default="reflect",
+        choices=PADDING_MODES,
+        help="border mode (default: reflect)",
+    )
+    parser.add_argument(
+        "--magnitude",
+        default="l1",
+        choices=MAGNITUDES,
+        help="|gx|+|gy| or sqrt(gx^2+gy^2)",
+    )
     if threshold:
-        parser.add_argument("--threshold", type=float, help="write a binary map: edges >= THRESHOLD x full scale, in [0, 1]")
-    parser.add_argument("--normalize", action="store_true", help="scale edges by the operator's full scale")
+        parser.add_argument(
+            "--threshold",
+            type=float,
+            help="write a binary map: edges >= THRESHOLD x full scale, in [0, 1]",
+        )
+    parser.add_argument(
+        "--normalize",
+        action="store_true",
+        help="scale edges by the operator's full scale",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     detect = commands.add_parser(
@@ -64,15 +96,44 @@ def build_parser() -> argparse.ArgumentParser:
         "  keras-edges detect photos/ -o edges/ --shard 1/4   # one of 4 independent jobs",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    detect.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
-    detect.add_argument("-o", "--output", default="edges", help="output folder (default: edges/)")
+    detect.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image files, folders or glob patterns",
+    )
+    detect.add_argument(
+        "-o", "--output", default="edges", help="output folder (default: edges/)"
+    )
     _add_detector_options(detect)
-    detect.add_argument("--model", help="a saved .keras edge model to use instead of --operator")
-    detect.add_argument("--recursive", action="store_true", help="look through sub-folders (and ** in globs)")
-    detect.add_argument("--format", default="png", choices=sorted(OUTPUT_SUFFIXES), help="output format (default: png)")
-    detect.add_argument("--overwrite", action="store_true", help="rewrite outputs that already exist")
-    detect.add_argument("--shard", type=_shard, metavar="K/N", help="process only shard K of N (1 <= K <= N)")
-    detect.add_argument("--quiet", action="store_true", help="no progress bar and no summary; failures only")
+    detect.add_argument(
+        "--model", help="a saved .keras edge model to use instead of --operator"
+    )
+    detect.add_argument(
+        "--recursive",
+        action="store_true",
+        help="look through sub-folders (and ** in globs)",
+    )
+    detect.add_argument(
+        "--format",
+        default="png",
+        choices=sorted(OUTPUT_SUFFIXES),
+        help="output format (default: png)",
+    )
+    detect.add_argument(
+        "--overwrite", action="store_true", help="rewrite outputs that already exist"
+    )
+    detect.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="process only shard K of N (1 <= K <= N)",
+    )
+    detect.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary; failures only",
+    )
 
     export = commands.add_parser(
         "export",
@@ -85,10 +146,26 @@ def build_parser() -> argparse.ArgumentParser:
         "  keras-edges export --operator scharr --normalize -o scharr.tflite",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    export.add_argument("model", nargs="?", metavar="MODEL.keras", help="saved model (default: build one from --operator)")
-    export.add_argument("-o", "--output", required=True, help="destination folder (savedmodel) or file (tflite)")
-    export.add_argument("--format", choices=("savedmodel", "tflite"), help="default: tflite for a .tflite output, else savedmodel")
-    export.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    export.add_argument(
+        "model",
+        nargs="?",
+        metavar="MODEL.keras",
+        help="saved model (default: build one from --operator)",
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="destination folder (savedmodel) or file (tflite)",
+    )
+    export.add_argument(
+        "--format",
+        choices=("savedmodel", "tflite"),
+        help="default: tflite for a .tflite output, else savedmodel",
+    )
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output"
+    )
     _add_detector_options(export, threshold=False)
 
     demo = commands.add_parser(
@@ -99,8 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  keras-edges demo\n  keras-edges demo --images img -o out",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument("--images", default="img", help="folder of sample images (default: img/)")
-    demo.add_argument("-o", "--output", default="out", help="output folder (default: out/)")
+    demo.add_argument(
+        "--images", default="img", help="folder of sample images (default: img/)"
+    )
+    demo.add_argument(
+        "-o", "--output", default="out", help="output folder (default: out/)"
+    )
 
     train = commands.add_parser(
         "train",
@@ -110,19 +191,67 @@ def build_parser() -> argparse.ArgumentParser:
         "  keras-edges train photos/ --targets edges/ -o learned.keras",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("images", nargs="?", metavar="IMAGES", help="folder of training images (searched recursively)")
-    train.add_argument("--targets", metavar="FOLDER", help="folder of edge maps named like the images (default: the operator's output)")
-    train.add_argument("--synthetic", type=int, metavar="N", help="train on N generated 64x64 random images instead of a folder")
-    train.add_argument("--operator", default="sobel", choices=sorted(KERNELS), help="operator that makes the targets (default: sobel)")
+    train.add_argument(
+        "images",
+        nargs="?",
+        metavar="IMAGES",
+        help="folder of training images (searched recursively)",
+    )
+    train.add_argument(
+        "--targets",
+        metavar="FOLDER",
+        help="folder of edge maps named like the images (default: the operator's output)",
+    )
+    train.add_argument(
+        "--synthetic",
+        type=int,
+        metavar="N",
+        help="train on N generated 64x64 random images instead of a folder",
+    )
+    train.add_argument(
+        "--operator",
+        default="sobel",
+        choices=sorted(KERNELS),
+        help="operator that makes the targets (default: sobel)",
+    )
     train.add_argument("--ksize", type=int, default=3, help="kernel size (default: 3)")
-    train.add_argument("--magnitude", default="l1", choices=MAGNITUDES, help="|gx|+|gy| or sqrt(gx^2+gy^2)")
+    train.add_argument(
+        "--magnitude",
+        default="l1",
+        choices=MAGNITUDES,
+        help="|gx|+|gy| or sqrt(gx^2+gy^2)",
+    )
     train.add_argument("--epochs", type=int, default=15, help="epochs (default: 15)")
-    train.add_argument("--steps-per-epoch", type=int, default=100, help="batches per epoch (default: 100)")
-    train.add_argument("--batch-size", type=int, default=32, help="crops per batch (default: 32)")
-    train.add_argument("--crop-size", type=int, default=32, help="side of the square training crops (default: 32)")
-    train.add_argument("--learning-rate", type=float, default=0.25, help="initial Adam learning rate, cosine-decayed (default: 0.25)")
-    train.add_argument("--seed", type=int, help="random seed (initial kernels, crops, flips)")
-    train.add_argument("-o", "--output", default="learned.keras", help="output model, .keras (default: learned.keras)")
+    train.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        default=100,
+        help="batches per epoch (default: 100)",
+    )
+    train.add_argument(
+        "--batch-size", type=int, default=32, help="crops per batch (default: 32)"
+    )
+    train.add_argument(
+        "--crop-size",
+        type=int,
+        default=32,
+        help="side of the square training crops (default: 32)",
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=float,
+        default=0.25,
+        help="initial Adam learning rate, cosine-decayed (default: 0.25)",
+    )
+    train.add_argument(
+        "--seed", type=int, help="random seed (initial kernels, crops, flips)"
+    )
+    train.add_argument(
+        "-o",
+        "--output",
+        default="learned.keras",
+        help="output model, .keras (default: learned.keras)",
+    )
     _add_evaluate_parser(commands)
     return parser
 
@@ -132,7 +261,9 @@ def _shard(text: str) -> tuple[int, int]:
     try:
         index, count = (int(part) for part in text.split("/"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected K/N with integers 1 <= K <= N, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected K/N with integers 1 <= K <= N, got {text!r}"
+        ) from None
     if not 1 <= index <= count:
         raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N, got {text!r}")
     return index, count
@@ -148,7 +279,9 @@ def _is_scanned_image(path: Path, root: Path) -> bool:
     )
 
 
-def _collect_images(inputs: list[str], parser: argparse.ArgumentParser, recursive: bool = False) -> list[tuple[Path, Path]]:
+def _collect_images(
+    inputs: list[str], parser: argparse.ArgumentParser, recursive: bool = False
+) -> list[tuple[Path, Path]]:
     """Return `(path, relative path)` for every image named by the files, folders and globs.
 
     The relative path (to the folder, or to the glob's fixed prefix) places the output in
@@ -160,7 +293,11 @@ def _collect_images(inputs: list[str], parser: argparse.ArgumentParser, recursiv
         path = Path(name)
         if path.is_dir():
             files = path.glob("**/*" if recursive else "*")
-            found += [(p, p.relative_to(path)) for p in sorted(files) if _is_scanned_image(p, path)]
+            found += [
+                (p, p.relative_to(path))
+                for p in sorted(files)
+                if _is_scanned_image(p, path)
+            ]
         elif path.is_file():
             found.append((path, Path(path.name)))
         elif _GLOB_CHARS & set(name):
@@ -168,7 +305,9 @@ def _collect_images(inputs: list[str], parser: argparse.ArgumentParser, recursiv
             fixed = next(i for i, part in enumerate(parts) if _GLOB_CHARS & set(part))
             root = Path(*parts[:fixed]) if fixed else Path()
             matches = sorted(Path(m) for m in glob.glob(name, recursive=recursive))
-            files = [(p, p.relative_to(root)) for p in matches if _is_scanned_image(p, root)]
+            files = [
+                (p, p.relative_to(root)) for p in matches if _is_scanned_image(p, root)
+            ]
             if not files:
                 parser.error(f"input {name!r} matches no image files")
             found += files
@@ -177,7 +316,9 @@ def _collect_images(inputs: list[str], parser: argparse.ArgumentParser, recursiv
     return found
 
 
-def _plan_outputs(found, output: Path, suffix: str, parser) -> tuple[list[tuple[Path, Path]], int]:
+def _plan_outputs(
+    found, output: Path, suffix: str, parser
+) -> tuple[list[tuple[Path, Path]], int]:
     """Return the sorted `(input, output)` jobs and the number of inputs left out.
 
     The same file named twice is one job. A file that is the output of another input
@@ -249,30 +390,52 @@ def _run_detect(args, parser) -> int:
     from keras_edges.detect import detect_edges
     from keras_edges.io import load_image, save_image
 
-    options = dict(operator=args.operator, ksize=args.ksize, padding=args.padding, magnitude=args.magnitude)
+    options = dict(
+        operator=args.operator,
+        ksize=args.ksize,
+        padding=args.padding,
+        magnitude=args.magnitude,
+    )
     options.update(threshold=args.threshold, normalize=args.normalize, model=model)
     done = skipped = failed = 0
-    bar = tqdm(total=len(jobs), unit="image", file=sys.stderr, disable=args.quiet or not sys.stderr.isatty())
+    bar = tqdm(
+        total=len(jobs),
+        unit="image",
+        file=sys.stderr,
+        disable=args.quiet or not sys.stderr.isatty(),
+    )
     previous = None
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _interrupt)  # kill: clean up like Ctrl-C
+        previous = signal.signal(
+            signal.SIGTERM, _interrupt
+        )  # kill: clean up like Ctrl-C
     try:
         for path, target in jobs:
             if target.exists() and not args.overwrite:
                 skipped += 1
-            elif target.resolve() in inputs:  # never reached after _plan_outputs; kept as a guard
-                bar.write(f"failed {path}: the output {target} is an input", file=sys.stderr)
+            elif (
+                target.resolve() in inputs
+            ):  # never reached after _plan_outputs; kept as a guard
+                bar.write(
+                    f"failed {path}: the output {target} is an input", file=sys.stderr
+                )
                 failed += 1
             else:
                 try:
                     edges = detect_edges(load_image(path), **options)
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+                    for stale in target.parent.glob(
+                        f".{glob.escape(target.name)}.*.part"
+                    ):
                         stale.unlink(missing_ok=True)  # left by a killed run
                     save_image(target, edges)
                     done += 1
                 except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
-                    kind = "" if isinstance(error, (ValueError, TypeError, OSError)) else f"{type(error).__name__}: "
+                    kind = (
+                        ""
+                        if isinstance(error, (ValueError, TypeError, OSError))
+                        else f"{type(error).__name__}: "
+                    )
                     reason = (str(error).strip().splitlines() or [""])[0]
                     bar.write(f"failed {path}: {kind}{reason}", file=sys.stderr)
                     failed += 1
@@ -291,14 +454,22 @@ def _run_detect(args, parser) -> int:
             signal.signal(signal.SIGTERM, previous)
     if not args.quiet:
         shard = f"shard {args.shard[0]}/{args.shard[1]}: " if args.shard else ""
-        note = f" ({left_out} earlier outputs among the inputs were left out)" if left_out else ""
-        print(f"{shard}{done} done, {skipped} skipped, {failed} failed; edges in {output}/{note}")
+        note = (
+            f" ({left_out} earlier outputs among the inputs were left out)"
+            if left_out
+            else ""
+        )
+        print(
+            f"{shard}{done} done, {skipped} skipped, {failed} failed; edges in {output}/{note}"
+        )
     return 1 if failed else 0
 
 
 def _run_export(args, parser) -> int:
     output = Path(args.output)
-    fmt = args.format or ("tflite" if output.suffix.lower() == ".tflite" else "savedmodel")
+    fmt = args.format or (
+        "tflite" if output.suffix.lower() == ".tflite" else "savedmodel"
+    )
     if output.exists() and not args.overwrite:
         parser.error(f"output {args.output!r} exists (pass --overwrite to replace it)")
     if not output.parent.is_dir():
@@ -313,7 +484,11 @@ def _run_export(args, parser) -> int:
         from keras_edges.models import build_edge_model
 
         model = build_edge_model(
-            args.operator, ksize=args.ksize, padding=args.padding, magnitude=args.magnitude, normalize=args.normalize
+            args.operator,
+            ksize=args.ksize,
+            padding=args.padding,
+            magnitude=args.magnitude,
+            normalize=args.normalize,
         )
     from keras_edges.export import export_model
 
@@ -325,7 +500,9 @@ def _run_export(args, parser) -> int:
 def _run_demo(args, parser) -> int:
     images = Path(args.images)
     if not images.is_dir():
-        parser.error(f"--images {args.images!r} is not a folder (run from the repository root, or pass --images)")
+        parser.error(
+            f"--images {args.images!r} is not a folder (run from the repository root, or pass --images)"
+        )
     import numpy as np
 
     from keras_edges.detect import detect_edges
@@ -339,7 +516,9 @@ def _run_demo(args, parser) -> int:
         edges = detect_edges(grey, normalize=True)
         save_image(output / f"{path.stem}_edges.png", edges)
         gap = np.full((grey.shape[0], 8), 255, np.uint8)
-        save_image(output / f"{path.stem}_side_by_side.png", np.hstack([grey, gap, edges]))
+        save_image(
+            output / f"{path.stem}_side_by_side.png", np.hstack([grey, gap, edges])
+        )
         print(f"{path} -> {output / (path.stem + '_edges.png')}")
     print(f"{len(paths)} images; edges and side-by-side figures in {output}/")
     return 0
@@ -351,12 +530,16 @@ def _run_train(args, parser) -> int:
     if (args.images is None) == (args.synthetic is None):
         parser.error("give either an IMAGES folder or --synthetic N (not both)")
     if args.synthetic is not None and args.synthetic < 1:
-        parser.error(f"--synthetic must be a positive number of images, got {args.synthetic}")
+        parser.error(
+            f"--synthetic must be a positive number of images, got {args.synthetic}"
+        )
     if args.targets is not None and args.images is None:
         parser.error("--targets needs an IMAGES folder to pair its edge maps with")
     for option in ("epochs", "steps_per_epoch", "batch_size", "crop_size"):
         if getattr(args, option) < 1:
-            parser.error(f"--{option.replace('_', '-')} must be a positive integer, got {getattr(args, option)}")
+            parser.error(
+                f"--{option.replace('_', '-')} must be a positive integer, got {getattr(args, option)}"
+            )
     if not args.learning_rate > 0:
         parser.error(f"--learning-rate must be positive, got {args.learning_rate}")
     for name in (args.images, args.targets):
@@ -382,7 +565,11 @@ def _run_train(args, parser) -> int:
         learned_kernels,
     )
 
-    images = args.images if args.synthetic is None else _synthetic_images(args.synthetic, seed=args.seed)
+    images = (
+        args.images
+        if args.synthetic is None
+        else _synthetic_images(args.synthetic, seed=args.seed)
+    )
     try:
         model, _ = fit_edge_model(
             images,
@@ -400,7 +587,9 @@ def _run_train(args, parser) -> int:
         )
     except (ValueError, TypeError, FileNotFoundError) as error:
         parser.error(str(error))
-    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".keras")
+    handle, temporary = tempfile.mkstemp(
+        dir=output.parent, prefix=f".{output.name}.", suffix=".keras"
+    )
     os.close(handle)
     try:
         model.save(temporary)
@@ -413,7 +602,9 @@ def _run_train(args, parser) -> int:
         print(f"learned kernel_x:\n{kernel_x}\nlearned kernel_y:\n{kernel_y}")
     reference = "the given targets' best fit" if args.targets else args.operator
     error = kernel_error(model, args.operator, ksize=args.ksize)
-    print(f"kernel error vs {args.operator} (max abs, after sign/swap alignment): {error:.4g}")
+    print(
+        f"kernel error vs {args.operator} (max abs, after sign/swap alignment): {error:.4g}"
+    )
     print(f"model (trained to reproduce {reference}) saved to {output}")
     return 0
 
@@ -429,26 +620,89 @@ def _add_evaluate_parser(commands) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data = evaluate.add_mutually_exclusive_group(required=True)
-    data.add_argument("--bsds", metavar="ROOT", help="BSDS500 data folder (with images/ and groundTruth/)")
-    data.add_argument("--synthetic", type=int, metavar="N", help="N synthetic_shapes images with exact boundaries")
-    evaluate.add_argument("--split", default="test", choices=("train", "val", "test"), help="BSDS500 split (default: test)")
-    evaluate.add_argument("--limit", type=int, metavar="K", help="evaluate the first K images only")
-    evaluate.add_argument("--size", type=int, nargs=2, default=(321, 481), metavar=("H", "W"), help="synthetic image size (default: 321 481)")
-    evaluate.add_argument("--noise", type=float, default=0.1, help="synthetic noise standard deviation (default: 0.1)")
-    evaluate.add_argument("--seed", type=int, default=0, help="synthetic seed (default: 0)")
+    data.add_argument(
+        "--bsds",
+        metavar="ROOT",
+        help="BSDS500 data folder (with images/ and groundTruth/)",
+    )
+    data.add_argument(
+        "--synthetic",
+        type=int,
+        metavar="N",
+        help="N synthetic_shapes images with exact boundaries",
+    )
+    evaluate.add_argument(
+        "--split",
+        default="test",
+        choices=("train", "val", "test"),
+        help="BSDS500 split (default: test)",
+    )
+    evaluate.add_argument(
+        "--limit", type=int, metavar="K", help="evaluate the first K images only"
+    )
+    evaluate.add_argument(
+        "--size",
+        type=int,
+        nargs=2,
+        default=(321, 481),
+        metavar=("H", "W"),
+        help="synthetic image size (default: 321 481)",
+    )
+    evaluate.add_argument(
+        "--noise",
+        type=float,
+        default=0.1,
+        help="synthetic noise standard deviation (default: 0.1)",
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=0, help="synthetic seed (default: 0)"
+    )
     detector = evaluate.add_mutually_exclusive_group()
-    detector.add_argument("--model", metavar="M", help="a saved .keras edge model (e.g. from keras-edges train)")
-    detector.add_argument("--operator", choices=sorted(KERNELS), help="gradient operator (default: sobel)")
-    detector.add_argument("--method", choices=("canny",), help="a binary detector, scored at one threshold")
-    evaluate.add_argument("--ksize", type=int, default=3, help="kernel size for --operator (default: 3)")
-    evaluate.add_argument("--sigma", type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)")
-    evaluate.add_argument("--low", type=float, help="Canny's weak threshold, pixels in [0, 1] (default: 0.1)")
-    evaluate.add_argument("--high", type=float, help="Canny's strong threshold (default: 0.2)")
-    evaluate.add_argument("--nms", action="store_true", help="edge non-maximum suppression before thresholding")
-    evaluate.add_argument("--thresholds", type=int, default=99, help="number of thresholds (default: 99)")
-    evaluate.add_argument("--max-dist", type=float, default=0.0075, help="match radius / image diagonal (default: 0.0075)")
+    detector.add_argument(
+        "--model",
+        metavar="M",
+        help="a saved .keras edge model (e.g. from keras-edges train)",
+    )
+    detector.add_argument(
+        "--operator", choices=sorted(KERNELS), help="gradient operator (default: sobel)"
+    )
+    detector.add_argument(
+        "--method",
+        choices=("canny",),
+        help="a binary detector, scored at one threshold",
+    )
+    evaluate.add_argument(
+        "--ksize", type=int, default=3, help="kernel size for --operator (default: 3)"
+    )
+    evaluate.add_argument(
+        "--sigma", type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)"
+    )
+    evaluate.add_argument(
+        "--low",
+        type=float,
+        help="Canny's weak threshold, pixels in [0, 1] (default: 0.1)",
+    )
+    evaluate.add_argument(
+        "--high", type=float, help="Canny's strong threshold (default: 0.2)"
+    )
+    evaluate.add_argument(
+        "--nms",
+        action="store_true",
+        help="edge non-maximum suppression before thresholding",
+    )
+    evaluate.add_argument(
+        "--thresholds", type=int, default=99, help="number of thresholds (default: 99)"
+    )
+    evaluate.add_argument(
+        "--max-dist",
+        type=float,
+        default=0.0075,
+        help="match radius / image diagonal (default: 0.0075)",
+    )
     evaluate.add_argument("--workers", type=int, help="processes (default: all CPUs)")
-    evaluate.add_argument("--plot", metavar="PNG", help="write the precision-recall curve to this image")
+    evaluate.add_argument(
+        "--plot", metavar="PNG", help="write the precision-recall curve to this image"
+    )
 
 
 def _evaluation_data(args, parser):
@@ -457,14 +711,22 @@ def _evaluation_data(args, parser):
 
     if args.synthetic is not None:
         if args.synthetic < 1:
-            parser.error(f"--synthetic must be a positive number of images, got {args.synthetic}")
+            parser.error(
+                f"--synthetic must be a positive number of images, got {args.synthetic}"
+            )
         from keras_edges.datasets import synthetic_shapes
 
         try:
-            images, truths = synthetic_shapes(args.synthetic, size=args.size, noise=args.noise, seed=args.seed)
+            images, truths = synthetic_shapes(
+                args.synthetic, size=args.size, noise=args.noise, seed=args.seed
+            )
         except ValueError as error:
             parser.error(str(error))
-        return list(images), [[truth] for truth in truths], f"{args.synthetic} synthetic images (noise {args.noise})"
+        return (
+            list(images),
+            [[truth] for truth in truths],
+            f"{args.synthetic} synthetic images (noise {args.noise})",
+        )
     from keras_edges.datasets import load_bsds500
 
     try:
@@ -489,14 +751,20 @@ def _evaluation_edges(args, parser, images):
     if args.method == "canny":
         options = dict(method="canny", sigma=args.sigma, low=args.low, high=args.high)
         try:
-            return [np.asarray(detect_edges(image, **options), bool) for image in images], 1
+            return [
+                np.asarray(detect_edges(image, **options), bool) for image in images
+            ], 1
         except (ValueError, TypeError) as error:
             parser.error(str(error))
     if args.model is not None:
         model = _load_model(args.model, parser)
         try:
-            edges = [detect_edges(image, model=model, normalize=True) for image in images]
-        except ValueError:  # not an edge model with known kernels: scale by the largest response
+            edges = [
+                detect_edges(image, model=model, normalize=True) for image in images
+            ]
+        except (
+            ValueError
+        ):  # not an edge model with known kernels: scale by the largest response
             edges = [detect_edges(image, model=model) for image in images]
             scale = max(float(np.max(edge)) for edge in edges) or 1.0
             edges = [edge / scale for edge in edges]
@@ -506,7 +774,10 @@ def _evaluation_edges(args, parser, images):
             _check_operator(operator, args.ksize)
         except (ValueError, TypeError) as error:
             parser.error(str(error))
-        edges = [detect_edges(image, operator=operator, ksize=args.ksize, normalize=True) for image in images]
+        edges = [
+            detect_edges(image, operator=operator, ksize=args.ksize, normalize=True)
+            for image in images
+        ]
     return [np.clip(np.squeeze(edge), 0, 1) for edge in edges], args.thresholds
 
 
@@ -515,7 +786,11 @@ def _run_evaluate(args, parser) -> int:
         parser.error(f"--thresholds must be at least 1, got {args.thresholds}")
     if not args.max_dist >= 0:
         parser.error(f"--max-dist must be non-negative, got {args.max_dist}")
-    if args.plot is not None and Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
+    if args.plot is not None and Path(args.plot).suffix.lower() not in (
+        ".png",
+        ".pdf",
+        ".svg",
+    ):
         parser.error(f"--plot must name a .png, .pdf or .svg file, got {args.plot!r}")
     if args.plot is not None and not Path(args.plot).resolve().parent.is_dir():
         parser.error(f"--plot {args.plot!r}: its folder does not exist")
@@ -524,22 +799,35 @@ def _run_evaluate(args, parser) -> int:
     from keras_edges.metrics import evaluate_boundaries
     from keras_edges.plot import plot_precision_recall
 
-    detector = args.model or args.method or f"{args.operator or 'sobel'}{' + nms' if args.nms else ''}"
+    detector = (
+        args.model
+        or args.method
+        or f"{args.operator or 'sobel'}{' + nms' if args.nms else ''}"
+    )
     scores = evaluate_boundaries(
-        edges, truths, thresholds=thresholds, max_dist=args.max_dist, nms=args.nms and thresholds > 1,
-        workers=args.workers, progress=None,
+        edges,
+        truths,
+        thresholds=thresholds,
+        max_dist=args.max_dist,
+        nms=args.nms and thresholds > 1,
+        workers=args.workers,
+        progress=None,
     )
     print(f"{detector} on {described}")
-    print(f"ODS={scores.ods:.3f} OIS={scores.ois:.3f} AP={scores.ap:.3f}  "
-          f"(at threshold {scores.ods_threshold:.3f}: recall {scores.ods_recall:.3f}, "
-          f"precision {scores.ods_precision:.3f})")
+    print(
+        f"ODS={scores.ods:.3f} OIS={scores.ois:.3f} AP={scores.ap:.3f}  "
+        f"(at threshold {scores.ods_threshold:.3f}: recall {scores.ods_recall:.3f}, "
+        f"precision {scores.ods_precision:.3f})"
+    )
     if args.plot is not None:
         import os
         import tempfile
 
         figure = plot_precision_recall({detector: scores}, title=described)
         target = Path(args.plot)
-        handle, temporary = tempfile.mkstemp(dir=target.resolve().parent, suffix=target.suffix)
+        handle, temporary = tempfile.mkstemp(
+            dir=target.resolve().parent, suffix=target.suffix
+        )
         os.close(handle)
         try:
             figure.savefig(temporary, dpi=120)

@@ -17,7 +17,12 @@ from keras_edges.io import load_image
 from keras_edges.kernels import _check_choice
 from keras_edges.metrics import thin_edges
 
-__all__ = ["boundaries_from_labels", "load_bsds500", "synthetic_dataset", "synthetic_shapes"]
+__all__ = [
+    "boundaries_from_labels",
+    "load_bsds500",
+    "synthetic_dataset",
+    "synthetic_shapes",
+]
 
 BSDS_SPLITS = ("train", "val", "test")
 
@@ -50,7 +55,9 @@ def boundaries_from_labels(labels) -> np.ndarray:
     """
     labels = np.asarray(labels)
     if labels.ndim != 2:
-        raise ValueError(f"Invalid shape for argument `labels`. Expected a 2-D label image. Received: labels.shape={labels.shape}")
+        raise ValueError(
+            f"Invalid shape for argument `labels`. Expected a 2-D label image. Received: labels.shape={labels.shape}"
+        )
     boundary = np.zeros(labels.shape, bool)
     boundary[:, :-1] |= labels[:, :-1] != labels[:, 1:]
     boundary[:-1, :] |= labels[:-1, :] != labels[1:, :]
@@ -72,8 +79,14 @@ def _check_size(size) -> tuple[int, int]:
 
 
 def _check_amount(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 <= value < 1e3:
-        raise ValueError(f"Invalid value for argument `{name}`. Expected a non-negative number. Received: {name}={value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.number))
+        or not 0 <= value < 1e3
+    ):
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a non-negative number. Received: {name}={value!r}"
+        )
     return float(value)
 
 
@@ -87,7 +100,9 @@ def _shape_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray
         count = int(rng.integers(3, 9))
         angles = np.sort(rng.uniform(0, 2 * np.pi, count))
         radii = radius * rng.uniform(0.5, 1.2, count)
-        points = list(zip(center_x + radii * np.cos(angles), center_y + radii * np.sin(angles)))
+        points = list(
+            zip(center_x + radii * np.cos(angles), center_y + radii * np.sin(angles))
+        )
         canvas = Image.new("1", (width, height), 0)
         ImageDraw.Draw(canvas).polygon(points, fill=1)
         return np.asarray(canvas, bool)
@@ -103,18 +118,27 @@ def _shape_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray
         theta = np.arctan2(dy, dx)
         profile = np.ones_like(theta)
         for k in (2, 3, 5):
-            profile += rng.uniform(0, 0.25) * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+            profile += rng.uniform(0, 0.25) * np.cos(
+                k * theta + rng.uniform(0, 2 * np.pi)
+            )
         return np.hypot(dy, dx) <= radius * profile
     # a thick curve: a quadratic Bezier stroke across part of the image
     ends = rng.uniform(0, 1, (3, 2)) * (width, height)
     t = np.linspace(0, 1, 64)[:, None]
     path = (1 - t) ** 2 * ends[0] + 2 * t * (1 - t) * ends[1] + t**2 * ends[2]
     canvas = Image.new("1", (width, height), 0)
-    ImageDraw.Draw(canvas).line([tuple(p) for p in path], fill=1, width=int(rng.integers(3, max(4, scale // 12))), joint="curve")
+    ImageDraw.Draw(canvas).line(
+        [tuple(p) for p in path],
+        fill=1,
+        width=int(rng.integers(3, max(4, scale // 12))),
+        joint="curve",
+    )
     return np.asarray(canvas, bool)
 
 
-def _fill(rng: np.random.Generator, level: float, height: int, width: int, texture: float) -> np.ndarray:
+def _fill(
+    rng: np.random.Generator, level: float, height: int, width: int, texture: float
+) -> np.ndarray:
     """A region's intensity: a base level, a linear shading and (with `texture`) a pattern."""
     rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
     angle = rng.uniform(0, 2 * np.pi)
@@ -127,13 +151,17 @@ def _fill(rng: np.random.Generator, level: float, height: int, width: int, textu
             phase = 2 * np.pi * (np.cos(angle) * cols + np.sin(angle) * rows) / period
             pattern = 0.5 * np.sin(phase)
         else:  # smoothed noise, normalised to unit range
-            pattern = ndimage.gaussian_filter(rng.standard_normal((height, width)), rng.uniform(1, 3))
+            pattern = ndimage.gaussian_filter(
+                rng.standard_normal((height, width)), rng.uniform(1, 3)
+            )
             pattern = 0.5 * pattern / (np.abs(pattern).max() + 1e-12)
         fill = fill + texture * 0.1 * pattern
     return fill.astype(np.float32)
 
 
-def _synthetic_one(rng: np.random.Generator, height, width, noise, blur, texture, shapes):
+def _synthetic_one(
+    rng: np.random.Generator, height, width, noise, blur, texture, shapes
+):
     """One image and its boundary map from its own random generator."""
     count = int(rng.integers(shapes[0], shapes[1] + 1))
     # Region levels come from a shuffled ladder, so any two regions differ by >= 0.06.
@@ -141,7 +169,9 @@ def _synthetic_one(rng: np.random.Generator, height, width, noise, blur, texture
     levels = rng.permutation(ladder)[: count + 1] + rng.uniform(-0.02, 0.02, count + 1)
     labels = np.zeros((height, width), np.int32)
     for label in range(1, count + 1):
-        labels[_shape_mask(rng, height, width)] = label  # later shapes occlude earlier ones
+        labels[_shape_mask(rng, height, width)] = (
+            label  # later shapes occlude earlier ones
+        )
     image = np.zeros((height, width), np.float32)
     for label in range(count + 1):
         region = labels == label
@@ -156,8 +186,13 @@ def _synthetic_one(rng: np.random.Generator, height, width, noise, blur, texture
 
 def _generators(n: int, seed) -> list[np.random.Generator]:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"Invalid value for argument `n`. Expected a non-negative int. Received: n={n!r}")
-    return [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(int(n))]
+        raise ValueError(
+            f"Invalid value for argument `n`. Expected a non-negative int. Received: n={n!r}"
+        )
+    return [
+        np.random.default_rng(child)
+        for child in np.random.SeedSequence(seed).spawn(int(n))
+    ]
 
 
 def synthetic_shapes(
@@ -209,7 +244,10 @@ def synthetic_shapes(
     True
     """
     height, width = _check_size(size)
-    amounts = [_check_amount(name, value) for name, value in (("noise", noise), ("blur", blur), ("texture", texture))]
+    amounts = [
+        _check_amount(name, value)
+        for name, value in (("noise", noise), ("blur", blur), ("texture", texture))
+    ]
     shapes = _check_shapes(shapes)
     generators = _generators(n, seed)
     images = np.zeros((len(generators), height, width), np.float32)
@@ -265,12 +303,23 @@ def synthetic_dataset(
     import tensorflow as tf
 
     height, width = _check_size(size)
-    amounts = [_check_amount(name, value) for name, value in (("noise", noise), ("blur", blur), ("texture", texture))]
+    amounts = [
+        _check_amount(name, value)
+        for name, value in (("noise", noise), ("blur", blur), ("texture", texture))
+    ]
     shapes = _check_shapes(shapes)
     _generators(n, 0)  # validates n
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-        raise ValueError(f"Invalid value for argument `batch_size`. Expected a positive int or None. Received: batch_size={batch_size!r}")
-    entropy = np.random.SeedSequence(seed).entropy  # fixed once, so every pass is the same
+    if batch_size is not None and (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"Invalid value for argument `batch_size`. Expected a positive int or None. Received: batch_size={batch_size!r}"
+        )
+    entropy = np.random.SeedSequence(
+        seed
+    ).entropy  # fixed once, so every pass is the same
 
     def generate():
         for rng in _generators(n, entropy):
@@ -293,13 +342,19 @@ def _annotator_boundaries(path: Path) -> list[np.ndarray]:
     try:
         cells = loadmat(str(path))["groundTruth"]
     except KeyError:
-        raise ValueError(f"Cannot read ground truth {str(path)!r}: it has no `groundTruth` variable.") from None
+        raise ValueError(
+            f"Cannot read ground truth {str(path)!r}: it has no `groundTruth` variable."
+        ) from None
     except (ValueError, OSError, NotImplementedError) as error:
         raise ValueError(f"Cannot read ground truth {str(path)!r}: {error}") from None
     boundaries = []
     for cell in np.asarray(cells, dtype=object).ravel():
         struct = cell
-        while isinstance(struct, np.ndarray) and struct.dtype.names is None and struct.size == 1:
+        while (
+            isinstance(struct, np.ndarray)
+            and struct.dtype.names is None
+            and struct.size == 1
+        ):
             struct = struct.ravel()[0]  # unwrap MATLAB's 1x1 cell and struct wrappers
         try:
             boundary = np.asarray(struct["Boundaries"])
@@ -310,9 +365,15 @@ def _annotator_boundaries(path: Path) -> list[np.ndarray]:
                 f"Cannot read ground truth {str(path)!r}: expected `groundTruth` to be a cell "
                 "array of structs with a `Boundaries` field (the BSDS500 format)."
             ) from None
-        boundaries.append(boundary.squeeze().astype(bool) if boundary.ndim > 2 else boundary.astype(bool))
+        boundaries.append(
+            boundary.squeeze().astype(bool)
+            if boundary.ndim > 2
+            else boundary.astype(bool)
+        )
     if not boundaries:
-        raise ValueError(f"Cannot read ground truth {str(path)!r}: `groundTruth` holds no annotators.")
+        raise ValueError(
+            f"Cannot read ground truth {str(path)!r}: `groundTruth` holds no annotators."
+        )
     return boundaries
 
 
@@ -354,21 +415,40 @@ def load_bsds500(root, split: str = "test", *, mode: str = "RGB"):
     root = Path(root)
     hint = "Download BSDS500 yourself and pass its BSR/BSDS500/data folder (with images/ and groundTruth/)."
     if not root.is_dir():
-        raise FileNotFoundError(f"Cannot read BSDS500 from {str(root)!r}: no such folder. {hint}")
-    folders = {"images": root / "images" / split, "groundTruth": root / "groundTruth" / split}
+        raise FileNotFoundError(
+            f"Cannot read BSDS500 from {str(root)!r}: no such folder. {hint}"
+        )
+    folders = {
+        "images": root / "images" / split,
+        "groundTruth": root / "groundTruth" / split,
+    }
     for folder in folders.values():
         if not folder.is_dir():
-            raise FileNotFoundError(f"Cannot read BSDS500 split {split!r}: folder {str(folder)!r} does not exist. {hint}")
-    images = {p.stem: p for p in folders["images"].iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")}
-    truths = {p.stem: p for p in folders["groundTruth"].iterdir() if p.suffix.lower() == ".mat"}
+            raise FileNotFoundError(
+                f"Cannot read BSDS500 split {split!r}: folder {str(folder)!r} does not exist. {hint}"
+            )
+    images = {
+        p.stem: p
+        for p in folders["images"].iterdir()
+        if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+    }
+    truths = {
+        p.stem: p
+        for p in folders["groundTruth"].iterdir()
+        if p.suffix.lower() == ".mat"
+    }
     if not images:
-        raise FileNotFoundError(f"Cannot read BSDS500 split {split!r}: no .jpg images in {str(folders['images'])!r}.")
+        raise FileNotFoundError(
+            f"Cannot read BSDS500 split {split!r}: no .jpg images in {str(folders['images'])!r}."
+        )
     for missing, present, where in (
         (sorted(set(images) - set(truths)), "images", folders["groundTruth"]),
         (sorted(set(truths) - set(images)), "ground truths", folders["images"]),
     ):
         if missing:
-            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            shown = ", ".join(missing[:5]) + (
+                f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            )
             raise FileNotFoundError(
                 f"Cannot read BSDS500 split {split!r}: {len(missing)} {present} have no "
                 f"counterpart in {str(where)!r}: {shown}."

@@ -15,7 +15,12 @@ from PIL import Image
 from keras_edges.io import load_image
 from keras_edges.kernels import _check_choice, max_response
 from keras_edges.layers import BorderPadding, GradientMagnitude
-from keras_edges.models import OUTPUTS, _output_head, build_canny_model, build_edge_model
+from keras_edges.models import (
+    OUTPUTS,
+    _output_head,
+    build_canny_model,
+    build_edge_model,
+)
 
 __all__ = ["detect_edges"]
 
@@ -68,7 +73,9 @@ def _standardize(
             "For a batch of grey images, add a channel axis: image[..., None]."
         )
     if 0 in array.shape:
-        raise ValueError(f"Invalid value for argument `image`: it is empty. Received: image.shape={array.shape}")
+        raise ValueError(
+            f"Invalid value for argument `image`: it is empty. Received: image.shape={array.shape}"
+        )
     uint8_in = array.dtype == np.uint8
     value_range = 255.0 if uint8_in else 1.0
     if array.shape[-1] == 4:
@@ -82,7 +89,11 @@ def _standardize(
         else:
             array = (array.astype(np.float32) @ _LUMA)[..., None]
     if keep_uint8 and uint8_in:
-        batch = array if array.shape[-1] == channels else np.repeat(array, channels, axis=-1)
+        batch = (
+            array
+            if array.shape[-1] == channels
+            else np.repeat(array, channels, axis=-1)
+        )
         return batch, value_range, uint8_in
     with np.errstate(over="ignore"):  # values beyond float32 become inf, reported below
         batch = array.astype(np.float32, copy=False)
@@ -106,7 +117,9 @@ def _standardize(
 
 
 @functools.lru_cache(maxsize=32)
-def _cached_model(operator: str, ksize: int, padding: str, magnitude: str) -> keras.Model:
+def _cached_model(
+    operator: str, ksize: int, padding: str, magnitude: str
+) -> keras.Model:
     return build_edge_model(operator, ksize=ksize, padding=padding, magnitude=magnitude)
 
 
@@ -118,7 +131,9 @@ def _compiled(model: keras.Model):
     if model not in _COMPILED:
         channels = model.input_shape[-1]
         signature = [tf.TensorSpec((None, None, None, channels), tf.float32)]
-        _COMPILED[model] = tf.function(lambda batch: model(batch, training=False), input_signature=signature)
+        _COMPILED[model] = tf.function(
+            lambda batch: model(batch, training=False), input_signature=signature
+        )
     return _COMPILED[model]
 
 
@@ -141,9 +156,13 @@ METHODS = ("gradient", "canny")
 
 
 @functools.lru_cache(maxsize=32)
-def _cached_canny(operator, ksize, padding, magnitude, sigma, low, high, use_quantiles) -> keras.Model:
+def _cached_canny(
+    operator, ksize, padding, magnitude, sigma, low, high, use_quantiles
+) -> keras.Model:
     options = dict(ksize=ksize, padding=padding, magnitude=magnitude, sigma=sigma)
-    return build_canny_model(operator, low=low, high=high, use_quantiles=use_quantiles, **options)
+    return build_canny_model(
+        operator, low=low, high=high, use_quantiles=use_quantiles, **options
+    )
 
 
 _HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -157,7 +176,9 @@ def _cached_head(model: keras.Model, output: str) -> keras.Model:
     return heads[output]
 
 
-def _detect_canny_or_direction(image, method, output, low, high, sigma, use_quantiles, **options):
+def _detect_canny_or_direction(
+    image, method, output, low, high, sigma, use_quantiles, **options
+):
     """`detect_edges` for `method="canny"` or `output` other than the magnitude."""
     _check_choice("method", method, METHODS)
     _check_choice("output", output, OUTPUTS)
@@ -174,10 +195,14 @@ def _detect_canny_or_direction(image, method, output, low, high, sigma, use_quan
         )
     model = options["model"]
     if model is not None and not isinstance(model, keras.Model):
-        raise TypeError(f"Invalid type for argument `model`. Expected a keras.Model. Received: {type(model).__name__}")
+        raise TypeError(
+            f"Invalid type for argument `model`. Expected a keras.Model. Received: {type(model).__name__}"
+        )
     if isinstance(image, (list, tuple)):
         return [
-            _detect_canny_or_direction(each, method, output, low, high, sigma, use_quantiles, **options)
+            _detect_canny_or_direction(
+                each, method, output, low, high, sigma, use_quantiles, **options
+            )
             for each in image
         ]
     array = _as_array(image)
@@ -191,9 +216,13 @@ def _detect_canny_or_direction(image, method, output, low, high, sigma, use_quan
             low = 0.1 * scale if low is None else low
             high = 0.2 * scale if high is None else high
             magnitude = options["magnitude"] or "l2"
-            model = _cached_canny(*key, magnitude, float(sigma), float(low), float(high), use_quantiles)
+            model = _cached_canny(
+                *key, magnitude, float(sigma), float(low), float(high), use_quantiles
+            )
         else:
-            model = _cached_head(_cached_model(*key, options["magnitude"] or "l1"), output)
+            model = _cached_head(
+                _cached_model(*key, options["magnitude"] or "l1"), output
+            )
     elif method == "gradient":
         model = _cached_head(model, output)
     result = _compiled(model)(tf.constant(batch)).numpy()
@@ -264,7 +293,9 @@ def _plan(model: keras.Model) -> _Plan | None:
         or any(layer.compute_dtype != "float32" for layer in (pad, magnitude))
     ):
         return None
-    kernel_x, kernel_y = (np.asarray(conv.kernel.numpy(), np.float32)[..., 0] for conv in convs)
+    kernel_x, kernel_y = (
+        np.asarray(conv.kernel.numpy(), np.float32)[..., 0] for conv in convs
+    )
     if kernel_x.shape != kernel_y.shape:
         return None
     kernels = (kernel_x.tobytes(), kernel_y.tobytes()), kernel_x.shape
@@ -299,7 +330,9 @@ def _weighted_sum(terms):
     for weight, tensor in terms:
         if weight == 0:
             continue
-        term = tensor if weight in (1, -1) else tensor * tf.constant(weight, tensor.dtype)
+        term = (
+            tensor if weight in (1, -1) else tensor * tf.constant(weight, tensor.dtype)
+        )
         if total is None:
             total = -term if weight == -1 else term
         else:
@@ -313,7 +346,9 @@ def _integer_dtype(kernel_x: np.ndarray, kernel_y: np.ndarray):
     With integer kernels every partial sum is an integer of at most `255 * (sum |kx| +
     sum |ky|)`; below 2**24 the model's float32 arithmetic is exact too, so both agree.
     """
-    if not all(np.array_equal(kernel, np.round(kernel)) for kernel in (kernel_x, kernel_y)):
+    if not all(
+        np.array_equal(kernel, np.round(kernel)) for kernel in (kernel_x, kernel_y)
+    ):
         return None
     bound = 255 * (np.abs(kernel_x).sum() + np.abs(kernel_y).sum())
     if bound <= np.iinfo(np.int16).max:
@@ -328,8 +363,12 @@ def _stencil(image, kernel, height, width):
     if separable:
         column, row = separable
         plane = image[..., 0]
-        rows = _weighted_sum((column[i], plane[:, i : i + height, :]) for i in range(size))
-        total = _weighted_sum((row[j], rows[:, :, j : j + width]) for j in range(len(row)))
+        rows = _weighted_sum(
+            (column[i], plane[:, i : i + height, :]) for i in range(size)
+        )
+        total = _weighted_sum(
+            (row[j], rows[:, :, j : j + width]) for j in range(len(row))
+        )
     else:
         total = _weighted_sum(
             (kernel[i, j, c], image[:, i : i + height, j : j + width, c])
@@ -343,7 +382,9 @@ def _stencil(image, kernel, height, width):
 
 
 @functools.lru_cache(maxsize=256)
-def _fast_function(plan: _Plan, output: str, shape: tuple, dtype: str, pad: bool = False):
+def _fast_function(
+    plan: _Plan, output: str, shape: tuple, dtype: str, pad: bool = False
+):
     """The compiled graph `(buffer, divisor, cut) -> edges` for one buffer shape.
 
     A concrete function is called directly: a `tf.function`'s own dispatch costs more
@@ -351,7 +392,11 @@ def _fast_function(plan: _Plan, output: str, shape: tuple, dtype: str, pad: bool
     the graph adds the border.
     """
     function = _fast_graph(plan, output, pad)
-    specs = [tf.TensorSpec(shape, dtype), tf.TensorSpec((), tf.float32), tf.TensorSpec((), tf.float32)]
+    specs = [
+        tf.TensorSpec(shape, dtype),
+        tf.TensorSpec((), tf.float32),
+        tf.TensorSpec((), tf.float32),
+    ]
     return function.get_concrete_function(*specs)
 
 
@@ -369,8 +414,14 @@ def _pad_in_graph(image, plan: _Plan):
     for axis, (before, after) in ((1, (top, bottom)), (2, (left, right))):
         size = image.shape[axis]
         pieces = []
-        for _, source in _segments(_border_index(size, before, after, plan.mode), 0, size + before + after):
-            indices = [source] if isinstance(source, slice) else [slice(i, i + 1) if i >= 0 else None for i in source]
+        for _, source in _segments(
+            _border_index(size, before, after, plan.mode), 0, size + before + after
+        ):
+            indices = (
+                [source]
+                if isinstance(source, slice)
+                else [slice(i, i + 1) if i >= 0 else None for i in source]
+            )
             for index in indices:
                 if index is None:
                     piece = tf.zeros_like(tf.gather(image, [0], axis=axis))
@@ -395,7 +446,9 @@ def _fast_graph(plan: _Plan, output: str, pad: bool = False):
 
     def edges(buffer, divisor, cut):
         work = _integer_dtype(kernel_x, kernel_y) if buffer.dtype == tf.uint8 else None
-        image = tf.cast(_pad_in_graph(buffer, plan) if pad else buffer, work or tf.float32)
+        image = tf.cast(
+            _pad_in_graph(buffer, plan) if pad else buffer, work or tf.float32
+        )
         height = image.shape[1] - size_y + 1
         width = image.shape[2] - size_x + 1
         grad_x = _stencil(image, kernel_x, height, width)
@@ -540,7 +593,10 @@ def _layout(plan: _Plan, count: int, height: int, width: int, channels: int):
     size_y, size_x = plan.kernels[1][:2]
     rows_index = _border_index(height, top, bottom, plan.mode)
     columns_index = _border_index(width, left, right, plan.mode)
-    out_height, out_width = len(rows_index) - size_y + 1, len(columns_index) - size_x + 1
+    out_height, out_width = (
+        len(rows_index) - size_y + 1,
+        len(columns_index) - size_x + 1,
+    )
     tile_height, tile_width = _bucket(out_height), _bucket(out_width)
     if tile_height * tile_width > _MAX_CALL_PIXELS:  # tiled: halo = the kernel's reach
         tile_height, tile_width = min(tile_height, _TILE), min(tile_width, _TILE)
@@ -551,10 +607,12 @@ def _layout(plan: _Plan, count: int, height: int, width: int, channels: int):
         chunks.append((first, size))
         first += size
     row_tiles = [
-        (y0, y1, _segments(rows_index, y0, y1 + size_y - 1)) for y0, y1 in _tiles(out_height, tile_height)
+        (y0, y1, _segments(rows_index, y0, y1 + size_y - 1))
+        for y0, y1 in _tiles(out_height, tile_height)
     ]
     column_tiles = [
-        (x0, x1, _segments(columns_index, x0, x1 + size_x - 1)) for x0, x1 in _tiles(out_width, tile_width)
+        (x0, x1, _segments(columns_index, x0, x1 + size_x - 1))
+        for x0, x1 in _tiles(out_width, tile_width)
     ]
     shape = (tile_height + size_y - 1, tile_width + size_x - 1, channels)
     return out_height, out_width, shape, row_tiles, column_tiles, chunks
@@ -565,7 +623,10 @@ def _exact_bucket(plan: _Plan, batch_shape: tuple, buffer_shape: tuple) -> bool:
     (top, bottom), (left, right) = plan.pad_width
     if plan.mode == "valid":
         top = bottom = left = right = 0
-    return (batch_shape[1] + top + bottom, batch_shape[2] + left + right) == buffer_shape[:2]
+    return (
+        batch_shape[1] + top + bottom,
+        batch_shape[2] + left + right,
+    ) == buffer_shape[:2]
 
 
 def _call(function, *tensors):
@@ -576,16 +637,22 @@ def _call(function, *tensors):
         return function(*tensors)
 
 
-def _fast_edges(plan: _Plan, batch: np.ndarray, output: str, divisor: float, cut: float):
+def _fast_edges(
+    plan: _Plan, batch: np.ndarray, output: str, divisor: float, cut: float
+):
     """Run `plan` on the `(N, H, W, C)` batch; returns `(N, H', W')` edges.
 
     Peak memory beyond input and output is one tile's buffer and edges (a few
     `_TILE**2` arrays), whatever the image size.
     """
     count = batch.shape[0]
-    out_height, out_width, shape, row_tiles, column_tiles, chunks = _layout(plan, *batch.shape)
+    out_height, out_width, shape, row_tiles, column_tiles, chunks = _layout(
+        plan, *batch.shape
+    )
     divisor, cut = _scalar(float(divisor)), _scalar(float(cut))
-    if len(chunks) == len(row_tiles) == len(column_tiles) == 1 and _exact_bucket(plan, batch.shape, shape):
+    if len(chunks) == len(row_tiles) == len(column_tiles) == 1 and _exact_bucket(
+        plan, batch.shape, shape
+    ):
         # The image fills its bucket: hand it over as it is and pad inside the graph.
         image = np.ascontiguousarray(batch)
         function = _fast_function(plan, output, image.shape, image.dtype.name, True)
@@ -606,7 +673,9 @@ def _fast_edges(plan: _Plan, batch: np.ndarray, output: str, divisor: float, cut
                     return np.ascontiguousarray(edges[:, :out_height, :out_width])
                 if result is None:
                     result = np.empty((count, out_height, out_width), edges.dtype)
-                result[first : first + size, y0:y1, x0:x1] = edges[:, : y1 - y0, : x1 - x0]
+                result[first : first + size, y0:y1, x0:x1] = edges[
+                    :, : y1 - y0, : x1 - x0
+                ]
     return result
 
 
@@ -617,7 +686,9 @@ def _detect_fast(plan, model, batch, value_range, uint8_out, threshold, normaliz
         return _fast_edges(plan, batch, "bool", 1.0, cut)
     output = "uint8" if uint8_out else "float"
     if normalize:
-        return _fast_edges(plan, batch, output + "/", np.float32(_full_scale(model)), 0.0)
+        return _fast_edges(
+            plan, batch, output + "/", np.float32(_full_scale(model)), 0.0
+        )
     return _fast_edges(plan, batch, output, 1.0, 0.0)
 
 
@@ -732,12 +803,20 @@ def detect_edges(
     20
     """
     if method != "gradient" or output != "magnitude":
-        options = dict(operator=operator, ksize=ksize, padding=padding, magnitude=magnitude)
+        options = dict(
+            operator=operator, ksize=ksize, padding=padding, magnitude=magnitude
+        )
         options.update(threshold=threshold, normalize=normalize, model=model)
-        return _detect_canny_or_direction(image, method, output, low, high, sigma, use_quantiles, **options)
+        return _detect_canny_or_direction(
+            image, method, output, low, high, sigma, use_quantiles, **options
+        )
     magnitude = magnitude or "l1"
     if threshold is not None:
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) or not 0.0 <= threshold <= 1.0:
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float, np.number))
+            or not 0.0 <= threshold <= 1.0
+        ):
             raise ValueError(
                 "Invalid value for argument `threshold`. Expected None or a number in [0, 1] "
                 f"(a fraction of the full-scale response). Received: threshold={threshold!r}"
@@ -746,17 +825,27 @@ def detect_edges(
     if model is None:
         model = _cached_model(operator, ksize, padding, magnitude)
     elif not isinstance(model, keras.Model):
-        raise TypeError(f"Invalid type for argument `model`. Expected a keras.Model. Received: {type(model).__name__}")
+        raise TypeError(
+            f"Invalid type for argument `model`. Expected a keras.Model. Received: {type(model).__name__}"
+        )
     if isinstance(image, (list, tuple)):
-        options = dict(threshold=threshold, normalize=normalize, model=model, engine=engine)
+        options = dict(
+            threshold=threshold, normalize=normalize, model=model, engine=engine
+        )
         return [detect_edges(each, **options) for each in image]
 
     array = _as_array(image)
     rank = array.ndim
     plan = None
     if engine == "fast":
-        plan = _cached_plan(model) if model is _cached_model(operator, ksize, padding, magnitude) else _plan(model)
-    batch, value_range, uint8_out = _standardize(array, model.input_shape[-1], keep_uint8=plan is not None)
+        plan = (
+            _cached_plan(model)
+            if model is _cached_model(operator, ksize, padding, magnitude)
+            else _plan(model)
+        )
+    batch, value_range, uint8_out = _standardize(
+        array, model.input_shape[-1], keep_uint8=plan is not None
+    )
     pad_layer = next((layer for layer in model.layers if layer.name == "pad"), None)
     if pad_layer is not None and pad_layer.mode == "valid":
         size = model.get_layer("grad_x").kernel.shape[0]
@@ -766,8 +855,14 @@ def detect_edges(
                 f"ksize={size}. Received: image.shape={array.shape}"
             )
     if plan is not None:
-        edges = _detect_fast(plan, model, batch, value_range, uint8_out, threshold, normalize)
-        return edges[0] if rank == 2 else (edges[0, ..., None] if rank == 3 else edges[..., None])
+        edges = _detect_fast(
+            plan, model, batch, value_range, uint8_out, threshold, normalize
+        )
+        return (
+            edges[0]
+            if rank == 2
+            else (edges[0, ..., None] if rank == 3 else edges[..., None])
+        )
     edges = _compiled(model)(tf.constant(batch)).numpy()
     if normalize or threshold is not None:
         full_scale = _full_scale(model)

@@ -14,10 +14,27 @@ __all__ = ["IMAGE_SUFFIXES", "load_image", "save_image"]
 
 LOAD_MODES = ("L", "RGB", "RGBA")
 # Suffixes that `save_image` writes, with their Pillow format (None: NumPy's .npy).
-_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
-                 ".tiff": "TIFF", ".npy": None}
+_SAVE_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".npy": None,
+}
 # Suffixes that name image files when looking through folders.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".ppm", ".pgm")
+IMAGE_SUFFIXES = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
+    ".bmp",
+    ".gif",
+    ".webp",
+    ".ppm",
+    ".pgm",
+)
 _HIGH_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 
@@ -42,7 +59,9 @@ def _open(source) -> Image.Image:
         image = Image.open(stream)
         image.load()  # decode now, so that a truncated file fails here
     except UnidentifiedImageError:
-        raise ValueError(f"Cannot read image {name!r}: not an image file Pillow can identify.") from None
+        raise ValueError(
+            f"Cannot read image {name!r}: not an image file Pillow can identify."
+        ) from None
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:
         raise ValueError(f"Cannot read image {name!r}: {error}.") from None
     return image
@@ -89,7 +108,12 @@ def load_image(source, *, mode: str = "L") -> np.ndarray:
         pass
     if image.mode in _HIGH_BIT_MODES:
         array = np.asarray(image)
-        if array.dtype.kind in "iu" and array.size and array.min() >= 0 and array.max() <= 65535:
+        if (
+            array.dtype.kind in "iu"
+            and array.size
+            and array.min() >= 0
+            and array.max() <= 65535
+        ):
             array = array.astype(np.uint16)
         elif array.dtype.kind in "iu":
             array = array.astype(np.float32)
@@ -97,14 +121,18 @@ def load_image(source, *, mode: str = "L") -> np.ndarray:
             return array
         channels = 3 if mode == "RGB" else 4
         if array.dtype == np.uint16:
-            array = (array // 257).astype(np.uint8)  # 65535 -> 255, exact for 8-bit data
+            array = (array // 257).astype(
+                np.uint8
+            )  # 65535 -> 255, exact for 8-bit data
         else:
             array = np.clip(array, 0, 255).round().astype(np.uint8)
         stacked = np.repeat(array[:, :, None], channels, axis=2)
         if channels == 4:
             stacked[:, :, 3] = 255
         return stacked
-    if image.mode == "P" or (mode == "L" and image.mode not in ("L", "1", "LA", "RGB", "RGBA")):
+    if image.mode == "P" or (
+        mode == "L" and image.mode not in ("L", "1", "LA", "RGB", "RGBA")
+    ):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     return np.asarray(image.convert(mode))
 
@@ -123,15 +151,25 @@ def _as_savable(array: np.ndarray, suffix: str) -> np.ndarray:
         array = array[:, :, :3]  # JPEG has no alpha
     if array.dtype == np.bool_:
         return array.astype(np.uint8) * 255
-    if array.dtype == np.uint8 or (array.dtype == np.uint16 and not jpeg and array.ndim == 2):
+    if array.dtype == np.uint8 or (
+        array.dtype == np.uint16 and not jpeg and array.ndim == 2
+    ):
         return array
     if array.dtype.kind == "f" and _SAVE_FORMATS[suffix] == "TIFF" and array.ndim == 2:
         return array.astype(np.float32)
     if array.dtype.kind in "iuf":
         # Floats follow the package's convention of values in [0, 1].
-        scale = 1.0 / 257 if array.dtype == np.uint16 else (255.0 if array.dtype.kind == "f" else 1.0)
-        return np.clip(np.rint(array.astype(np.float64) * scale), 0, 255).astype(np.uint8)
-    raise TypeError(f"Cannot save an array of dtype {array.dtype}: expected bool, integer or float.")
+        scale = (
+            1.0 / 257
+            if array.dtype == np.uint16
+            else (255.0 if array.dtype.kind == "f" else 1.0)
+        )
+        return np.clip(np.rint(array.astype(np.float64) * scale), 0, 255).astype(
+            np.uint8
+        )
+    raise TypeError(
+        f"Cannot save an array of dtype {array.dtype}: expected bool, integer or float."
+    )
 
 
 def save_image(path, array) -> Path:
@@ -170,14 +208,20 @@ def save_image(path, array) -> Path:
             f"Received: path={str(path)!r}"
         )
     if not path.parent.is_dir():
-        raise FileNotFoundError(f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist.")
+        raise FileNotFoundError(
+            f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist."
+        )
     array = np.asarray(array)
     data = array if suffix == ".npy" else _as_savable(array, suffix)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
+    )
     umask = os.umask(0)
     os.umask(umask)
     try:
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
+        os.chmod(
+            temporary, 0o666 & ~umask
+        )  # mkstemp creates 0600; give the usual permissions
         with os.fdopen(handle, "wb") as stream:
             if suffix == ".npy":
                 np.save(stream, data)

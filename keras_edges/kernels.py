@@ -57,7 +57,14 @@ import types
 
 import numpy as np
 
-__all__ = ["KERNELS", "MAGNITUDES", "PADDING_MODES", "get_kernels", "gradient_frame", "max_response"]
+__all__ = [
+    "KERNELS",
+    "MAGNITUDES",
+    "PADDING_MODES",
+    "get_kernels",
+    "gradient_frame",
+    "max_response",
+]
 
 # Border modes and their names in scipy.ndimage / OpenCV:
 #   reflect   d c b | a b c d | c b a   mirror / BORDER_REFLECT_101 (tf.image.sobel_edges)
@@ -85,8 +92,20 @@ def _sobel(ksize: int) -> np.ndarray:
 
 
 # Farid and Simoncelli's 5-tap pair, as scikit-image's filters.edges holds it.
-_FARID_SMOOTH = [0.0376593171958126, 0.249153396177344, 0.426374573253687, 0.249153396177344, 0.0376593171958126]
-_FARID_DERIVATIVE = [-0.109603762960254, -0.276690988455557, 0.0, 0.276690988455557, 0.109603762960254]
+_FARID_SMOOTH = [
+    0.0376593171958126,
+    0.249153396177344,
+    0.426374573253687,
+    0.249153396177344,
+    0.0376593171958126,
+]
+_FARID_DERIVATIVE = [
+    -0.109603762960254,
+    -0.276690988455557,
+    0.0,
+    0.276690988455557,
+    0.109603762960254,
+]
 
 # One row per operator: {ksize: horizontal kernel (cross-correlation form)}, or
 # {ksize: (kernel_x, kernel_y)} where kernel_y is not kernel_x.T.
@@ -94,7 +113,12 @@ KERNELS = types.MappingProxyType(
     {
         "farid": {5: np.outer(_FARID_SMOOTH, _FARID_DERIVATIVE)},
         "prewitt": {3: np.outer([1.0, 1.0, 1.0], [-1.0, 0.0, 1.0])},
-        "roberts": {2: (np.array([[-1.0, 0.0], [0.0, 1.0]]), np.array([[0.0, -1.0], [1.0, 0.0]]))},
+        "roberts": {
+            2: (
+                np.array([[-1.0, 0.0], [0.0, 1.0]]),
+                np.array([[0.0, -1.0], [1.0, 0.0]]),
+            )
+        },
         "scharr": {3: np.outer([3.0, 10.0, 3.0], [-1.0, 0.0, 1.0])},
         "sobel": {ksize: _sobel(ksize) for ksize in (3, 5, 7)},
     }
@@ -170,7 +194,9 @@ def get_kernels(
     """
     kernel, kernel_t = _check_operator(operator, ksize)
     if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)):
-        raise TypeError(f"Expected an int for argument `channels`. Received: {channels!r}")
+        raise TypeError(
+            f"Expected an int for argument `channels`. Received: {channels!r}"
+        )
     if channels < 1:
         raise ValueError(
             f"Invalid value for argument `channels`. Expected a positive integer. "
@@ -245,7 +271,9 @@ def max_response(kernel_x, kernel_y, magnitude: str = "l1") -> float:
     elif magnitude == "l2":
         # weight_i(t) = r_i cos(t - phi_i) changes sign at t = phi_i +- pi/2.
         phi = np.arctan2(b, a)
-        changes = np.sort(np.mod(np.concatenate([phi + np.pi / 2, phi - np.pi / 2]), 2 * np.pi))
+        changes = np.sort(
+            np.mod(np.concatenate([phi + np.pi / 2, phi - np.pi / 2]), 2 * np.pi)
+        )
         gaps = np.diff(np.concatenate([changes, changes[:1] + 2 * np.pi]))
         angles = changes + gaps / 2
         white = (np.cos(angles)[:, None] * a + np.sin(angles)[:, None] * b) > 0

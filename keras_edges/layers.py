@@ -25,6 +25,7 @@ __all__ = [
     "gaussian_radius",
 ]
 
+
 def _source_indices(size, before, after, mode):
     """Indices into an axis of length `size` that build its padded version."""
     index = ops.arange(-before, size + after)
@@ -191,12 +192,26 @@ class ZeroSum(keras.constraints.Constraint):
 
 def _check_number(name, value, low=None, high=None):
     """Return `value` as a float, or raise the package's error if it is not a number in range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
-        raise TypeError(f"Invalid type for argument `{name}`. Expected a number. Received: {name}={value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        and not hasattr(value, "__float__")
+    ):
+        raise TypeError(
+            f"Invalid type for argument `{name}`. Expected a number. Received: {name}={value!r}"
+        )
     value = float(value)
-    if math.isnan(value) or (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"a number in [{low}, {high}]" if high is not None else f"a number >= {low}"
-        raise ValueError(f"Invalid value for argument `{name}`. Expected {bounds}. Received: {name}={value!r}")
+    if (
+        math.isnan(value)
+        or (low is not None and value < low)
+        or (high is not None and value > high)
+    ):
+        bounds = (
+            f"a number in [{low}, {high}]" if high is not None else f"a number >= {low}"
+        )
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected {bounds}. Received: {name}={value!r}"
+        )
     return value
 
 
@@ -256,7 +271,9 @@ class GaussianBlur(keras.layers.Layer):
         channels = inputs.shape[-1]
         column = np.tile(kernel[:, None, None, None], (1, 1, channels, 1))
         row = np.ascontiguousarray(column.transpose(1, 0, 2, 3))
-        smoothed = ops.depthwise_conv(inputs, ops.convert_to_tensor(column), padding="valid")
+        smoothed = ops.depthwise_conv(
+            inputs, ops.convert_to_tensor(column), padding="valid"
+        )
         return ops.depthwise_conv(smoothed, ops.convert_to_tensor(row), padding="valid")
 
     def compute_output_shape(self, input_shape):
@@ -272,16 +289,23 @@ class GaussianBlur(keras.layers.Layer):
 
 def _shifted(padded, d_row, d_column):
     """The view of a 1-pixel padded map moved so that pixel (i, j) holds (i + d_row, j + d_column)."""
-    return padded[:, 1 + d_row : (d_row - 1) or None, 1 + d_column : (d_column - 1) or None, :]
+    return padded[
+        :, 1 + d_row : (d_row - 1) or None, 1 + d_column : (d_column - 1) or None, :
+    ]
 
 
 def _check_frame(frame):
     try:
-        frame = tuple(tuple(float(v) for v in row) for row in np.asarray(frame, "float64").tolist())
+        frame = tuple(
+            tuple(float(v) for v in row)
+            for row in np.asarray(frame, "float64").tolist()
+        )
     except (TypeError, ValueError):
         frame = None
     if frame is None or len(frame) != 2 or any(len(row) != 2 for row in frame):
-        raise ValueError(f"Invalid value for argument `frame`. Expected a 2x2 matrix. Received: frame={frame!r}")
+        raise ValueError(
+            f"Invalid value for argument `frame`. Expected a 2x2 matrix. Received: frame={frame!r}"
+        )
     return frame
 
 
@@ -361,7 +385,9 @@ class NonMaxSuppression(keras.layers.Layer):
     def __init__(self, interpolate=True, frame=((1.0, 0.0), (0.0, 1.0)), **kwargs):
         super().__init__(**kwargs)
         if not isinstance(interpolate, bool):
-            raise TypeError(f"Invalid type for argument `interpolate`. Expected a bool. Received: interpolate={interpolate!r}")
+            raise TypeError(
+                f"Invalid type for argument `interpolate`. Expected a bool. Received: interpolate={interpolate!r}"
+            )
         self.interpolate = interpolate
         self.frame = _check_frame(frame)
 
@@ -376,7 +402,11 @@ class NonMaxSuppression(keras.layers.Layer):
         if self.interpolate:
             steep = abs_y > abs_x
             largest = ops.maximum(abs_x, abs_y)
-            weight = ops.where(largest > 0, ops.minimum(abs_x, abs_y) / ops.where(largest > 0, largest, 1.0), 0.0)
+            weight = ops.where(
+                largest > 0,
+                ops.minimum(abs_x, abs_y) / ops.where(largest > 0, largest, 1.0),
+                0.0,
+            )
             keep = magnitude > 0
             for sign in (1, -1):  # forward, then backward along the gradient
                 row_step = {True: sign, False: -sign}
@@ -384,19 +414,39 @@ class NonMaxSuppression(keras.layers.Layer):
                 horizontal = ops.where(right, near[(0, sign)], near[(0, -sign)])
                 diagonal = ops.where(
                     down,
-                    ops.where(right, near[(row_step[True], sign)], near[(row_step[True], -sign)]),
-                    ops.where(right, near[(row_step[False], sign)], near[(row_step[False], -sign)]),
+                    ops.where(
+                        right,
+                        near[(row_step[True], sign)],
+                        near[(row_step[True], -sign)],
+                    ),
+                    ops.where(
+                        right,
+                        near[(row_step[False], sign)],
+                        near[(row_step[False], -sign)],
+                    ),
                 )
                 axis = ops.where(steep, vertical, horizontal)
-                keep = ops.logical_and(keep, magnitude >= axis * (1.0 - weight) + diagonal * weight)
+                keep = ops.logical_and(
+                    keep, magnitude >= axis * (1.0 - weight) + diagonal * weight
+                )
         else:
             flat = abs_y < _TAN_22_5 * abs_x
             steep = abs_y > (_TAN_22_5 + 2.0) * abs_x
-            along_x = ops.logical_and(magnitude > near[(0, -1)], magnitude >= near[(0, 1)])
-            along_y = ops.logical_and(magnitude > near[(-1, 0)], magnitude >= near[(1, 0)])
-            same_sign = down == right  # OpenCV: s = -1 where the signs of gx and gy differ
-            falling = ops.logical_and(magnitude > near[(-1, -1)], magnitude > near[(1, 1)])
-            rising = ops.logical_and(magnitude > near[(-1, 1)], magnitude > near[(1, -1)])
+            along_x = ops.logical_and(
+                magnitude > near[(0, -1)], magnitude >= near[(0, 1)]
+            )
+            along_y = ops.logical_and(
+                magnitude > near[(-1, 0)], magnitude >= near[(1, 0)]
+            )
+            same_sign = (
+                down == right
+            )  # OpenCV: s = -1 where the signs of gx and gy differ
+            falling = ops.logical_and(
+                magnitude > near[(-1, -1)], magnitude > near[(1, 1)]
+            )
+            rising = ops.logical_and(
+                magnitude > near[(-1, 1)], magnitude > near[(1, -1)]
+            )
             diagonal = ops.where(same_sign, falling, rising)
             keep = ops.where(flat, along_x, ops.where(steep, along_y, diagonal))
             keep = ops.logical_and(keep, magnitude > 0)
@@ -406,7 +456,11 @@ class NonMaxSuppression(keras.layers.Layer):
         return tuple(input_shape[2])
 
     def get_config(self):
-        return {**super().get_config(), "interpolate": self.interpolate, "frame": self.frame}
+        return {
+            **super().get_config(),
+            "interpolate": self.interpolate,
+            "frame": self.frame,
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_edges")
@@ -448,7 +502,9 @@ class Hysteresis(keras.layers.Layer):
     def __init__(self, low=0.1, high=0.2, use_quantiles=False, steps=4, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(use_quantiles, bool):
-            raise TypeError(f"Invalid type for argument `use_quantiles`. Expected a bool. Received: use_quantiles={use_quantiles!r}")
+            raise TypeError(
+                f"Invalid type for argument `use_quantiles`. Expected a bool. Received: use_quantiles={use_quantiles!r}"
+            )
         bound = 1.0 if use_quantiles else None
         self.low = _check_number("low", low, 0.0, bound)
         self.high = _check_number("high", high, 0.0, bound)
@@ -458,7 +514,9 @@ class Hysteresis(keras.layers.Layer):
                 f"Received: low={self.low!r}, high={self.high!r}"
             )
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"Invalid value for argument `steps`. Expected a positive int. Received: steps={steps!r}")
+            raise ValueError(
+                f"Invalid value for argument `steps`. Expected a positive int. Received: steps={steps!r}"
+            )
         self.use_quantiles = use_quantiles
         self.steps = steps
 
@@ -487,7 +545,9 @@ class Hysteresis(keras.layers.Layer):
             grown = grow(edges)
             return grown, ops.any(grown != edges)
 
-        edges, _ = ops.while_loop(cond, body, (strong, ops.convert_to_tensor(True)), maximum_iterations=bound)
+        edges, _ = ops.while_loop(
+            cond, body, (strong, ops.convert_to_tensor(True)), maximum_iterations=bound
+        )
         return edges > 0
 
     def compute_output_shape(self, input_shape):

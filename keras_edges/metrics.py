@@ -63,7 +63,9 @@ __all__ = [
     "thin_edges",
 ]
 
-MAX_DIST = 0.0075  # the benchmark's matching radius, as a fraction of the image diagonal
+MAX_DIST = (
+    0.0075  # the benchmark's matching radius, as a fraction of the image diagonal
+)
 
 
 # --------------------------------------------------------------------------- thinning
@@ -78,7 +80,9 @@ def _thinning_tables() -> tuple[np.ndarray, np.ndarray]:
     for code in range(256):
         x = _neighbour_bits(code)  # x[0] = x1 (east) ... x[7] = x8 (south-east)
         # G1: exactly one 8-connected run of neighbours (the crossing number is 1).
-        crossing = sum((not x[i]) and (x[i + 1] or x[(i + 2) % 8]) for i in (0, 2, 4, 6))
+        crossing = sum(
+            (not x[i]) and (x[i + 1] or x[(i + 2) % 8]) for i in (0, 2, 4, 6)
+        )
         # G2: 2 <= min(n1, n2) <= 3, so end points and isolated pixels stay.
         n1 = sum(x[k] or x[k - 1] for k in (1, 3, 5, 7))
         n2 = sum(x[k] or x[(k + 1) % 8] for k in (1, 3, 5, 7))
@@ -99,7 +103,9 @@ def _neighbour_codes(padded: np.ndarray) -> np.ndarray:
     height, width = padded.shape[0] - 2, padded.shape[1] - 2
     code = np.zeros((height, width), np.uint8)
     for bit, (dy, dx) in enumerate(_NEIGHBOURS):
-        code |= padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] << np.uint8(bit)
+        code |= padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] << np.uint8(
+            bit
+        )
     return code
 
 
@@ -131,7 +137,9 @@ def thin_edges(mask) -> np.ndarray:
     """
     mask = np.asarray(mask)
     if mask.ndim != 2:
-        raise ValueError(f"Invalid shape for argument `mask`. Expected a 2-D array. Received: mask.shape={mask.shape}")
+        raise ValueError(
+            f"Invalid shape for argument `mask`. Expected a 2-D array. Received: mask.shape={mask.shape}"
+        )
     result = mask.astype(bool)
     rows, cols = np.nonzero(result)
     if rows.size == 0:
@@ -195,14 +203,18 @@ def suppress_nonmaxima(edges, *, sigma: float = 1.0) -> np.ndarray:
     """
     edges = np.asarray(edges, np.float32)
     if edges.ndim != 2:
-        raise ValueError(f"Invalid shape for argument `edges`. Expected a 2-D array. Received: edges.shape={edges.shape}")
+        raise ValueError(
+            f"Invalid shape for argument `edges`. Expected a 2-D array. Received: edges.shape={edges.shape}"
+        )
     smooth = ndimage.gaussian_filter(edges.astype(np.float64), sigma, mode="nearest")
     d_y, d_x = np.gradient(smooth)
     d_yy, d_yx = np.gradient(d_y)
     d_xy, d_xx = np.gradient(d_x)
     # The Hessian's eigenvector of larger |eigenvalue| points across the edge: the
     # largest eigenvalue's direction, turned by 90 degrees where the trace is negative.
-    normal = 0.5 * np.arctan2(d_xy + d_yx, d_xx - d_yy) + np.where(d_xx + d_yy < 0, np.pi / 2, 0.0)
+    normal = 0.5 * np.arctan2(d_xy + d_yx, d_xx - d_yy) + np.where(
+        d_xx + d_yy < 0, np.pi / 2, 0.0
+    )
     step_x, step_y = np.cos(normal), np.sin(normal)
     rows, cols = np.mgrid[0 : edges.shape[0], 0 : edges.shape[1]].astype(np.float64)
     keep = edges > 0
@@ -256,11 +268,17 @@ class _Truth:
         reach = int(np.floor(radius + 1e-9))
         boundary = boundary.astype(bool)
         self.count = int(boundary.sum())
-        self.index = np.full((boundary.shape[0] + 2 * reach, boundary.shape[1] + 2 * reach), -1, np.int32)
+        self.index = np.full(
+            (boundary.shape[0] + 2 * reach, boundary.shape[1] + 2 * reach), -1, np.int32
+        )
         rows, cols = np.nonzero(boundary)
         self.index[rows + reach, cols + reach] = np.arange(rows.size, dtype=np.int32)
         # Pixels within the radius of some boundary pixel: the only ones worth a look-up.
-        self.near = ndimage.binary_dilation(boundary, structure=_disk(radius)) if self.count else boundary
+        self.near = (
+            ndimage.binary_dilation(boundary, structure=_disk(radius))
+            if self.count
+            else boundary
+        )
 
 
 def _match_one(pred_rows, pred_cols, truth: _Truth, offsets, reach) -> np.ndarray:
@@ -273,7 +291,10 @@ def _match_one(pred_rows, pred_cols, truth: _Truth, offsets, reach) -> np.ndarra
     if where.size == 0:
         return partner
     # candidates[i, k]: the truth pixel at the k-th nearest offset from predicted pixel i.
-    candidates = truth.index[(pred_rows[where] + reach)[:, None] + d_y, (pred_cols[where] + reach)[:, None] + d_x]
+    candidates = truth.index[
+        (pred_rows[where] + reach)[:, None] + d_y,
+        (pred_cols[where] + reach)[:, None] + d_x,
+    ]
     partner[where] = _maximum_matching(candidates, truth.count)
     return partner
 
@@ -307,7 +328,9 @@ def _maximum_matching(candidates: np.ndarray, right_count: int) -> np.ndarray:
     free_right = np.flatnonzero(has_right & (match_right < 0))
     if free_left.size == 0 or free_right.size == 0:
         return match_left  # an augmenting path would need a free vertex on each side
-    graph = csr_matrix((np.ones(row.size, np.int8), (row, right_of)), shape=(left_count, right_count))
+    graph = csr_matrix(
+        (np.ones(row.size, np.int8), (row, right_of)), shape=(left_count, right_count)
+    )
     if free_left.size <= free_right.size:
         _augment(graph.indptr, graph.indices, free_left, match_left, match_right)
     else:
@@ -352,14 +375,18 @@ def _augment(indptr, indices, free, match_start, match_other) -> None:
                 grown = True
             else:
                 still_free.append(root)
-        if not grown:  # no augmenting path from any free vertex: the matching is maximum
+        if (
+            not grown
+        ):  # no augmenting path from any free vertex: the matching is maximum
             break
         free = still_free
     match_start[:] = mine
     match_other[:] = theirs
 
 
-def match_boundaries(predicted, truth, *, max_dist: float = MAX_DIST) -> tuple[np.ndarray, np.ndarray]:
+def match_boundaries(
+    predicted, truth, *, max_dist: float = MAX_DIST
+) -> tuple[np.ndarray, np.ndarray]:
     """Match predicted to true boundary pixels one-to-one within a distance.
 
     A largest one-to-one matching between the two pixel sets, where a pair may match if
@@ -393,12 +420,18 @@ def match_boundaries(predicted, truth, *, max_dist: float = MAX_DIST) -> tuple[n
     matched_predicted[rows[partner >= 0], cols[partner >= 0]] = True
     truth_rows, truth_cols = np.nonzero(truth)
     matched_truth = np.zeros_like(truth)
-    matched_truth[truth_rows[partner[partner >= 0]], truth_cols[partner[partner >= 0]]] = True
+    matched_truth[
+        truth_rows[partner[partner >= 0]], truth_cols[partner[partner >= 0]]
+    ] = True
     return matched_predicted, matched_truth
 
 
 def _radius(shape, max_dist) -> float:
-    if isinstance(max_dist, bool) or not isinstance(max_dist, (int, float, np.number)) or not max_dist >= 0:
+    if (
+        isinstance(max_dist, bool)
+        or not isinstance(max_dist, (int, float, np.number))
+        or not max_dist >= 0
+    ):
         raise ValueError(
             "Invalid value for argument `max_dist`. Expected a non-negative fraction of the "
             f"image diagonal (the benchmark uses 0.0075). Received: max_dist={max_dist!r}"
@@ -410,10 +443,18 @@ def _radius(shape, max_dist) -> float:
 def _thresholds(thresholds) -> np.ndarray:
     if isinstance(thresholds, (int, np.integer)) and not isinstance(thresholds, bool):
         if thresholds < 1:
-            raise ValueError(f"Invalid value for argument `thresholds`. Expected a positive count or a list of values in [0, 1]. Received: thresholds={thresholds!r}")
-        return np.linspace(1.0 / (thresholds + 1), 1.0 - 1.0 / (thresholds + 1), int(thresholds))
+            raise ValueError(
+                f"Invalid value for argument `thresholds`. Expected a positive count or a list of values in [0, 1]. Received: thresholds={thresholds!r}"
+            )
+        return np.linspace(
+            1.0 / (thresholds + 1), 1.0 - 1.0 / (thresholds + 1), int(thresholds)
+        )
     values = np.asarray(thresholds, np.float64).ravel()
-    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(np.diff(values) <= 0):
+    if (
+        values.size == 0
+        or not np.all(np.isfinite(values))
+        or np.any(np.diff(values) <= 0)
+    ):
         raise ValueError(
             "Invalid value for argument `thresholds`. Expected a positive count or an "
             f"increasing list of thresholds. Received: thresholds={thresholds!r}"
@@ -426,7 +467,9 @@ def _as_edges(edges) -> np.ndarray:
     if edges.dtype == np.bool_:
         return edges.astype(np.float32)
     if edges.dtype.kind not in "iuf":
-        raise TypeError(f"Invalid dtype for argument `edges`. Expected bool or numbers. Received: edges.dtype={edges.dtype}")
+        raise TypeError(
+            f"Invalid dtype for argument `edges`. Expected bool or numbers. Received: edges.dtype={edges.dtype}"
+        )
     edges = edges.astype(np.float32)
     if not np.all(np.isfinite(edges)) or edges.min() < 0 or edges.max() > 1 + 1e-6:
         raise ValueError(
@@ -442,7 +485,9 @@ def _as_truths(truths, shape) -> list[np.ndarray]:
         truths = [truths]
     truths = list(truths)
     if not truths:
-        raise ValueError("Invalid value for argument `truths`. Expected at least one ground-truth boundary map. Received: []")
+        raise ValueError(
+            "Invalid value for argument `truths`. Expected at least one ground-truth boundary map. Received: []"
+        )
     return [_check_map("truths", truth, shape).astype(bool) for truth in truths]
 
 
@@ -521,7 +566,12 @@ def _ratio(count, total):
 
 def _max_f(thresholds, recall, precision) -> tuple[float, float, float, float]:
     """The benchmark's `maxF`: best F on the curve, linearly interpolated (100 steps) between thresholds."""
-    best = (float(thresholds[0]), float(recall[0]), float(precision[0]), float(_fmeasure(recall[0], precision[0])))
+    best = (
+        float(thresholds[0]),
+        float(recall[0]),
+        float(precision[0]),
+        float(_fmeasure(recall[0], precision[0])),
+    )
     if len(thresholds) < 2:
         return best
     weight = np.linspace(0, 1, 100)[None, :]
@@ -591,12 +641,19 @@ def summarize_counts(counts, thresholds=99) -> BoundaryScores:
             f"{values.size} thresholds. Received: counts.shape={counts.shape}"
         )
     # OIS: each image at its best threshold (the last of ties, as the benchmark's find(...)(end)).
-    image_f = _fmeasure(_ratio(counts[..., 0], counts[..., 1]), _ratio(counts[..., 2], counts[..., 3]))
+    image_f = _fmeasure(
+        _ratio(counts[..., 0], counts[..., 1]), _ratio(counts[..., 2], counts[..., 3])
+    )
     best = values.size - 1 - np.argmax(image_f[:, ::-1], axis=1)
     at_best = counts[np.arange(counts.shape[0]), best].sum(axis=0)
-    ois = float(_fmeasure(_ratio(at_best[0], at_best[1]), _ratio(at_best[2], at_best[3])))
+    ois = float(
+        _fmeasure(_ratio(at_best[0], at_best[1]), _ratio(at_best[2], at_best[3]))
+    )
     total = counts.sum(axis=0)
-    recall, precision = _ratio(total[:, 0], total[:, 1]), _ratio(total[:, 2], total[:, 3])
+    recall, precision = (
+        _ratio(total[:, 0], total[:, 1]),
+        _ratio(total[:, 2], total[:, 3]),
+    )
     ods_threshold, ods_recall, ods_precision, ods = _max_f(values, recall, precision)
     # AP: precision interpolated at recall 0:0.01:1 over the recall range of the curve.
     unique_recall, last = np.unique(recall[::-1], return_index=True)
@@ -607,8 +664,15 @@ def summarize_counts(counts, thresholds=99) -> BoundaryScores:
         inside = (grid >= unique_recall[0]) & (grid <= unique_recall[-1])
         ap = float(np.interp(grid[inside], unique_recall, unique_precision).sum() / 100)
     return BoundaryScores(
-        ods=ods, ois=ois, ap=ap, ods_threshold=ods_threshold, ods_recall=ods_recall,
-        ods_precision=ods_precision, thresholds=values, recall=recall, precision=precision,
+        ods=ods,
+        ois=ois,
+        ap=ap,
+        ods_threshold=ods_threshold,
+        ods_recall=ods_recall,
+        ods_precision=ods_precision,
+        thresholds=values,
+        recall=recall,
+        precision=precision,
         counts=counts,
     )
 
@@ -712,4 +776,6 @@ def _pool(workers: int) -> concurrent.futures.Executor:
     # only keras_edges.metrics's dependencies (numpy, scipy) on first use.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=context
+    )

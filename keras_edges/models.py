@@ -29,8 +29,16 @@ OUTPUTS = ("magnitude", "gradients", "orientation")
 
 
 def _gradient_graph(
-    image, operator, ksize, padding, magnitude, channels, trainable, normalize,
-    kernel_initializer=None, kernel_constraint=None,
+    image,
+    operator,
+    ksize,
+    padding,
+    magnitude,
+    channels,
+    trainable,
+    normalize,
+    kernel_initializer=None,
+    kernel_constraint=None,
 ):
     """Add `pad -> (grad_x, grad_y) -> magnitude` after `image`; return the three tensors.
 
@@ -38,13 +46,23 @@ def _gradient_graph(
     is given (the learned variant's random start).
     """
     kernel_x, kernel_y = get_kernels(
-        operator, ksize=ksize, channels=channels, normalize=normalize, magnitude=magnitude
+        operator,
+        ksize=ksize,
+        channels=channels,
+        normalize=normalize,
+        magnitude=magnitude,
     )
     size = kernel_x.shape[0]
     # An even kernel's anchor is its element `size // 2`, as OpenCV's default anchor.
     pad = (size // 2, (size - 1) // 2)
     padded = BorderPadding((pad, pad), mode=padding, name="pad")(image)
-    conv = dict(filters=1, kernel_size=size, padding="valid", use_bias=False, trainable=trainable)
+    conv = dict(
+        filters=1,
+        kernel_size=size,
+        padding="valid",
+        use_bias=False,
+        trainable=trainable,
+    )
     if kernel_constraint is not None:
         conv["kernel_constraint"] = keras.constraints.get(kernel_constraint)
     initializers = ["zeros", "zeros"]  # overwritten with the table's kernels below
@@ -54,9 +72,15 @@ def _gradient_graph(
         # A seeded Keras initializer draws the same values on every call: identical
         # kernels would get identical gradients and never separate, so grad_y gets seed + 1.
         if isinstance(config.get("seed"), int):
-            initializers[1] = type(initializers[0]).from_config({**config, "seed": config["seed"] + 1})
-    conv_x = keras.layers.Conv2D(name="grad_x", kernel_initializer=initializers[0], **conv)
-    conv_y = keras.layers.Conv2D(name="grad_y", kernel_initializer=initializers[1], **conv)
+            initializers[1] = type(initializers[0]).from_config(
+                {**config, "seed": config["seed"] + 1}
+            )
+    conv_x = keras.layers.Conv2D(
+        name="grad_x", kernel_initializer=initializers[0], **conv
+    )
+    conv_y = keras.layers.Conv2D(
+        name="grad_y", kernel_initializer=initializers[1], **conv
+    )
     grad_x, grad_y = conv_x(padded), conv_y(padded)
     if kernel_initializer is None:
         conv_x.set_weights([kernel_x])
@@ -78,10 +102,14 @@ def _output_head(model: keras.Model, output: str) -> keras.Model:
             f"build_edge_model() makes. Received a model with layers {[layer.name for layer in model.layers]}"
         ) from None
     if output == "gradients":
-        head = keras.layers.Concatenate(axis=-1, name="gradients")([grad_x.output, grad_y.output])
+        head = keras.layers.Concatenate(axis=-1, name="gradients")(
+            [grad_x.output, grad_y.output]
+        )
     else:
         frame = gradient_frame(grad_x.get_weights()[0], grad_y.get_weights()[0])
-        head = GradientOrientation(frame=frame, name="orientation")([grad_x.output, grad_y.output])
+        head = GradientOrientation(frame=frame, name="orientation")(
+            [grad_x.output, grad_y.output]
+        )
     return keras.Model(model.inputs, head, name=f"{model.name}_{output}")
 
 
@@ -154,11 +182,21 @@ def build_edge_model(
     _check_choice("padding", padding, PADDING_MODES)
     _check_choice("magnitude", magnitude, MAGNITUDES)
     _check_choice("output", output, OUTPUTS)
-    get_kernels(operator, ksize=ksize, channels=channels)  # validates before any layer exists
+    get_kernels(
+        operator, ksize=ksize, channels=channels
+    )  # validates before any layer exists
     image = keras.Input(shape=(None, None, channels), name="image")
     graph = _gradient_graph(
-        image, operator, ksize, padding, magnitude, channels, trainable, normalize,
-        kernel_initializer, kernel_constraint,
+        image,
+        operator,
+        ksize,
+        padding,
+        magnitude,
+        channels,
+        trainable,
+        normalize,
+        kernel_initializer,
+        kernel_constraint,
     )
     model = keras.Model(image, graph[2], name=name or f"{operator}_edges")
     if output != "magnitude":
@@ -235,14 +273,20 @@ def build_canny_model(
     """
     _check_choice("padding", padding, PADDING_MODES)
     _check_choice("magnitude", magnitude, MAGNITUDES)
-    get_kernels(operator, ksize=ksize, channels=channels)  # validates before any layer exists
+    get_kernels(
+        operator, ksize=ksize, channels=channels
+    )  # validates before any layer exists
     blur = GaussianBlur(sigma, name="blur")
     threshold = Hysteresis(low, high, use_quantiles=use_quantiles, name="hysteresis")
     image = keras.Input(shape=(None, None, channels), name="image")
     radius = gaussian_radius(blur.sigma)
     smoothed = blur(BorderPadding(radius, mode=padding, name="blur_pad")(image))
-    grad_x, grad_y, edges = _gradient_graph(smoothed, operator, ksize, padding, magnitude, channels, False, False)
+    grad_x, grad_y, edges = _gradient_graph(
+        smoothed, operator, ksize, padding, magnitude, channels, False, False
+    )
     frame = gradient_frame(*get_kernels(operator, ksize=ksize))
     suppress = NonMaxSuppression(interpolate=interpolate, frame=frame, name="suppress")
     suppressed = suppress([grad_x, grad_y, edges])
-    return keras.Model(image, threshold([suppressed, edges]), name=name or f"{operator}_canny")
+    return keras.Model(
+        image, threshold([suppressed, edges]), name=name or f"{operator}_canny"
+    )

@@ -388,15 +388,29 @@ def plot_precision_recall(scores, *, title: str | None = None):
         recall = grid[2 * grid > level]
         precision = level * recall / (2 * recall - level)
         inside = precision <= 1
-        axes.plot(recall[inside], precision[inside], color="0.85", linewidth=0.8, zorder=0)
+        axes.plot(
+            recall[inside], precision[inside], color="0.85", linewidth=0.8, zorder=0
+        )
     for label, each in scores.items():
         name = f"{label} " if label else ""
         keep = each.recall + each.precision > 0
-        line = axes.plot(each.recall[keep], each.precision[keep], linewidth=1.8,
-                         marker="" if keep.sum() > 1 else "o",
-                         label=f"{name}ODS={each.ods:.3f} OIS={each.ois:.3f} AP={each.ap:.3f}")[0]
-        axes.plot([each.ods_recall], [each.ods_precision], "o", color=line.get_color(), markersize=6)
-    axes.set(xlim=(0, 1), ylim=(0, 1), xlabel="Recall", ylabel="Precision", aspect="equal")
+        line = axes.plot(
+            each.recall[keep],
+            each.precision[keep],
+            linewidth=1.8,
+            marker="" if keep.sum() > 1 else "o",
+            label=f"{name}ODS={each.ods:.3f} OIS={each.ois:.3f} AP={each.ap:.3f}",
+        )[0]
+        axes.plot(
+            [each.ods_recall],
+            [each.ods_precision],
+            "o",
+            color=line.get_color(),
+            markersize=6,
+        )
+    axes.set(
+        xlim=(0, 1), ylim=(0, 1), xlabel="Recall", ylabel="Precision", aspect="equal"
+    )
     axes.grid(True, linewidth=0.3)
     axes.legend(loc="lower left", fontsize=8)
     if title:

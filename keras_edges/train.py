@@ -49,10 +49,19 @@ def _check_positive_int(name: str, value) -> int:
     return int(value)
 
 
-def _check_number(name: str, value, low: float, high: float | None, expected: str) -> float:
+def _check_number(
+    name: str, value, low: float, high: float | None, expected: str
+) -> float:
     ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number))
-    if not ok or not math.isfinite(value) or value < low or (high is not None and value >= high):
-        raise ValueError(f"Invalid value for argument `{name}`. Expected {expected}. Received: {name}={value!r}")
+    if (
+        not ok
+        or not math.isfinite(value)
+        or value < low
+        or (high is not None and value >= high)
+    ):
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected {expected}. Received: {name}={value!r}"
+        )
     return float(value)
 
 
@@ -65,11 +74,17 @@ def _as_float(array: np.ndarray) -> np.ndarray:
         return array.astype(np.float32) / 65535.0
     if array.dtype == np.bool_ or array.dtype.kind in "iuf":
         return array.astype(np.float32)
-    raise TypeError(f"Invalid dtype for an image: expected bool, integer or float. Received: dtype={array.dtype}")
+    raise TypeError(
+        f"Invalid dtype for an image: expected bool, integer or float. Received: dtype={array.dtype}"
+    )
 
 
 def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
 
 
 def _read_source(source, name: str):
@@ -107,7 +122,9 @@ def _read_source(source, name: str):
             f"{type(source).__name__}"
         )
     if not arrays:
-        raise ValueError(f"Invalid value for argument `{name}`. Expected at least one image. Received: 0 images")
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected at least one image. Received: 0 images"
+        )
     return arrays, [f"{name}[{index}]" for index in range(len(arrays))]
 
 
@@ -122,7 +139,9 @@ def _to_hwc(array: np.ndarray, label, name: str) -> np.ndarray:
     return _as_float(array)
 
 
-def _pair_targets(image_files: list[Path], images_root: Path, targets_root: Path) -> list[Path]:
+def _pair_targets(
+    image_files: list[Path], images_root: Path, targets_root: Path
+) -> list[Path]:
     """Match every image file with the target file of the same relative name (any suffix)."""
     key = lambda path, root: path.relative_to(root).with_suffix("").as_posix()
     target_files = _image_files(targets_root)
@@ -152,7 +171,9 @@ def _pair_targets(image_files: list[Path], images_root: Path, targets_root: Path
 def _load_arrays(images, targets, crop_size: int):
     """Load and check images (and targets): lists of float32 (H, W, C) arrays."""
     raw_images, labels = _read_source(images, "images")
-    image_list = [_to_hwc(array, label, "images") for array, label in zip(raw_images, labels)]
+    image_list = [
+        _to_hwc(array, label, "images") for array, label in zip(raw_images, labels)
+    ]
     channels = {array.shape[2] for array in image_list}
     if len(channels) > 1:
         raise ValueError(
@@ -177,8 +198,13 @@ def _load_arrays(images, targets, crop_size: int):
                 "Invalid value for argument `targets`. Expected one target per image. Received: "
                 f"{len(raw_targets)} targets for {len(image_list)} images"
             )
-        target_list = [_to_hwc(array, label, "targets") for array, label in zip(raw_targets, target_labels)]
-        for image, target, label, target_label in zip(image_list, target_list, labels, target_labels):
+        target_list = [
+            _to_hwc(array, label, "targets")
+            for array, label in zip(raw_targets, target_labels)
+        ]
+        for image, target, label, target_label in zip(
+            image_list, target_list, labels, target_labels
+        ):
             if target.shape != image.shape[:2] + (1,):
                 raise ValueError(
                     "Invalid shape for argument `targets`. Expected each target to be (H, W) or "
@@ -215,19 +241,37 @@ def _augment(crop, channels: int, draw, noise: float, zero_mean: bool):
     crop = tf.cond(flips[1] < 0.5, lambda: tf.reverse(crop, [0]), lambda: crop)
     image, target = crop[:, :, :channels], crop[:, :, channels:]
     if noise:
-        image = image + noise * tf.random.stateless_normal(tf.shape(image), _seed(draw, 4))
+        image = image + noise * tf.random.stateless_normal(
+            tf.shape(image), _seed(draw, 4)
+        )
     if zero_mean:
         image = image - tf.reduce_mean(image)
     return image, target
 
 
 def _offsets(height, width, draw, crop_size: int):
-    top = tf.random.stateless_uniform([], _seed(draw, 1), 0, height - crop_size + 1, tf.int32)
-    left = tf.random.stateless_uniform([], _seed(draw, 2), 0, width - crop_size + 1, tf.int32)
+    top = tf.random.stateless_uniform(
+        [], _seed(draw, 1), 0, height - crop_size + 1, tf.int32
+    )
+    left = tf.random.stateless_uniform(
+        [], _seed(draw, 2), 0, width - crop_size + 1, tf.int32
+    )
     return top, left
 
 
-def _make_dataset(images, targets, *, crop_size, batch_size, noise, zero_mean, seed, fixed, ksize, channels):
+def _make_dataset(
+    images,
+    targets,
+    *,
+    crop_size,
+    batch_size,
+    noise,
+    zero_mean,
+    seed,
+    fixed,
+    ksize,
+    channels,
+):
     """An endless dataset of `(crops, targets)` batches, or `(crops, targets, weights)`.
 
     Given targets were computed on the whole image, so along a crop's border (the
@@ -240,32 +284,50 @@ def _make_dataset(images, targets, *, crop_size, batch_size, noise, zero_mean, s
         def element(item, draw):
             parts = item if isinstance(item, tuple) else (item,)
             parts = [_tf_float(part) for part in parts]
-            parts = [part[:, :, None] if part.shape.rank == 2 else part for part in parts]
+            parts = [
+                part[:, :, None] if part.shape.rank == 2 else part for part in parts
+            ]
             both = tf.concat(parts, axis=2)
             top, left = _offsets(tf.shape(both)[0], tf.shape(both)[1], draw, crop_size)
             crop = both[top : top + crop_size, left : left + crop_size]
             return _augment(crop, channels, draw, noise, zero_mean)
 
         dataset = tf.data.Dataset.zip((images.repeat(), draws))
-        dataset = dataset.map(element, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        dataset = dataset.map(
+            element, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        )
         dataset = dataset.batch(batch_size, drop_remainder=True)
     else:
-        arrays = images if targets is None else [np.concatenate(pair, axis=2) for pair in zip(images, targets)]
+        arrays = (
+            images
+            if targets is None
+            else [np.concatenate(pair, axis=2) for pair in zip(images, targets)]
+        )
         stack, sizes = _stack(arrays)
         stack, sizes = tf.constant(stack), tf.constant(sizes)
         grid = tf.range(crop_size)
 
         def batch(draw):  # one vectorised gather per batch: fast on small crops
             seeds = [_seed(draw, k) for k in range(5)]
-            pick = tf.random.stateless_uniform([batch_size], seeds[0], 0, len(arrays), tf.int32)
+            pick = tf.random.stateless_uniform(
+                [batch_size], seeds[0], 0, len(arrays), tf.int32
+            )
             room = tf.gather(sizes, pick) - crop_size + 1
             top, left = (
-                tf.cast(tf.random.stateless_uniform([batch_size], seeds[k]) * tf.cast(room[:, k - 1], tf.float32), tf.int32)
+                tf.cast(
+                    tf.random.stateless_uniform([batch_size], seeds[k])
+                    * tf.cast(room[:, k - 1], tf.float32),
+                    tf.int32,
+                )
                 for k in (1, 2)
             )
             flips = tf.random.stateless_uniform([2, batch_size], seeds[3]) < 0.5
-            rows = top[:, None] + tf.where(flips[1][:, None], crop_size - 1 - grid, grid)
-            cols = left[:, None] + tf.where(flips[0][:, None], crop_size - 1 - grid, grid)
+            rows = top[:, None] + tf.where(
+                flips[1][:, None], crop_size - 1 - grid, grid
+            )
+            cols = left[:, None] + tf.where(
+                flips[0][:, None], crop_size - 1 - grid, grid
+            )
             shape = [batch_size, crop_size, crop_size]
             index = tf.stack(
                 [
@@ -278,19 +340,25 @@ def _make_dataset(images, targets, *, crop_size, batch_size, noise, zero_mean, s
             crops = tf.gather_nd(stack, index)
             image, target = crops[..., :channels], crops[..., channels:]
             if noise:
-                image = image + noise * tf.random.stateless_normal(tf.shape(image), seeds[4])
+                image = image + noise * tf.random.stateless_normal(
+                    tf.shape(image), seeds[4]
+                )
             if zero_mean:
                 image = image - tf.reduce_mean(image, axis=(1, 2, 3), keepdims=True)
             return image, target
 
-        dataset = draws.map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        dataset = draws.map(
+            batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        )
     if fixed is not None:
         dataset = dataset.map(lambda crops, _: (crops, fixed(crops)))
     else:
         before, after = ksize // 2, (ksize - 1) // 2
         inner = np.zeros((batch_size, crop_size, crop_size), np.float32)
         inner[:, before : crop_size - after, before : crop_size - after] = 1.0
-        dataset = dataset.map(lambda crops, targets: (crops, targets, tf.constant(inner)))
+        dataset = dataset.map(
+            lambda crops, targets: (crops, targets, tf.constant(inner))
+        )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -302,7 +370,9 @@ def _tf_float(tensor):
     return tf.cast(tensor, tf.float32)
 
 
-def _dataset_channels(dataset: tf.data.Dataset, crop_size: int, has_targets: bool) -> int:
+def _dataset_channels(
+    dataset: tf.data.Dataset, crop_size: int, has_targets: bool
+) -> int:
     spec = dataset.element_spec
     image_spec = spec[0] if isinstance(spec, tuple) else spec
     if isinstance(spec, tuple) != has_targets or image_spec.shape.rank not in (2, 3):
@@ -321,14 +391,18 @@ def _dataset_channels(dataset: tf.data.Dataset, crop_size: int, has_targets: boo
     return 1 if image_spec.shape.rank == 2 else int(image_spec.shape[2])
 
 
-def _synthetic_images(count: int, *, size: int = 64, seed: int | None = None) -> np.ndarray:
+def _synthetic_images(
+    count: int, *, size: int = 64, seed: int | None = None
+) -> np.ndarray:
     """Random images with a natural-looking 1/f amplitude spectrum, values in [0, 1].
 
     Used by `keras-edges train --synthetic N` and the benchmark; `(count, size, size)`
     float32.
     """
     rng = np.random.default_rng(seed)
-    frequency = np.hypot(*np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size), indexing="ij"))
+    frequency = np.hypot(
+        *np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size), indexing="ij")
+    )
     amplitude = 1.0 / np.maximum(frequency, 1.0 / size)
     spectrum = np.fft.fft2(rng.standard_normal((count, size, size))) * amplitude
     fields = np.fft.ifft2(spectrum).real
@@ -433,12 +507,18 @@ def fit_edge_model(
     batch_size = _check_positive_int("batch_size", batch_size)
     crop_size = _check_positive_int("crop_size", crop_size)
     steps_per_epoch = _check_positive_int("steps_per_epoch", steps_per_epoch)
-    validation_split = _check_number("validation_split", validation_split, 0.0, 1.0, "a number in [0, 1)")
+    validation_split = _check_number(
+        "validation_split", validation_split, 0.0, 1.0, "a number in [0, 1)"
+    )
     noise = _check_number("noise", noise, 0.0, None, "a non-negative number")
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        learning_rate = _check_number("learning_rate", learning_rate, 0.0, None, "a positive number or a schedule")
+        learning_rate = _check_number(
+            "learning_rate", learning_rate, 0.0, None, "a positive number or a schedule"
+        )
         if learning_rate == 0:
-            raise ValueError("Invalid value for argument `learning_rate`. Expected a positive number or a schedule. Received: learning_rate=0.0")
+            raise ValueError(
+                "Invalid value for argument `learning_rate`. Expected a positive number or a schedule. Received: learning_rate=0.0"
+            )
     if crop_size < ksize:
         raise ValueError(
             f"Invalid value for argument `crop_size`. Expected at least ksize={ksize}. "
@@ -469,7 +549,11 @@ def fit_edge_model(
         has_targets = targets is not None
         image_list, target_list = _load_arrays(images, targets, crop_size)
         channels = image_list[0].shape[2]
-        n_val = 0 if not validation_split else max(1, round(validation_split * len(image_list)))
+        n_val = (
+            0
+            if not validation_split
+            else max(1, round(validation_split * len(image_list)))
+        )
         if n_val >= len(image_list):
             raise ValueError(
                 "Invalid value for argument `validation_split`. Expected a split that leaves at "
@@ -483,9 +567,16 @@ def fit_edge_model(
 
     fixed = None
     if not has_targets:
-        fixed = build_edge_model(operator, ksize=ksize, magnitude=magnitude, channels=channels)
+        fixed = build_edge_model(
+            operator, ksize=ksize, magnitude=magnitude, channels=channels
+        )
     options = dict(
-        crop_size=crop_size, batch_size=batch_size, noise=noise, zero_mean=zero_mean, fixed=fixed, ksize=ksize,
+        crop_size=crop_size,
+        batch_size=batch_size,
+        noise=noise,
+        zero_mean=zero_mean,
+        fixed=fixed,
+        ksize=ksize,
         channels=channels,
     )
     train_data = _make_dataset(train_images, train_targets, seed=seed, **options)
@@ -545,7 +636,9 @@ def learned_kernels(model: keras.Model) -> tuple[np.ndarray, np.ndarray]:
     [-1.0, 0.0, 1.0]
     """
     try:
-        weights = [model.get_layer(name).get_weights()[0] for name in ("grad_x", "grad_y")]
+        weights = [
+            model.get_layer(name).get_weights()[0] for name in ("grad_x", "grad_y")
+        ]
     except (ValueError, AttributeError, IndexError):
         names = [layer.name for layer in getattr(model, "layers", [])]
         raise ValueError(
@@ -565,8 +658,14 @@ def _as_pair(kernels, name: str) -> tuple[np.ndarray, np.ndarray]:
         kernel = np.asarray(kernels, np.float64)
         pair = [kernel, np.swapaxes(kernel, 0, 1) if kernel.ndim >= 2 else kernel]
     # Sum over input channels: the response to a grey image repeated over the channels.
-    pair = [k.reshape(k.shape[:2] + (-1,)).sum(axis=2) if k.ndim > 2 else k for k in pair]
-    if pair[0].ndim != 2 or pair[0].shape != pair[1].shape or pair[0].shape[0] != pair[0].shape[1]:
+    pair = [
+        k.reshape(k.shape[:2] + (-1,)).sum(axis=2) if k.ndim > 2 else k for k in pair
+    ]
+    if (
+        pair[0].ndim != 2
+        or pair[0].shape != pair[1].shape
+        or pair[0].shape[0] != pair[0].shape[1]
+    ):
         raise ValueError(
             f"Invalid value for argument `{name}`. Expected a model, a kernel (k, k) or a pair "
             f"(kernel_x, kernel_y) of equal square shapes. Received: shapes "
@@ -629,7 +728,10 @@ def kernel_error(
     if isinstance(reference, str):
         _check_operator(reference, ksize)
         kernel_x, kernel_y = get_kernels(reference, ksize=ksize)
-        target = (kernel_x[:, :, 0, 0].astype(np.float64), kernel_y[:, :, 0, 0].astype(np.float64))
+        target = (
+            kernel_x[:, :, 0, 0].astype(np.float64),
+            kernel_y[:, :, 0, 0].astype(np.float64),
+        )
     else:
         target = _as_pair(reference, "reference")
     if learned[0].shape != target[0].shape:
@@ -640,16 +742,23 @@ def kernel_error(
     a, b = learned
     if magnitude == "l1":
         errors = [
-            max(np.abs(sign_x * first - target[0]).max(), np.abs(sign_y * second - target[1]).max())
+            max(
+                np.abs(sign_x * first - target[0]).max(),
+                np.abs(sign_y * second - target[1]).max(),
+            )
             for first, second in ((a, b), (b, a))
             for sign_x, sign_y in itertools.product((1, -1), repeat=2)
         ]
         return float(min(errors))
+
     # l2: (gx, gy) -> Q (gx, gy) with Q orthogonal; coarse grid, then a fine one.
     def error(angle, reflect):
         c, s = np.cos(angle), np.sin(angle)
         second = -b if reflect else b
-        return max(np.abs(c * a - s * second - target[0]).max(), np.abs(s * a + c * second - target[1]).max())
+        return max(
+            np.abs(c * a - s * second - target[0]).max(),
+            np.abs(s * a + c * second - target[1]).max(),
+        )
 
     best = float("inf")
     for reflect in (False, True):
@@ -659,4 +768,3 @@ def kernel_error(
         fine = np.linspace(centre - 2 * np.pi / 3600, centre + 2 * np.pi / 3600, 2001)
         best = min(best, min(error(t, reflect) for t in fine))
     return float(best)
-

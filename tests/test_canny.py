@@ -9,16 +9,21 @@ import pytest
 import scipy.ndimage
 from skimage.feature import canny as skimage_canny
 
-from conftest import SAMPLE_PHOTOS
 from keras_edges import build_canny_model, detect_edges, load_image
 from keras_edges.layers import GaussianBlur, Hysteresis, NonMaxSuppression
+
+from conftest import SAMPLE_PHOTOS
 
 
 def _f_measure(edges, reference):
     """F-measure between two edge maps where a pixel matches anything within 1 pixel (8-neighbourhood)."""
     near = np.ones((3, 3), bool)
-    precision = (edges & scipy.ndimage.binary_dilation(reference, near)).sum() / max(edges.sum(), 1)
-    recall = (reference & scipy.ndimage.binary_dilation(edges, near)).sum() / max(reference.sum(), 1)
+    precision = (edges & scipy.ndimage.binary_dilation(reference, near)).sum() / max(
+        edges.sum(), 1
+    )
+    recall = (reference & scipy.ndimage.binary_dilation(edges, near)).sum() / max(
+        reference.sum(), 1
+    )
     return 2 * precision * recall / max(precision + recall, 1e-12)
 
 
@@ -31,11 +36,19 @@ def _shapes(size=96):
     """Synthetic test images in [0, 1]: an anti-aliased disk, a square, a triangle, a noisy ellipse."""
     rows, columns = np.mgrid[:size, :size] + 0.5
     disk = np.clip(size / 3 - np.hypot(rows - size / 2, columns - size / 2) + 0.5, 0, 1)
-    square = np.zeros((size, size)); square[size // 4:3 * size // 4, size // 5:4 * size // 5] = 0.8  # noqa: E702
+    square = np.zeros((size, size))
+    square[size // 4 : 3 * size // 4, size // 5 : 4 * size // 5] = 0.8  # noqa: E702
     triangle = (rows > size / 5) & (columns > size / 5) & (rows + columns < 1.5 * size)
-    ellipse = ((rows - size / 2) / (size / 3)) ** 2 + ((columns - size / 2) / (size / 4)) ** 2 < 1
+    ellipse = ((rows - size / 2) / (size / 3)) ** 2 + (
+        (columns - size / 2) / (size / 4)
+    ) ** 2 < 1
     noisy = 0.3 + 0.4 * ellipse + np.random.default_rng(0).normal(0, 0.03, (size, size))
-    return {"disk": disk, "square": square, "triangle": triangle * 0.6 + 0.2, "noisy_ellipse": noisy}
+    return {
+        "disk": disk,
+        "square": square,
+        "triangle": triangle * 0.6 + 0.2,
+        "noisy_ellipse": noisy,
+    }
 
 
 def _square_spiral(size):
@@ -71,7 +84,9 @@ def test_agrees_with_scikit_image_on_photos(path):
     """On every sample photo the edge map matches skimage.feature.canny (F >= 0.95 with 1-pixel tolerance)."""
     image = load_image(path, mode="L").astype("float64") / 255
     model = build_canny_model(sigma=1.0, low=0.05, high=0.15)
-    expected = skimage_canny(image, sigma=1.0, low_threshold=0.05, high_threshold=0.15, mode="mirror")
+    expected = skimage_canny(
+        image, sigma=1.0, low_threshold=0.05, high_threshold=0.15, mode="mirror"
+    )
     assert _f_measure(_run(model, image), expected) >= 0.95
 
 
@@ -80,10 +95,19 @@ def test_agrees_with_scikit_image_on_shapes(sigma):
     """On synthetic shapes, with absolute thresholds and with quantiles, the maps match scikit-image's."""
     for name, image in _shapes().items():
         model = build_canny_model(sigma=sigma, low=0.05, high=0.1)
-        expected = skimage_canny(image, sigma=sigma, low_threshold=0.05, high_threshold=0.1, mode="mirror")
+        expected = skimage_canny(
+            image, sigma=sigma, low_threshold=0.05, high_threshold=0.1, mode="mirror"
+        )
         assert _f_measure(_run(model, image), expected) >= 0.95, name
         model = build_canny_model(sigma=sigma, low=0.8, high=0.9, use_quantiles=True)
-        expected = skimage_canny(image, sigma=sigma, low_threshold=0.8, high_threshold=0.9, mode="mirror", use_quantiles=True)
+        expected = skimage_canny(
+            image,
+            sigma=sigma,
+            low_threshold=0.8,
+            high_threshold=0.9,
+            mode="mirror",
+            use_quantiles=True,
+        )
         assert _f_measure(_run(model, image), expected) >= 0.95, name
 
 
@@ -91,10 +115,17 @@ def test_uint8_thresholds_are_in_pixel_units(camera):
     """detect_edges on uint8 takes thresholds in 0..255 units, as skimage.feature.canny on uint8."""
     image = camera[:200, :240]
     edges = detect_edges(image, method="canny", low=20, high=40, sigma=1.5)
-    expected = skimage_canny(image, sigma=1.5, low_threshold=20, high_threshold=40, mode="mirror")
+    expected = skimage_canny(
+        image, sigma=1.5, low_threshold=20, high_threshold=40, mode="mirror"
+    )
     assert edges.dtype == np.bool_ and edges.shape == image.shape
     assert _f_measure(edges, expected) >= 0.95
-    np.testing.assert_array_equal(edges, detect_edges(image / 255.0, method="canny", low=20 / 255, high=40 / 255, sigma=1.5))
+    np.testing.assert_array_equal(
+        edges,
+        detect_edges(
+            image / 255.0, method="canny", low=20 / 255, high=40 / 255, sigma=1.5
+        ),
+    )
 
 
 @pytest.mark.parametrize("l2", [False, True], ids=["l1", "l2"])
@@ -102,9 +133,18 @@ def test_uint8_thresholds_are_in_pixel_units(camera):
 def test_agrees_with_opencv(path, l2):
     """cv2.Canny on the same pre-smoothed uint8 image: sigma=0, replicate borders, quantised suppression."""
     image = load_image(path, mode="L").astype("float64")
-    smoothed = np.clip(np.rint(scipy.ndimage.gaussian_filter(image, 1.0, mode="nearest")), 0, 255).astype("uint8")
+    smoothed = np.clip(
+        np.rint(scipy.ndimage.gaussian_filter(image, 1.0, mode="nearest")), 0, 255
+    ).astype("uint8")
     expected = cv2.Canny(smoothed, 50.5, 120.5, L2gradient=l2) > 0
-    model = build_canny_model(sigma=0.0, low=50.5, high=120.5, magnitude="l2" if l2 else "l1", padding="replicate", interpolate=False)
+    model = build_canny_model(
+        sigma=0.0,
+        low=50.5,
+        high=120.5,
+        magnitude="l2" if l2 else "l1",
+        padding="replicate",
+        interpolate=False,
+    )
     assert _f_measure(_run(model, smoothed), expected) >= 0.99
 
 
@@ -114,8 +154,12 @@ def test_spiral_connected_to_one_seed_is_recovered_and_a_lonely_one_removed():
     suppressed = np.zeros((41, 90), "float32")
     suppressed[:, :41][spiral] = 0.5
     suppressed[path[-1]] = 2.0  # the one strong pixel, at the outer end
-    suppressed[:, 49:][spiral] = 0.5  # the same spiral, 8 pixels to the right, no strong pixel
-    edges = np.asarray(Hysteresis(low=0.4, high=1.0)([suppressed[None, :, :, None]] * 2))[0, :, :, 0]
+    suppressed[:, 49:][spiral] = (
+        0.5  # the same spiral, 8 pixels to the right, no strong pixel
+    )
+    edges = np.asarray(
+        Hysteresis(low=0.4, high=1.0)([suppressed[None, :, :, None]] * 2)
+    )[0, :, :, 0]
     np.testing.assert_array_equal(edges[:, :41], spiral)
     assert not edges[:, 41:].any()
     assert len(path) > 700
@@ -125,10 +169,16 @@ def test_snake_across_the_whole_image_terminates_and_is_recovered():
     """A snake through every other row (over 2000 pixels) is fully recovered from a seed at one end."""
     snake = _serpentine(64, 64)
     suppressed = np.where(snake, 0.5, 0.0).astype("float32")
-    suppressed[63, 0 if (63 // 2) % 2 == 0 else 63] = 0.0  # (row 63 is not part of the snake)
+    suppressed[63, 0 if (63 // 2) % 2 == 0 else 63] = (
+        0.0  # (row 63 is not part of the snake)
+    )
     suppressed[0, 0] = 1.0
     for steps in (1, 4):
-        edges = np.asarray(Hysteresis(low=0.5, high=1.0, steps=steps)([suppressed[None, :, :, None]] * 2))[0, :, :, 0]
+        edges = np.asarray(
+            Hysteresis(low=0.5, high=1.0, steps=steps)(
+                [suppressed[None, :, :, None]] * 2
+            )
+        )[0, :, :, 0]
         np.testing.assert_array_equal(edges, snake)
 
 
@@ -158,9 +208,18 @@ def test_nms_keeps_the_crest_across_the_gradient():
         magnitude = ridge.astype("float32")[None, :, :, None]
         ones = np.ones_like(magnitude)
         for interpolate in (True, False):
-            kept = np.asarray(NonMaxSuppression(interpolate=interpolate)([grad_x * ones, grad_y * ones, magnitude]))
-            inside = (slice(1, -1), slice(1, -1))  # outside counts as 0: the frame may keep more
-            np.testing.assert_array_equal((kept[0, :, :, 0] > 0)[inside], (ridge == ridge.max())[inside])
+            kept = np.asarray(
+                NonMaxSuppression(interpolate=interpolate)(
+                    [grad_x * ones, grad_y * ones, magnitude]
+                )
+            )
+            inside = (
+                slice(1, -1),
+                slice(1, -1),
+            )  # outside counts as 0: the frame may keep more
+            np.testing.assert_array_equal(
+                (kept[0, :, :, 0] > 0)[inside], (ridge == ridge.max())[inside]
+            )
 
 
 def test_gaussian_matches_scipy():
@@ -168,24 +227,42 @@ def test_gaussian_matches_scipy():
     image = np.random.default_rng(1).uniform(size=(1, 30, 25, 1)).astype("float32")
     model = build_canny_model(sigma=1.7)
     smooth = keras.Model(model.input, model.get_layer("blur").output)
-    expected = scipy.ndimage.gaussian_filter(image[0, :, :, 0].astype("float64"), 1.7, mode="mirror")
-    np.testing.assert_allclose(np.asarray(smooth(image))[0, :, :, 0], expected, atol=1e-6)
+    expected = scipy.ndimage.gaussian_filter(
+        image[0, :, :, 0].astype("float64"), 1.7, mode="mirror"
+    )
+    np.testing.assert_allclose(
+        np.asarray(smooth(image))[0, :, :, 0], expected, atol=1e-6
+    )
     assert np.asarray(GaussianBlur(0.0)(image)).shape == image.shape
 
 
 def test_canny_model_saves_and_loads_in_safe_mode(tmp_path):
     """The saved Canny model loads with safe_mode=True and no custom_objects, and gives the same map."""
-    model = build_canny_model("scharr", sigma=1.4, low=0.3, high=0.6, use_quantiles=True, interpolate=False)
+    model = build_canny_model(
+        "scharr", sigma=1.4, low=0.3, high=0.6, use_quantiles=True, interpolate=False
+    )
     model.save(tmp_path / "canny.keras")
     loaded = keras.saving.load_model(tmp_path / "canny.keras", safe_mode=True)
-    image = np.stack([_shapes(48)[name] for name in ("disk", "noisy_ellipse")])[..., None].astype("float32")
+    image = np.stack([_shapes(48)[name] for name in ("disk", "noisy_ellipse")])[
+        ..., None
+    ].astype("float32")
     output = np.asarray(loaded(image))
     assert output.dtype == np.bool_ and output.shape == image.shape and output.any()
     np.testing.assert_array_equal(output, np.asarray(model(image)))
     clone = keras.Model.from_config(model.get_config())
-    assert json.dumps(clone.get_config(), sort_keys=True) == json.dumps(model.get_config(), sort_keys=True)
+    assert json.dumps(clone.get_config(), sort_keys=True) == json.dumps(
+        model.get_config(), sort_keys=True
+    )
     assert [layer.name for layer in model.layers] == [
-        "image", "blur_pad", "blur", "pad", "grad_x", "grad_y", "magnitude", "suppress", "hysteresis"
+        "image",
+        "blur_pad",
+        "blur",
+        "pad",
+        "grad_x",
+        "grad_y",
+        "magnitude",
+        "suppress",
+        "hysteresis",
     ]
 
 
@@ -193,17 +270,38 @@ def test_canny_model_saves_and_loads_in_safe_mode(tmp_path):
 def test_every_operator_finds_the_disk(operator):
     """Canny with every operator of the table outlines a disk (within a pixel of the true circle)."""
     disk = _shapes(64)["disk"]
-    edges = detect_edges(disk, method="canny", operator=operator, use_quantiles=True, low=0.85, high=0.95)
-    reference = skimage_canny(disk, sigma=1.0, low_threshold=0.85, high_threshold=0.95, use_quantiles=True, mode="mirror")
+    edges = detect_edges(
+        disk, method="canny", operator=operator, use_quantiles=True, low=0.85, high=0.95
+    )
+    reference = skimage_canny(
+        disk,
+        sigma=1.0,
+        low_threshold=0.85,
+        high_threshold=0.95,
+        use_quantiles=True,
+        mode="mirror",
+    )
     assert _f_measure(edges, reference) >= 0.9
 
 
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(low=0.5, high=0.2), ValueError, r"`high`. Expected high >= low. Received: low=0.5, high=0.2"),
-        (dict(low=0.1, high=1.5, use_quantiles=True), ValueError, r"`high`. Expected a number in \[0.0, 1.0\]. Received: high=1.5"),
-        (dict(sigma=-1.0), ValueError, r"`sigma`. Expected a number >= 0.0. Received: sigma=-1.0"),
+        (
+            dict(low=0.5, high=0.2),
+            ValueError,
+            r"`high`. Expected high >= low. Received: low=0.5, high=0.2",
+        ),
+        (
+            dict(low=0.1, high=1.5, use_quantiles=True),
+            ValueError,
+            r"`high`. Expected a number in \[0.0, 1.0\]. Received: high=1.5",
+        ),
+        (
+            dict(sigma=-1.0),
+            ValueError,
+            r"`sigma`. Expected a number >= 0.0. Received: sigma=-1.0",
+        ),
         (dict(low="low"), TypeError, r"`low`. Expected a number. Received: low='low'"),
         (dict(operator="canny"), ValueError, r"`operator`. Expected one of"),
         (dict(padding="wrap"), ValueError, r"`padding`. Expected one of"),

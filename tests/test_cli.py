@@ -6,15 +6,29 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import IMG, ROOT
 from keras_edges import detect_edges, load_image, save_image
 from keras_edges.cli import main
+
+from conftest import IMG, ROOT
 
 
 def test_detect_writes_edges(tmp_path, capsys):
     """detect writes <stem>_edges.png equal to the library's result and reports the count."""
-    assert main(["detect", str(IMG / "coins.png"), str(IMG / "arrows.png"), "-o", str(tmp_path)]) == 0
-    np.testing.assert_array_equal(load_image(tmp_path / "coins_edges.png"), detect_edges(IMG / "coins.png"))
+    assert (
+        main(
+            [
+                "detect",
+                str(IMG / "coins.png"),
+                str(IMG / "arrows.png"),
+                "-o",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    np.testing.assert_array_equal(
+        load_image(tmp_path / "coins_edges.png"), detect_edges(IMG / "coins.png")
+    )
     assert "2 done, 0 skipped, 0 failed" in capsys.readouterr().out
 
 
@@ -23,9 +37,14 @@ def test_detect_threshold_and_folder(tmp_path):
     images = tmp_path / "in"
     images.mkdir()
     save_image(images / "a.png", load_image(IMG / "camera.png")[:64, :64])
-    assert main(["detect", str(images), "-o", str(tmp_path / "out"), "--threshold", "0.2"]) == 0
+    assert (
+        main(["detect", str(images), "-o", str(tmp_path / "out"), "--threshold", "0.2"])
+        == 0
+    )
     written = load_image(tmp_path / "out" / "a_edges.png")
-    np.testing.assert_array_equal(written, detect_edges(images / "a.png", threshold=0.2) * 255)
+    np.testing.assert_array_equal(
+        written, detect_edges(images / "a.png", threshold=0.2) * 255
+    )
 
 
 def test_one_bad_file_does_not_stop_the_batch(tmp_path, capsys):
@@ -37,32 +56,64 @@ def test_one_bad_file_does_not_stop_the_batch(tmp_path, capsys):
     assert main(["detect", str(images), "-o", str(tmp_path / "out")]) == 1
     assert (tmp_path / "out" / "good_edges.png").exists()
     captured = capsys.readouterr()
-    assert "broken.png" in captured.err and "1 done, 0 skipped, 1 failed" in captured.out
+    assert (
+        "broken.png" in captured.err and "1 done, 0 skipped, 1 failed" in captured.out
+    )
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["detect", "x.png", "--threshold", "7"], "--threshold must be in [0, 1], got 7.0"),
-        (["detect", "x.png", "--ksize", "4"], "Expected one of [3, 5, 7]. Received: ksize=4"),
-        (["detect", str(IMG / "coins.png"), "--operator", "canny"], "invalid choice: 'canny'"),
+        (
+            ["detect", "x.png", "--threshold", "7"],
+            "--threshold must be in [0, 1], got 7.0",
+        ),
+        (
+            ["detect", "x.png", "--ksize", "4"],
+            "Expected one of [3, 5, 7]. Received: ksize=4",
+        ),
+        (
+            ["detect", str(IMG / "coins.png"), "--operator", "canny"],
+            "invalid choice: 'canny'",
+        ),
         (["detect", "no/such/input.png"], "input 'no/such/input.png' does not exist"),
         (["demo", "--images", "no/such/folder"], "is not a folder"),
-        (["detect", "x.png", "--shard", "3/2"], "argument --shard: expected K/N with 1 <= K <= N, got '3/2'"),
+        (
+            ["detect", "x.png", "--shard", "3/2"],
+            "argument --shard: expected K/N with 1 <= K <= N, got '3/2'",
+        ),
         (["detect", "x.png", "--shard", "0/2"], "got '0/2'"),
         (["detect", "x.png", "--shard", "half"], "got 'half'"),
         (["detect", "x.png", "--format", "gif"], "invalid choice: 'gif'"),
         (["detect", "x.png", "--frobnicate"], "unrecognized arguments: --frobnicate"),
-        (["detect", str(IMG / "coins.png"), "--model", "missing.keras"], "--model 'missing.keras': no such file"),
+        (
+            ["detect", str(IMG / "coins.png"), "--model", "missing.keras"],
+            "--model 'missing.keras': no such file",
+        ),
         (["detect", str(IMG / "no_such_*.png")], "matches no image files"),
-        (["detect", str(IMG / "coins.png"), "-o", str(IMG / "coins.png")], "is a file; expected a folder"),
+        (
+            ["detect", str(IMG / "coins.png"), "-o", str(IMG / "coins.png")],
+            "is a file; expected a folder",
+        ),
         (["export", "-o", "no/such/folder/m.tflite"], "does not exist"),
-        (["export", "missing.keras", "-o", "m.tflite"], "--model 'missing.keras': no such file"),
+        (
+            ["export", "missing.keras", "-o", "m.tflite"],
+            "--model 'missing.keras': no such file",
+        ),
         (["evaluate", "--bsds", "no/such/bsds"], "no such folder"),
         (["evaluate", "--synthetic", "0"], "--synthetic must be a positive number"),
-        (["evaluate", "--synthetic", "1", "--plot", "pr.txt"], "--plot must name a .png"),
-        (["evaluate", "--synthetic", "1", "--thresholds", "0"], "--thresholds must be at least 1"),
-        (["evaluate", "--operator", "sobel"], "one of the arguments --bsds --synthetic is required"),
+        (
+            ["evaluate", "--synthetic", "1", "--plot", "pr.txt"],
+            "--plot must name a .png",
+        ),
+        (
+            ["evaluate", "--synthetic", "1", "--thresholds", "0"],
+            "--thresholds must be at least 1",
+        ),
+        (
+            ["evaluate", "--operator", "sobel"],
+            "one of the arguments --bsds --synthetic is required",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(argv, message, capsys):
@@ -79,10 +130,14 @@ def test_demo_writes_every_sample(tmp_path):
     """demo writes an edge map and a side-by-side figure for each sample image."""
     assert main(["demo", "--images", str(IMG), "-o", str(tmp_path)]) == 0
     samples = sorted(p.stem for p in IMG.iterdir() if p.suffix in (".png", ".jpg"))
-    assert sorted(p.name for p in tmp_path.glob("*_edges.png")) == [f"{s}_edges.png" for s in samples]
+    assert sorted(p.name for p in tmp_path.glob("*_edges.png")) == [
+        f"{s}_edges.png" for s in samples
+    ]
     side = load_image(tmp_path / "camera_side_by_side.png")
     assert side.shape == (512, 512 * 2 + 8)
-    np.testing.assert_array_equal(side[:, 520:], detect_edges(IMG / "camera.png", normalize=True))
+    np.testing.assert_array_equal(
+        side[:, 520:], detect_edges(IMG / "camera.png", normalize=True)
+    )
 
 
 def test_version_and_help_without_tensorflow():
@@ -93,7 +148,13 @@ def test_version_and_help_without_tensorflow():
         "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
         "print('tensorflow' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     assert result.stdout.strip().splitlines() == ["keras-edges 0.1.0", "False"]
 
 
@@ -126,7 +187,9 @@ def test_detect_recursive_mirrors_the_tree(photos, tmp_path, capsys):
     assert main(["detect", str(photos), "-o", str(out), "--recursive"]) == 0
     assert _tree(out) == ["a_edges.png", "b_edges.png", "trip/day1/c_edges.png"]
     c = photos / "trip" / "day1" / "c.png"
-    np.testing.assert_array_equal(load_image(out / "trip" / "day1" / "c_edges.png"), detect_edges(c))
+    np.testing.assert_array_equal(
+        load_image(out / "trip" / "day1" / "c_edges.png"), detect_edges(c)
+    )
     assert "3 done, 0 skipped, 0 failed" in capsys.readouterr().out
 
 
@@ -139,15 +202,34 @@ def test_detect_folder_without_recursive_stays_at_the_top(photos, tmp_path):
 def test_detect_glob_mirrors_below_its_fixed_prefix(photos, tmp_path):
     """A glob's matches are placed relative to the pattern's folder part."""
     pattern = str(photos / "**" / "*.png")
-    assert main(["detect", pattern, "-o", str(tmp_path / "out"), "--recursive", "--quiet"]) == 0
+    assert (
+        main(["detect", pattern, "-o", str(tmp_path / "out"), "--recursive", "--quiet"])
+        == 0
+    )
     assert _tree(tmp_path / "out") == ["a_edges.png", "trip/day1/c_edges.png"]
 
 
-@pytest.mark.parametrize("fmt, name", [("npy", "a_edges.npy"), ("tiff", "a_edges.tiff")])
+@pytest.mark.parametrize(
+    "fmt, name", [("npy", "a_edges.npy"), ("tiff", "a_edges.tiff")]
+)
 def test_detect_formats(photos, tmp_path, fmt, name):
     """--format npy stores the exact array; tiff stores the uint8 map."""
     options = ["--normalize"] if fmt == "npy" else []
-    assert main(["detect", str(photos / "a.png"), "-o", str(tmp_path), "--format", fmt, "--quiet", *options]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                str(photos / "a.png"),
+                "-o",
+                str(tmp_path),
+                "--format",
+                fmt,
+                "--quiet",
+                *options,
+            ]
+        )
+        == 0
+    )
     expected = detect_edges(photos / "a.png", normalize=bool(options))
     written = np.load(tmp_path / name) if fmt == "npy" else load_image(tmp_path / name)
     assert written.dtype == expected.dtype
@@ -165,7 +247,9 @@ def test_rerun_skips_complete_outputs_unless_overwrite(photos, tmp_path, capsys)
     assert (out / "a_edges.png").read_bytes() == b"sentinel"
     assert main(["detect", str(photos), "-o", str(out), "--overwrite"]) == 0
     assert "2 done, 0 skipped, 0 failed" in capsys.readouterr().out
-    np.testing.assert_array_equal(load_image(out / "a_edges.png"), detect_edges(photos / "a.png"))
+    np.testing.assert_array_equal(
+        load_image(out / "a_edges.png"), detect_edges(photos / "a.png")
+    )
 
 
 def test_output_into_the_input_folder_never_touches_inputs(photos, capsys):
@@ -174,15 +258,32 @@ def test_output_into_the_input_folder_never_touches_inputs(photos, capsys):
     for overwrite in ([], ["--overwrite"], ["--overwrite"]):
         assert main(["detect", str(photos), "-o", str(photos), *overwrite]) == 0
     assert all(path.read_bytes() == data for path, data in before.items())
-    assert sorted(p.name for p in photos.glob("*_edges*")) == ["a_edges.png", "b_edges.png"]
-    assert "2 done, 0 skipped, 0 failed; edges in" in capsys.readouterr().out.splitlines()[-1]
+    assert sorted(p.name for p in photos.glob("*_edges*")) == [
+        "a_edges.png",
+        "b_edges.png",
+    ]
+    assert (
+        "2 done, 0 skipped, 0 failed; edges in"
+        in capsys.readouterr().out.splitlines()[-1]
+    )
 
 
 def test_explicit_output_name_of_another_input_is_left_out(tmp_path, capsys):
     """A file that is another input's output is not processed and is only ever written as an output."""
     save_image(tmp_path / "x.png", np.eye(8, dtype=np.uint8) * 100)
     save_image(tmp_path / "x_edges.png", np.eye(8, dtype=np.uint8))
-    assert main(["detect", str(tmp_path / "x.png"), str(tmp_path / "x_edges.png"), "-o", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                str(tmp_path / "x.png"),
+                str(tmp_path / "x_edges.png"),
+                "-o",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert not (tmp_path / "x_edges_edges.png").exists()
     assert "1 earlier outputs among the inputs were left out" in capsys.readouterr().out
 
@@ -200,7 +301,12 @@ def test_two_inputs_with_one_output_name_are_a_usage_error(photos, tmp_path, cap
 
 def test_same_file_named_twice_is_one_job(photos, tmp_path, capsys):
     """A file named directly and through its folder is processed once."""
-    assert main(["detect", str(photos / "a.png"), str(photos), "-o", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            ["detect", str(photos / "a.png"), str(photos), "-o", str(tmp_path / "out")]
+        )
+        == 0
+    )
     assert "2 done, 0 skipped, 0 failed" in capsys.readouterr().out
 
 
@@ -212,14 +318,29 @@ def test_shards_cover_every_input_exactly_once(photos, tmp_path, capsys, count):
     written = []
     for index in range(1, count + 1):
         out = tmp_path / f"shard{index}"
-        assert main(["detect", str(photos), "--recursive", "-o", str(out), "--shard", f"{index}/{count}"]) == 0
+        assert (
+            main(
+                [
+                    "detect",
+                    str(photos),
+                    "--recursive",
+                    "-o",
+                    str(out),
+                    "--shard",
+                    f"{index}/{count}",
+                ]
+            )
+            == 0
+        )
         written += _tree(out)
         assert f"shard {index}/{count}:" in capsys.readouterr().out
     main(["detect", str(photos), "--recursive", "-o", str(tmp_path / "all"), "--quiet"])
     assert sorted(written) == _tree(tmp_path / "all") and len(written) == 8
 
 
-def test_interrupted_write_leaves_no_partial_output(photos, tmp_path, monkeypatch, capsys):
+def test_interrupted_write_leaves_no_partial_output(
+    photos, tmp_path, monkeypatch, capsys
+):
     """Ctrl-C in the middle of writing a file leaves no output and no temporary file; a re-run completes."""
     from PIL import Image
 
@@ -229,7 +350,9 @@ def test_interrupted_write_leaves_no_partial_output(photos, tmp_path, monkeypatc
     def interrupted_save(self, stream, *args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
-            stream.write(b"\x89PNG half")  # part of the file is on disk when the interrupt comes
+            stream.write(
+                b"\x89PNG half"
+            )  # part of the file is on disk when the interrupt comes
             raise KeyboardInterrupt
         return original_save(self, stream, *args, **kwargs)
 
@@ -237,7 +360,9 @@ def test_interrupted_write_leaves_no_partial_output(photos, tmp_path, monkeypatc
     out = tmp_path / "out"
     assert main(["detect", str(photos), "-o", str(out)]) == 130
     assert "interrupted: 1 done" in capsys.readouterr().err
-    assert [p.name for p in out.iterdir()] == ["a_edges.png"]  # no b_edges.png, no .part file
+    assert [p.name for p in out.iterdir()] == [
+        "a_edges.png"
+    ]  # no b_edges.png, no .part file
     monkeypatch.setattr(Image.Image, "save", original_save)
     assert main(["detect", str(photos), "-o", str(out)]) == 0
     assert "1 done, 1 skipped, 0 failed" in capsys.readouterr().out
@@ -259,9 +384,25 @@ def test_model_option_uses_the_saved_model(photos, tmp_path):
 
     model_path = tmp_path / "scharr.keras"
     build_edge_model("scharr", trainable=True).save(model_path)
-    assert main(["detect", str(photos / "a.png"), "-o", str(tmp_path / "out"), "--model", str(model_path)]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                str(photos / "a.png"),
+                "-o",
+                str(tmp_path / "out"),
+                "--model",
+                str(model_path),
+            ]
+        )
+        == 0
+    )
     expected = detect_edges(photos / "a.png", operator="scharr")
-    np.testing.assert_array_equal(load_image(tmp_path / "out" / "a_edges.png"), expected)
+    np.testing.assert_array_equal(
+        load_image(tmp_path / "out" / "a_edges.png"), expected
+    )
+
+
 def test_train_synthetic_writes_a_loadable_model(tmp_path, capsys):
     """train --synthetic saves a .keras model atomically and prints the kernels and their error."""
     import keras
@@ -269,12 +410,29 @@ def test_train_synthetic_writes_a_loadable_model(tmp_path, capsys):
     from keras_edges import kernel_error
 
     output = tmp_path / "learned.keras"
-    argv = ["train", "--synthetic", "8", "--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "4",
-            "--crop-size", "16", "--seed", "0", "-o", str(output)]
+    argv = [
+        "train",
+        "--synthetic",
+        "8",
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "3",
+        "--batch-size",
+        "4",
+        "--crop-size",
+        "16",
+        "--seed",
+        "0",
+        "-o",
+        str(output),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "learned kernel_x:" in out and "kernel error vs sobel" in out
-    assert [p.name for p in tmp_path.iterdir()] == ["learned.keras"]  # no temporary left behind
+    assert [p.name for p in tmp_path.iterdir()] == [
+        "learned.keras"
+    ]  # no temporary left behind
     model = keras.saving.load_model(output, safe_mode=True)
     assert f"{kernel_error(model, 'sobel'):.4g}" in out
 
@@ -284,11 +442,24 @@ def test_train_folder_with_targets(tmp_path):
     for folder in ("images", "targets"):
         (tmp_path / folder).mkdir()
     for name in ("a", "b"):
-        save_image(tmp_path / "images" / f"{name}.png", np.random.default_rng(1).integers(0, 255, (20, 20), np.uint8))
+        save_image(
+            tmp_path / "images" / f"{name}.png",
+            np.random.default_rng(1).integers(0, 255, (20, 20), np.uint8),
+        )
         save_image(tmp_path / "targets" / f"{name}.tif", np.zeros((20, 20), np.float32))
     argv = [
-        "train", str(tmp_path / "images"), "--targets", str(tmp_path / "targets"), "--epochs", "1",
-        "--steps-per-epoch", "2", "--crop-size", "8", "-o", str(tmp_path / "m.keras"),
+        "train",
+        str(tmp_path / "images"),
+        "--targets",
+        str(tmp_path / "targets"),
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "2",
+        "--crop-size",
+        "8",
+        "-o",
+        str(tmp_path / "m.keras"),
     ]
     assert main(argv) == 0
     assert (tmp_path / "m.keras").is_file()
@@ -298,12 +469,27 @@ def test_train_folder_with_targets(tmp_path):
     "argv, message",
     [
         (["train", "-o", "m.keras"], "give either an IMAGES folder or --synthetic N"),
-        (["train", str(IMG), "--synthetic", "4"], "give either an IMAGES folder or --synthetic N"),
+        (
+            ["train", str(IMG), "--synthetic", "4"],
+            "give either an IMAGES folder or --synthetic N",
+        ),
         (["train", "no/such/folder"], "'no/such/folder' is not a folder"),
-        (["train", "--synthetic", "4", "--epochs", "0"], "--epochs must be a positive integer, got 0"),
-        (["train", "--synthetic", "4", "-o", "model.h5"], "-o/--output must end in .keras"),
-        (["train", "--synthetic", "4", "--targets", str(IMG)], "--targets needs an IMAGES folder"),
-        (["train", "--synthetic", "4", "--crop-size", "100"], "Expected at most the smallest image side"),
+        (
+            ["train", "--synthetic", "4", "--epochs", "0"],
+            "--epochs must be a positive integer, got 0",
+        ),
+        (
+            ["train", "--synthetic", "4", "-o", "model.h5"],
+            "-o/--output must end in .keras",
+        ),
+        (
+            ["train", "--synthetic", "4", "--targets", str(IMG)],
+            "--targets needs an IMAGES folder",
+        ),
+        (
+            ["train", "--synthetic", "4", "--crop-size", "100"],
+            "Expected at most the smallest image side",
+        ),
     ],
 )
 def test_train_usage_errors_exit_2(argv, message, capsys, tmp_path, monkeypatch):
@@ -336,7 +522,9 @@ def test_every_subcommand_has_help_with_examples(command, capsys):
     assert "examples:" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["detect", "--help"], ["export", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["detect", "--help"], ["export", "--help"]]
+)
 def test_help_is_fast_and_imports_no_tensorflow(argv):
     """`python -m keras_edges.cli ... --help` neither imports TensorFlow nor takes long."""
     code = (
@@ -346,7 +534,13 @@ def test_help_is_fast_and_imports_no_tensorflow(argv):
         f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
         "print('tensorflow' in sys.modules, time.perf_counter() - start)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     imported, seconds = result.stdout.split()[-2:]
     assert imported == "False"
     assert float(seconds) < 2.0  # typically ~0.15 s; generous for a loaded machine
@@ -356,14 +550,35 @@ def test_help_is_fast_and_imports_no_tensorflow(argv):
 def test_subprocess_exit_codes_and_summary(photos, tmp_path):
     """Run as a program: 0 when all succeed, 1 with a bad file (named on stderr), 2 for usage errors."""
     out = tmp_path / "out"
-    ok = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT, check=False)
+    ok = subprocess.run(
+        [*PYTHON_CLI, "detect", str(photos), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert ok.returncode == 0 and "2 done, 0 skipped, 0 failed" in ok.stdout
     assert "\r" not in ok.stderr  # no progress bar when stderr is not a terminal
     (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff truncated")
-    bad = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT, check=False)
+    bad = subprocess.run(
+        [*PYTHON_CLI, "detect", str(photos), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert bad.returncode == 1 and "0 done, 2 skipped, 1 failed" in bad.stdout
-    assert "failed " + str(photos / "broken.jpg") in bad.stderr and "Traceback" not in bad.stderr
-    usage = subprocess.run([*PYTHON_CLI, "detect", str(photos), "--ksize", "4"], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert (
+        "failed " + str(photos / "broken.jpg") in bad.stderr
+        and "Traceback" not in bad.stderr
+    )
+    usage = subprocess.run(
+        [*PYTHON_CLI, "detect", str(photos), "--ksize", "4"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 
 
@@ -380,13 +595,18 @@ def test_quiet_prints_nothing_on_success(photos, tmp_path, capsys):
 def test_export_cli_from_operator_runs_in_tflite(tmp_path, capsys):
     """`export --operator scharr --normalize -o x.tflite` gives a TFLite model with the library's output."""
     target = tmp_path / "scharr.tflite"
-    assert main(["export", "--operator", "scharr", "--normalize", "-o", str(target)]) == 0
+    assert (
+        main(["export", "--operator", "scharr", "--normalize", "-o", str(target)]) == 0
+    )
     assert "as tflite" in capsys.readouterr().out
     from test_export import run_tflite
 
     image = load_image(IMG / "coins.png")[:50, :70].astype(np.float32) / 255
-    np.testing.assert_allclose(run_tflite(target, image[None, :, :, None])[0, :, :, 0],
-                               detect_edges(image, operator="scharr", normalize=True), atol=1e-5)
+    np.testing.assert_allclose(
+        run_tflite(target, image[None, :, :, None])[0, :, :, 0],
+        detect_edges(image, operator="scharr", normalize=True),
+        atol=1e-5,
+    )
 
 
 def test_export_cli_refuses_to_replace_without_overwrite(tmp_path, capsys):
@@ -411,7 +631,19 @@ def test_progress_bar_only_on_a_terminal(photos, tmp_path, monkeypatch):
     for quiet, expected in (([], True), (["--quiet"], False)):
         terminal = Terminal()
         monkeypatch.setattr(sys, "stderr", terminal)
-        assert main(["detect", str(photos), "-o", str(tmp_path / "out"), "--overwrite", *quiet]) == 0
+        assert (
+            main(
+                [
+                    "detect",
+                    str(photos),
+                    "-o",
+                    str(tmp_path / "out"),
+                    "--overwrite",
+                    *quiet,
+                ]
+            )
+            == 0
+        )
         assert ("2/2" in terminal.getvalue()) is expected
 
 
@@ -428,12 +660,22 @@ def test_killed_run_leaves_only_complete_outputs(tmp_path):
     camera = load_image(IMG / "camera.png")
     for index in range(60):
         np.save(photos / f"p{index:03d}.npy", 0)  # not images: ignored
-        Image.fromarray(np.roll(camera, index, axis=1)[:160, :320]).save(photos / f"p{index:03d}.png")
+        Image.fromarray(np.roll(camera, index, axis=1)[:160, :320]).save(
+            photos / f"p{index:03d}.png"
+        )
     out = tmp_path / "out"
-    process = subprocess.Popen([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*PYTHON_CLI, "detect", str(photos), "-o", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
-    while not (out.is_dir() and len(list(out.glob("*_edges.png"))) >= 3) and time.monotonic() < deadline:
+    while (
+        not (out.is_dir() and len(list(out.glob("*_edges.png"))) >= 3)
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
@@ -442,8 +684,16 @@ def test_killed_run_leaves_only_complete_outputs(tmp_path):
         assert "interrupted:" in err and len(written) < 60
     assert not list(out.glob(".*"))  # no temporary files left
     for path in written:  # every output present is complete
-        np.testing.assert_array_equal(load_image(path), detect_edges(photos / path.name.replace("_edges", "")))
-    rerun = subprocess.run([*PYTHON_CLI, "detect", str(photos), "-o", str(out)], capture_output=True, text=True, cwd=ROOT, check=False)
+        np.testing.assert_array_equal(
+            load_image(path), detect_edges(photos / path.name.replace("_edges", ""))
+        )
+    rerun = subprocess.run(
+        [*PYTHON_CLI, "detect", str(photos), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert rerun.returncode == 0 and f"{len(written)} skipped, 0 failed" in rerun.stdout
     assert len(list(out.glob("*_edges.png"))) == 60
 
@@ -459,11 +709,27 @@ def test_evaluate_synthetic_prints_scores_and_plots(tmp_path, capsys):
     from keras_edges.metrics import evaluate_boundaries
 
     plot = tmp_path / "pr.png"
-    argv = ["evaluate", "--synthetic", "2", "--size", "48", "64", "--workers", "1", "--plot", str(plot)]
+    argv = [
+        "evaluate",
+        "--synthetic",
+        "2",
+        "--size",
+        "48",
+        "64",
+        "--workers",
+        "1",
+        "--plot",
+        str(plot),
+    ]
     assert main(argv) == 0
     images, truths = synthetic_shapes(2, size=(48, 64), noise=0.1, seed=0)
-    scores = evaluate_boundaries([detect_edges(image, normalize=True) for image in images], truths, workers=1)
-    assert f"ODS={scores.ods:.3f} OIS={scores.ois:.3f} AP={scores.ap:.3f}" in _scores_line(capsys.readouterr().out)
+    scores = evaluate_boundaries(
+        [detect_edges(image, normalize=True) for image in images], truths, workers=1
+    )
+    assert (
+        f"ODS={scores.ods:.3f} OIS={scores.ois:.3f} AP={scores.ap:.3f}"
+        in _scores_line(capsys.readouterr().out)
+    )
     assert load_image(plot).shape[0] > 100
 
 
@@ -472,7 +738,17 @@ def test_evaluate_model_matches_operator(tmp_path, capsys):
     from keras_edges import build_edge_model
 
     build_edge_model("sobel").save(tmp_path / "sobel.keras")
-    common = ["evaluate", "--synthetic", "2", "--size", "40", "48", "--workers", "1", "--nms"]
+    common = [
+        "evaluate",
+        "--synthetic",
+        "2",
+        "--size",
+        "40",
+        "48",
+        "--workers",
+        "1",
+        "--nms",
+    ]
     assert main(common + ["--model", str(tmp_path / "sobel.keras")]) == 0
     from_model = _scores_line(capsys.readouterr().out)
     assert main(common + ["--operator", "sobel"]) == 0
@@ -493,12 +769,20 @@ def test_evaluate_bsds_layout(tmp_path, capsys):
     save_image(tmp_path / "images/val/1.jpg", np.repeat(image[:, :, None], 3, axis=2))
     cells = np.empty((1, 2), dtype=object)
     for k in range(2):
-        cells[0, k] = {"Segmentation": labels + 1, "Boundaries": boundaries_from_labels(labels).astype(np.uint8)}
+        cells[0, k] = {
+            "Segmentation": labels + 1,
+            "Boundaries": boundaries_from_labels(labels).astype(np.uint8),
+        }
     savemat(tmp_path / "groundTruth/val/1.mat", {"groundTruth": cells})
-    assert main(["evaluate", "--bsds", str(tmp_path), "--split", "val", "--workers", "1"]) == 0
+    assert (
+        main(["evaluate", "--bsds", str(tmp_path), "--split", "val", "--workers", "1"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "BSDS500 val (1 images)" in out
-    assert float(_scores_line(out).split()[0][4:]) >= 0.95  # one straight step: all but the ends
+    assert (
+        float(_scores_line(out).split()[0][4:]) >= 0.95
+    )  # one straight step: all but the ends
 
 
 def test_evaluate_canny_scores_a_binary_map(capsys):
@@ -506,9 +790,24 @@ def test_evaluate_canny_scores_a_binary_map(capsys):
     from keras_edges.datasets import synthetic_shapes
     from keras_edges.metrics import evaluate_boundaries
 
-    argv = ["evaluate", "--synthetic", "2", "--size", "48", "64", "--workers", "1", "--method", "canny", "--sigma", "2"]
+    argv = [
+        "evaluate",
+        "--synthetic",
+        "2",
+        "--size",
+        "48",
+        "64",
+        "--workers",
+        "1",
+        "--method",
+        "canny",
+        "--sigma",
+        "2",
+    ]
     assert main(argv) == 0
     images, truths = synthetic_shapes(2, size=(48, 64), noise=0.1, seed=0)
     maps = [detect_edges(image, method="canny", sigma=2.0) for image in images]
     scores = evaluate_boundaries(maps, truths, thresholds=1, workers=1)
-    assert f"ODS={scores.ods:.3f} OIS={scores.ois:.3f}" in _scores_line(capsys.readouterr().out)
+    assert f"ODS={scores.ods:.3f} OIS={scores.ois:.3f}" in _scores_line(
+        capsys.readouterr().out
+    )

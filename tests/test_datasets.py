@@ -20,7 +20,20 @@ def test_boundary_of_a_square_is_hand_computed():
     labels = np.zeros((8, 8), int)
     labels[2:6, 2:6] = 1
     expected = np.zeros((8, 8), int)
-    for row, col in [(1, 2), (1, 3), (1, 4), (2, 5), (3, 5), (4, 5), (5, 4), (5, 3), (5, 2), (4, 1), (3, 1), (2, 1)]:
+    for row, col in [
+        (1, 2),
+        (1, 3),
+        (1, 4),
+        (2, 5),
+        (3, 5),
+        (4, 5),
+        (5, 4),
+        (5, 3),
+        (5, 2),
+        (4, 1),
+        (3, 1),
+        (2, 1),
+    ]:
         expected[row, col] = 1
     np.testing.assert_array_equal(boundaries_from_labels(labels).astype(int), expected)
 
@@ -39,7 +52,9 @@ def test_synthetic_shapes_shapes_and_determinism():
 
 def test_boundaries_are_thin_and_follow_the_label_changes():
     """Every map is a fixed point of the benchmark's thinning and lies where the sharp image changes."""
-    images, boundaries = synthetic_shapes(6, size=(64, 80), noise=0, blur=0, texture=0, seed=1)
+    images, boundaries = synthetic_shapes(
+        6, size=(64, 80), noise=0, blur=0, texture=0, seed=1
+    )
     for image, boundary in zip(images, boundaries):
         assert boundary.any()
         np.testing.assert_array_equal(thin_edges(boundary), boundary)
@@ -55,8 +70,12 @@ def test_boundaries_are_thin_and_follow_the_label_changes():
 
 def test_noise_and_blur_change_the_image_not_the_truth():
     """Noise and blur leave the boundaries of a seed unchanged and add the asked-for spread."""
-    clean, truth = synthetic_shapes(2, size=(64, 64), noise=0, blur=0, texture=0, seed=4)
-    noisy, noisy_truth = synthetic_shapes(2, size=(64, 64), noise=0.1, blur=0, texture=0, seed=4)
+    clean, truth = synthetic_shapes(
+        2, size=(64, 64), noise=0, blur=0, texture=0, seed=4
+    )
+    noisy, noisy_truth = synthetic_shapes(
+        2, size=(64, 64), noise=0.1, blur=0, texture=0, seed=4
+    )
     np.testing.assert_array_equal(truth, noisy_truth)
     inside = (clean > 0.2) & (clean < 0.8)  # away from clipping
     assert np.std((noisy - clean)[inside]) == pytest.approx(0.1, rel=0.1)
@@ -67,8 +86,12 @@ def test_synthetic_dataset_matches_the_arrays():
     images, boundaries = synthetic_shapes(3, size=(24, 32), seed=5)
     batches = list(synthetic_dataset(3, batch_size=2, size=(24, 32), seed=5))
     assert [tuple(b[0].shape) for b in batches] == [(2, 24, 32, 1), (1, 24, 32, 1)]
-    np.testing.assert_array_equal(np.concatenate([np.asarray(b[0]) for b in batches])[..., 0], images)
-    np.testing.assert_array_equal(np.concatenate([np.asarray(b[1]) for b in batches])[..., 0], boundaries)
+    np.testing.assert_array_equal(
+        np.concatenate([np.asarray(b[0]) for b in batches])[..., 0], images
+    )
+    np.testing.assert_array_equal(
+        np.concatenate([np.asarray(b[1]) for b in batches])[..., 0], boundaries
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,14 +117,20 @@ def _write_bsds(root, split="test", annotators=(3, 1), size=(12, 16)):
     rng = np.random.default_rng(0)
     for number, count in enumerate(annotators):
         stem = f"{100 + number}"
-        save_image(root / "images" / split / f"{stem}.jpg", rng.integers(0, 255, (*size, 3), dtype=np.uint8))
+        save_image(
+            root / "images" / split / f"{stem}.jpg",
+            rng.integers(0, 255, (*size, 3), dtype=np.uint8),
+        )
         cells = np.empty((1, count), dtype=object)
         maps = []
         for k in range(count):
             segmentation = np.ones(size, np.uint16)
             segmentation[:, k + 3 :] = 2
             boundary = boundaries_from_labels(segmentation)
-            cells[0, k] = {"Segmentation": segmentation, "Boundaries": boundary.astype(np.uint8)}
+            cells[0, k] = {
+                "Segmentation": segmentation,
+                "Boundaries": boundary.astype(np.uint8),
+            }
             maps.append(boundary)
         savemat(root / "groundTruth" / split / f"{stem}.mat", {"groundTruth": cells})
         expected[stem] = maps

@@ -8,7 +8,6 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, TOLERANCE
 
 from keras_edges import (
     BorderPadding,
@@ -20,12 +19,20 @@ from keras_edges import (
 )
 from keras_edges.kernels import KERNELS, PADDING_MODES, max_response
 
-ALL_KERNELS = [(operator, ksize) for operator in sorted(KERNELS) for ksize in sorted(KERNELS[operator])]
+from conftest import ROOT, TOLERANCE
+
+ALL_KERNELS = [
+    (operator, ksize)
+    for operator in sorted(KERNELS)
+    for ksize in sorted(KERNELS[operator])
+]
 
 
 def _both(image, **options):
     """The edges of `image` from the fast engine and from the Keras model."""
-    return detect_edges(image, engine="fast", **options), detect_edges(image, engine="model", **options)
+    return detect_edges(image, engine="fast", **options), detect_edges(
+        image, engine="model", **options
+    )
 
 
 def _assert_same(fast, reference, atol=None):
@@ -34,15 +41,26 @@ def _assert_same(fast, reference, atol=None):
     if atol is None:
         np.testing.assert_array_equal(fast, reference)
     else:
-        np.testing.assert_allclose(fast, reference, rtol=TOLERANCE["float32"]["rtol"], atol=atol)
+        np.testing.assert_allclose(
+            fast, reference, rtol=TOLERANCE["float32"]["rtol"], atol=atol
+        )
 
 
 def _random_kernel_model(size=3, channels=1, padding="reflect", magnitude="l1", seed=0):
     """A trained-like model: build_edge_model's graph with random, non-separable kernels."""
-    model = build_edge_model("sobel", ksize=size, padding=padding, magnitude=magnitude, channels=channels, trainable=True)
+    model = build_edge_model(
+        "sobel",
+        ksize=size,
+        padding=padding,
+        magnitude=magnitude,
+        channels=channels,
+        trainable=True,
+    )
     rng = np.random.default_rng(seed)
     for name in ("grad_x", "grad_y"):
-        model.get_layer(name).set_weights([rng.normal(size=(size, size, channels, 1)).astype("float32")])
+        model.get_layer(name).set_weights(
+            [rng.normal(size=(size, size, channels, 1)).astype("float32")]
+        )
     return model
 
 
@@ -71,7 +89,9 @@ def photo():
 def test_uint8_is_bit_identical_to_the_model(photo, operator, ksize, padding):
     """For the integer kernels of the table, uint8 edges equal the model's bit for bit (L1 and L2, normalised too)."""
     for magnitude in ("l1", "l2"):
-        options = dict(operator=operator, ksize=ksize, padding=padding, magnitude=magnitude)
+        options = dict(
+            operator=operator, ksize=ksize, padding=padding, magnitude=magnitude
+        )
         _assert_same(*_both(photo, **options))
         _assert_same(*_both(photo, normalize=True, **options))
 
@@ -95,16 +115,35 @@ def test_other_dtypes_match_the_model(photo, dtype):
     if dtype in ("float64", "float16"):
         image = image / 255
     fast, reference = _both(image)
-    _assert_same(fast, reference, atol=TOLERANCE["float32"]["atol"] * float(np.abs(reference).max()))
+    _assert_same(
+        fast,
+        reference,
+        atol=TOLERANCE["float32"]["atol"] * float(np.abs(reference).max()),
+    )
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (1, 9), (2, 2), (7, 5), (7, 5, 1), (7, 5, 3), (7, 5, 4), (5, 7, 5, 1), (3, 9, 8, 3)])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        (1, 1),
+        (1, 9),
+        (2, 2),
+        (7, 5),
+        (7, 5, 1),
+        (7, 5, 3),
+        (7, 5, 4),
+        (5, 7, 5, 1),
+        (3, 9, 8, 3),
+    ],
+)
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
 def test_ranks_batches_and_tiny_images_match_the_model(shape, dtype):
     """Every rank, colour, a batch of 5 (chunked as 4 + 1) and 1-pixel images give the model's edges."""
     image = np.random.default_rng(1).integers(0, 256, size=shape).astype(dtype)
     for padding in ("reflect", "symmetric", "replicate", "zeros"):
-        _assert_same(*_both(image, padding=padding), atol=None if dtype == "uint8" else 1e-3)
+        _assert_same(
+            *_both(image, padding=padding), atol=None if dtype == "uint8" else 1e-3
+        )
 
 
 @pytest.mark.parametrize("padding", PADDING_MODES)
@@ -112,11 +151,21 @@ def test_images_that_fill_their_bucket_match_the_model(padding):
     """Images whose padded size is exactly a bucket (bordered inside the graph) give the model's edges."""
     rng = np.random.default_rng(5)
     for ksize in (3, 7):
-        extra = ksize - 1 if padding == "valid" else 0  # valid output = image - (ksize - 1)
+        extra = (
+            ksize - 1 if padding == "valid" else 0
+        )  # valid output = image - (ksize - 1)
         for shape in [(32 + extra, 48 + extra), (2, 16 + extra, 32 + extra, 1)]:
             image = rng.integers(0, 256, size=shape, dtype=np.uint8)
             _assert_same(*_both(image, ksize=ksize, padding=padding))
-            _assert_same(*_both(image.astype("float32"), ksize=ksize, padding=padding, magnitude="l2"), atol=1e-2)
+            _assert_same(
+                *_both(
+                    image.astype("float32"),
+                    ksize=ksize,
+                    padding=padding,
+                    magnitude="l2",
+                ),
+                atol=1e-2,
+            )
     readonly = rng.integers(0, 256, size=(32, 48), dtype=np.uint8)
     readonly.flags.writeable = False  # cannot be shared through DLPack: copied instead
     _assert_same(*_both(readonly, padding="reflect" if padding == "valid" else padding))
@@ -131,12 +180,21 @@ def test_threshold_and_normalize_match_the_model(photo, magnitude, dtype):
         fast, reference = _both(image, magnitude=magnitude, threshold=threshold)
         assert fast.dtype == np.bool_
         np.testing.assert_array_equal(fast, reference)
-    _assert_same(*_both(image, magnitude=magnitude, normalize=True), atol=None if dtype == "uint8" else 1e-6)
+    _assert_same(
+        *_both(image, magnitude=magnitude, normalize=True),
+        atol=None if dtype == "uint8" else 1e-6,
+    )
 
 
 @pytest.mark.parametrize(
     "size, padding, magnitude",
-    [(3, "reflect", "l1"), (5, "symmetric", "l2"), (5, "replicate", "l1"), (3, "zeros", "l2"), (5, "valid", "l1")],
+    [
+        (3, "reflect", "l1"),
+        (5, "symmetric", "l2"),
+        (5, "replicate", "l1"),
+        (3, "zeros", "l2"),
+        (5, "valid", "l1"),
+    ],
 )
 def test_trained_like_model_matches(photo, size, padding, magnitude):
     """A model with random (non-separable) kernels passed as `model=` gives its own edges."""
@@ -152,12 +210,17 @@ def test_trained_like_model_matches(photo, size, padding, magnitude):
 
 def test_multichannel_and_even_kernel_models_match(photo):
     """A 3-channel model on RGB input, and an even 4 x 4 kernel with asymmetric padding, match the model."""
-    rgb = np.stack([photo, photo[::-1], photo[:, ::-1]], axis=-1).astype("float32") / 255
+    rgb = (
+        np.stack([photo, photo[::-1], photo[:, ::-1]], axis=-1).astype("float32") / 255
+    )
     model = _random_kernel_model(3, channels=3, seed=2)
     _assert_same(*_both(rgb, model=model), atol=1e-4)
     image = keras.Input(shape=(None, None, 1), name="image")
     padded = BorderPadding(((2, 1), (2, 1)), mode="symmetric", name="pad")(image)
-    convs = [keras.layers.Conv2D(1, 4, use_bias=False, name=name)(padded) for name in ("grad_x", "grad_y")]
+    convs = [
+        keras.layers.Conv2D(1, 4, use_bias=False, name=name)(padded)
+        for name in ("grad_x", "grad_y")
+    ]
     even = keras.Model(image, GradientMagnitude(name="magnitude")(convs))
     assert detect._plan(even) is not None
     _assert_same(*_both(photo.astype("float32"), model=even), atol=1e-3)
@@ -168,24 +231,34 @@ def test_changed_weights_are_used():
     model = build_edge_model("sobel", trainable=True)
     image = np.random.default_rng(3).uniform(size=(12, 12)).astype("float32")
     first = detect_edges(image, model=model)
-    model.get_layer("grad_x").set_weights([2 * model.get_layer("grad_x").get_weights()[0]])
-    model.get_layer("grad_y").set_weights([2 * model.get_layer("grad_y").get_weights()[0]])
+    model.get_layer("grad_x").set_weights(
+        [2 * model.get_layer("grad_x").get_weights()[0]]
+    )
+    model.get_layer("grad_y").set_weights(
+        [2 * model.get_layer("grad_y").get_weights()[0]]
+    )
     np.testing.assert_allclose(detect_edges(image, model=model), 2 * first, rtol=1e-6)
 
 
 def test_other_models_fall_back_to_the_model_engine():
     """A model not shaped like build_edge_model's (here: a bias) runs through Keras and still works."""
     image = keras.Input(shape=(None, None, 1))
-    model = keras.Model(image, keras.layers.Conv2D(1, 3, padding="same", name="grad_x")(image))
+    model = keras.Model(
+        image, keras.layers.Conv2D(1, 3, padding="same", name="grad_x")(image)
+    )
     assert detect._plan(model) is None
     data = np.random.default_rng(4).uniform(size=(6, 7)).astype("float32")
-    np.testing.assert_array_equal(detect_edges(data, model=model), detect_edges(data, model=model, engine="model"))
+    np.testing.assert_array_equal(
+        detect_edges(data, model=model), detect_edges(data, model=model, engine="model")
+    )
 
 
 def test_non_contiguous_views_work(photo):
     """Strided views (flipped, every other column) give the edges of their contiguous copies."""
     for view in (photo[::-1], photo[:, ::2], photo.T):
-        np.testing.assert_array_equal(detect_edges(view), detect_edges(np.ascontiguousarray(view)))
+        np.testing.assert_array_equal(
+            detect_edges(view), detect_edges(np.ascontiguousarray(view))
+        )
 
 
 def test_separable_factors_are_exact_integers():
@@ -196,7 +269,9 @@ def test_separable_factors_are_exact_integers():
         kernel = KERNELS[operator][ksize]
         column, row = detect._factors(kernel)
         np.testing.assert_array_equal(np.outer(column, row), kernel)
-        assert np.array_equal(column, np.round(column)) and np.array_equal(row, np.round(row))
+        assert np.array_equal(column, np.round(column)) and np.array_equal(
+            row, np.round(row)
+        )
     assert detect._factors(np.arange(9.0).reshape(3, 3) ** 2) is None
     assert detect._factors(KERNELS["roberts"][2][0]) is None  # a diagonal: rank 2
 
@@ -209,12 +284,23 @@ def test_border_index_is_the_pad_layers_rule(mode):
     for size in (1, 2, 3, 4, 7, 10):
         for before, after in ((0, 0), (1, 1), (2, 1), (3, 3), (9, 4)):
             expected = np.asarray(_source_indices(size, before, after, mode))
-            np.testing.assert_array_equal(detect._border_index(size, before, after, mode), expected)
+            np.testing.assert_array_equal(
+                detect._border_index(size, before, after, mode), expected
+            )
 
 
 def test_buckets():
     """Sizes round up to m * 2**e with m in 8..15: at most 12.5 % slack, exact for common sizes."""
-    assert [detect._bucket(n) for n in (1, 16, 17, 255, 256, 1080, 1920, 4096)] == [16, 16, 18, 256, 256, 1152, 1920, 4096]
+    assert [detect._bucket(n) for n in (1, 16, 17, 255, 256, 1080, 1920, 4096)] == [
+        16,
+        16,
+        18,
+        256,
+        256,
+        1152,
+        1920,
+        4096,
+    ]
     sizes = np.arange(1, 5000)
     buckets = np.array([detect._bucket(int(n)) for n in sizes])
     assert (buckets >= sizes).all() and (buckets <= np.maximum(16, sizes * 1.125)).all()
@@ -231,18 +317,31 @@ def test_new_size_within_a_bucket_compiles_nothing():
 @pytest.mark.parametrize("padding", PADDING_MODES)
 def test_tiled_equals_untiled(small_tiles, photo, padding):
     """With 16 x 16 tiles, every padding gives the untiled model's edges (uint8 bit for bit, batches too)."""
-    layout = detect._layout(detect._cached_plan(detect._cached_model("sobel", 5, padding, "l2")), 1, *photo.shape, 1)
+    layout = detect._layout(
+        detect._cached_plan(detect._cached_model("sobel", 5, padding, "l2")),
+        1,
+        *photo.shape,
+        1,
+    )
     assert len(layout[3]) > 1 and len(layout[4]) > 1  # really tiled
     _assert_same(*_both(photo, ksize=5, padding=padding))
-    _assert_same(*_both(photo.astype("float32"), magnitude="l2", padding=padding), atol=1e-3)
+    _assert_same(
+        *_both(photo.astype("float32"), magnitude="l2", padding=padding), atol=1e-3
+    )
     batch = np.stack([photo, photo[::-1], photo[:, ::-1]])[..., None]
     _assert_same(*_both(batch, padding=padding))
-    _assert_same(*_both(photo, padding=padding, model=_random_kernel_model(5, padding=padding)), atol=1)
+    _assert_same(
+        *_both(photo, padding=padding, model=_random_kernel_model(5, padding=padding)),
+        atol=1,
+    )
 
 
 def test_unknown_engine_is_reported():
     """An unknown engine names the valid choices."""
-    with pytest.raises(ValueError, match=r"`engine`. Expected one of \['fast', 'model'\]. Received: engine='gpu'"):
+    with pytest.raises(
+        ValueError,
+        match=r"`engine`. Expected one of \['fast', 'model'\]. Received: engine='gpu'",
+    ):
         detect_edges(np.zeros((4, 4)), engine="gpu")
 
 
@@ -278,7 +377,15 @@ def test_peak_memory_of_a_large_image_is_bounded(tmp_path):
     script = tmp_path / "memory.py"
     script.write_text(textwrap.dedent(MEMORY_SCRIPT.format(size=8192)))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     if "clear_refs" in done.stderr:
         pytest.skip("this kernel cannot reset the peak RSS (/proc/self/clear_refs)")
     assert done.returncode == 0, done.stderr[-2000:]

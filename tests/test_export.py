@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import IMG
 from keras_edges import build_edge_model, detect_edges, export_model, load_image
 from keras_edges.cli import main
+
+from conftest import IMG
 
 
 def run_tflite(path, batch: np.ndarray) -> np.ndarray:

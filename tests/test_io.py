@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import IMG
 from keras_edges.io import load_image, save_image
+
+from conftest import IMG
 
 RNG = np.random.default_rng(20)
 GREY = RNG.integers(0, 256, (17, 23), dtype=np.uint8)
@@ -16,7 +17,9 @@ RGB = RNG.integers(0, 256, (17, 23, 3), dtype=np.uint8)
 
 def _luminance(rgb):
     """Pillow's 'L' conversion (ITU-R 601-2 in fixed point)."""
-    return ((rgb.astype(np.uint32) @ np.array([19595, 38470, 7471]) + 0x8000) >> 16).astype(np.uint8)
+    return (
+        (rgb.astype(np.uint32) @ np.array([19595, 38470, 7471]) + 0x8000) >> 16
+    ).astype(np.uint8)
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif", ".npy"])
@@ -48,22 +51,32 @@ def test_sixteen_bit_round_trip(tmp_path):
 def test_float_tiff_keeps_values_and_png_scales(tmp_path):
     """Float grey is stored exactly in TIFF; in PNG it is read as [0, 1] and scaled to 0..255."""
     edges = np.array([[0.0, 0.5], [1.0, 2.5]], "float32")
-    np.testing.assert_array_equal(load_image(save_image(tmp_path / "e.tif", edges)), edges)
-    np.testing.assert_array_equal(load_image(save_image(tmp_path / "e.png", edges)), [[0, 128], [255, 255]])
+    np.testing.assert_array_equal(
+        load_image(save_image(tmp_path / "e.tif", edges)), edges
+    )
+    np.testing.assert_array_equal(
+        load_image(save_image(tmp_path / "e.png", edges)), [[0, 128], [255, 255]]
+    )
 
 
 def test_bool_and_single_channel(tmp_path):
     """bool maps to 0/255 and (H, W, 1) is saved as grey."""
     mask = GREY > 128
-    np.testing.assert_array_equal(load_image(save_image(tmp_path / "m.png", mask)), mask * 255)
-    np.testing.assert_array_equal(load_image(save_image(tmp_path / "g.png", GREY[:, :, None])), GREY)
+    np.testing.assert_array_equal(
+        load_image(save_image(tmp_path / "m.png", mask)), mask * 255
+    )
+    np.testing.assert_array_equal(
+        load_image(save_image(tmp_path / "g.png", GREY[:, :, None])), GREY
+    )
 
 
 def test_palette_grey_alpha_and_rgba(tmp_path):
     """Palette, grey+alpha and RGBA files load as luminance with alpha dropped."""
     palette = Image.fromarray(RGB).quantize(16)
     palette.save(tmp_path / "p.png")
-    np.testing.assert_array_equal(load_image(tmp_path / "p.png"), np.asarray(palette.convert("RGB").convert("L")))
+    np.testing.assert_array_equal(
+        load_image(tmp_path / "p.png"), np.asarray(palette.convert("RGB").convert("L"))
+    )
     alpha = RNG.integers(0, 256, GREY.shape, dtype=np.uint8)
     Image.fromarray(np.dstack([GREY, alpha]), "LA").save(tmp_path / "la.png")
     np.testing.assert_array_equal(load_image(tmp_path / "la.png"), GREY)
@@ -76,7 +89,9 @@ def test_exif_rotated_jpeg_comes_back_upright(tmp_path):
     """A JPEG whose EXIF orientation says 'rotate 90 CW' loads rotated into place."""
     upright = np.zeros((40, 60), np.uint8)
     upright[:10, :20] = 255  # bright block at the top left when shown correctly
-    stored = Image.fromarray(np.rot90(upright, k=1))  # the camera stored it rotated 90 CCW
+    stored = Image.fromarray(
+        np.rot90(upright, k=1)
+    )  # the camera stored it rotated 90 CCW
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation: rotate 90 CW to display
     stored.save(tmp_path / "rotated.jpg", exif=exif, quality=95)
@@ -131,10 +146,18 @@ def test_save_is_atomic(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "source, error, message",
     [
-        ("missing.png", FileNotFoundError, r"Cannot read image 'missing.png': no such file"),
+        (
+            "missing.png",
+            FileNotFoundError,
+            r"Cannot read image 'missing.png': no such file",
+        ),
         (IMG, FileNotFoundError, r"a folder"),
         (b"not an image", ValueError, r"'<bytes>': not an image file"),
-        (3.5, TypeError, r"Expected a path \(str or pathlib.Path\), a PIL image or bytes. Received: source of type float"),
+        (
+            3.5,
+            TypeError,
+            r"Expected a path \(str or pathlib.Path\), a PIL image or bytes. Received: source of type float",
+        ),
     ],
 )
 def test_bad_sources(source, error, message):
@@ -154,11 +177,17 @@ def test_truncated_file(tmp_path):
 
 def test_bad_save_arguments(tmp_path):
     """Unknown suffixes, bad shapes, missing folders and bad modes are reported."""
-    with pytest.raises(ValueError, match=r"Expected one of \['.jpeg', '.jpg', '.npy', '.png', '.tif', '.tiff'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"Expected one of \['.jpeg', '.jpg', '.npy', '.png', '.tif', '.tiff'\]",
+    ):
         save_image(tmp_path / "e.gif", GREY)
     with pytest.raises(ValueError, match=r"Received: array.shape=\(4, 4, 2\)"):
         save_image(tmp_path / "e.png", np.zeros((4, 4, 2), np.uint8))
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save_image(tmp_path / "nope" / "e.png", GREY)
-    with pytest.raises(ValueError, match=r"`mode`. Expected one of \['L', 'RGB', 'RGBA'\]. Received: mode='CMYK'"):
+    with pytest.raises(
+        ValueError,
+        match=r"`mode`. Expected one of \['L', 'RGB', 'RGBA'\]. Received: mode='CMYK'",
+    ):
         load_image(IMG / "coins.png", mode="CMYK")

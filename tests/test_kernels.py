@@ -8,7 +8,11 @@ import scipy.ndimage
 
 from keras_edges.kernels import KERNELS, get_kernels, gradient_frame, max_response
 
-ALL_KERNELS = [(operator, ksize) for operator in sorted(KERNELS) for ksize in sorted(KERNELS[operator])]
+ALL_KERNELS = [
+    (operator, ksize)
+    for operator in sorted(KERNELS)
+    for ksize in sorted(KERNELS[operator])
+]
 
 # OpenCV's getDerivKernels(1, 0, ksize): (derivative, smoothing) for ksize 3, 5, 7.
 OPENCV_SOBEL = {
@@ -38,10 +42,14 @@ def test_scharr_and_prewitt_values():
     np.testing.assert_array_equal(
         get_kernels("scharr")[0][:, :, 0, 0], [[-3, 0, 3], [-10, 0, 10], [-3, 0, 3]]
     )
-    np.testing.assert_array_equal(get_kernels("prewitt")[0][:, :, 0, 0], [[-1, 0, 1]] * 3)
+    np.testing.assert_array_equal(
+        get_kernels("prewitt")[0][:, :, 0, 0], [[-1, 0, 1]] * 3
+    )
 
 
-@pytest.mark.parametrize("operator, ksize", [k for k in ALL_KERNELS if k[0] != "roberts"])
+@pytest.mark.parametrize(
+    "operator, ksize", [k for k in ALL_KERNELS if k[0] != "roberts"]
+)
 def test_kernel_invariants(operator, ksize):
     """Each kernel sums to zero, is odd in x, even in y, and kernel_y is its transpose."""
     kernel_x, kernel_y = get_kernels(operator, ksize=ksize)
@@ -57,7 +65,8 @@ def test_kernel_invariants(operator, ksize):
 def test_step_response_is_positive(operator, ksize):
     """A dark-to-bright step left to right gives grad_x > 0 (OpenCV's sign)."""
     kernel = get_kernels(operator, ksize=ksize)[0][:, :, 0, 0]
-    step = np.zeros((ksize, ksize)); step[:, (ksize + 1) // 2:] = 1  # noqa: E702
+    step = np.zeros((ksize, ksize))
+    step[:, (ksize + 1) // 2 :] = 1  # noqa: E702
     assert (kernel * step).sum() > 0
 
 
@@ -66,7 +75,9 @@ def test_channels_share_the_kernel(channels):
     """With C channels each channel gets kernel / C, so the response is that of the mean."""
     kernel_x, _ = get_kernels("sobel", channels=channels)
     assert kernel_x.shape == (3, 3, channels, 1)
-    np.testing.assert_allclose(kernel_x.sum(axis=2)[:, :, 0], get_kernels("sobel")[0][:, :, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(
+        kernel_x.sum(axis=2)[:, :, 0], get_kernels("sobel")[0][:, :, 0, 0], atol=1e-6
+    )
 
 
 def _brute_force_max(kernel_x, kernel_y, magnitude):
@@ -80,13 +91,17 @@ def _brute_force_max(kernel_x, kernel_y, magnitude):
     return best
 
 
-@pytest.mark.parametrize("operator", [name for name in sorted(KERNELS) if min(KERNELS[name]) <= 3])
+@pytest.mark.parametrize(
+    "operator", [name for name in sorted(KERNELS) if min(KERNELS[name]) <= 3]
+)
 @pytest.mark.parametrize("magnitude", ["l1", "l2"])
 def test_max_response_matches_brute_force(operator, magnitude):
     """The closed-form bound equals the maximum over every black-and-white 3x3 (or 2x2) image."""
     kernel_x, kernel_y = get_kernels(operator)
     expected = _brute_force_max(kernel_x[:, :, 0, 0], kernel_y[:, :, 0, 0], magnitude)
-    assert max_response(kernel_x, kernel_y, magnitude) == pytest.approx(expected, rel=1e-12)
+    assert max_response(kernel_x, kernel_y, magnitude) == pytest.approx(
+        expected, rel=1e-12
+    )
 
 
 def test_max_response_random_kernels():
@@ -94,8 +109,12 @@ def test_max_response_random_kernels():
     rng = np.random.default_rng(0)
     for _ in range(5):
         a, b = rng.normal(size=(2, 3, 3))
-        assert max_response(a, b, "l2") == pytest.approx(_brute_force_max(a, b, "l2"), rel=1e-12)
-        assert max_response(a, b, "l1") == pytest.approx(_brute_force_max(a, b, "l1"), rel=1e-12)
+        assert max_response(a, b, "l2") == pytest.approx(
+            _brute_force_max(a, b, "l2"), rel=1e-12
+        )
+        assert max_response(a, b, "l1") == pytest.approx(
+            _brute_force_max(a, b, "l1"), rel=1e-12
+        )
 
 
 @pytest.mark.parametrize("magnitude", ["l1", "l2"])
@@ -113,8 +132,12 @@ def test_roberts_cross_values_and_frame():
     # On the ramp 2x + 3y the responses are (2 + 3, 3 - 2); the frame gives back (2, 3) * sqrt(2).
     ramp = 2 * np.arange(2)[None, :] + 3 * np.arange(2)[:, None]
     responses = np.array([(kernel_x * ramp).sum(), (kernel_y * ramp).sum()])
-    np.testing.assert_allclose(gradient_frame(kernel_x, kernel_y) @ responses, np.sqrt(2) * np.array([2, 3]))
-    np.testing.assert_allclose(gradient_frame(*get_kernels("sobel", ksize=5)), np.eye(2), atol=1e-12)
+    np.testing.assert_allclose(
+        gradient_frame(kernel_x, kernel_y) @ responses, np.sqrt(2) * np.array([2, 3])
+    )
+    np.testing.assert_allclose(
+        gradient_frame(*get_kernels("sobel", ksize=5)), np.eye(2), atol=1e-12
+    )
 
 
 def test_farid_matches_scikit_image():
@@ -126,25 +149,55 @@ def test_farid_matches_scikit_image():
     inner = (slice(3, -3), slice(3, -3))  # skimage zeroes a frame; compare the interior
     grad_x = scipy.ndimage.correlate(image, kernel_x, mode="reflect")
     grad_y = scipy.ndimage.correlate(image, kernel_y, mode="reflect")
-    np.testing.assert_allclose(grad_x[inner], filters.farid_v(image)[inner], rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(grad_y[inner], filters.farid_h(image)[inner], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        grad_x[inner], filters.farid_v(image)[inner], rtol=1e-6, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        grad_y[inner], filters.farid_h(image)[inner], rtol=1e-6, atol=1e-7
+    )
 
 
 def test_default_ksize_is_the_smallest():
     """ksize=None picks the operator's smallest size: 2 for Roberts, 5 for Farid, 3 for Sobel."""
-    assert [get_kernels(name)[0].shape[0] for name in ("roberts", "farid", "sobel")] == [2, 5, 3]
+    assert [
+        get_kernels(name)[0].shape[0] for name in ("roberts", "farid", "sobel")
+    ] == [2, 5, 3]
 
 
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(operator="canny"), ValueError, r"`operator`. Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='canny'"),
-        (dict(operator="sobel", ksize=4), ValueError, r"`ksize` with operator='sobel'. Expected one of \[3, 5, 7\]. Received: ksize=4"),
-        (dict(operator="sobel", ksize=9), ValueError, r"Expected one of \[3, 5, 7\]. Received: ksize=9"),
-        (dict(operator="scharr", ksize=5), ValueError, r"Expected one of \[3\]. Received: ksize=5"),
+        (
+            dict(operator="canny"),
+            ValueError,
+            r"`operator`. Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='canny'",
+        ),
+        (
+            dict(operator="sobel", ksize=4),
+            ValueError,
+            r"`ksize` with operator='sobel'. Expected one of \[3, 5, 7\]. Received: ksize=4",
+        ),
+        (
+            dict(operator="sobel", ksize=9),
+            ValueError,
+            r"Expected one of \[3, 5, 7\]. Received: ksize=9",
+        ),
+        (
+            dict(operator="scharr", ksize=5),
+            ValueError,
+            r"Expected one of \[3\]. Received: ksize=5",
+        ),
         (dict(operator="sobel", ksize=3.0), TypeError, r"Expected an int"),
-        (dict(operator="sobel", channels=0), ValueError, r"`channels`. Expected a positive integer. Received: channels=0"),
-        (dict(operator="sobel", magnitude="l3"), ValueError, r"`magnitude`. Expected one of \['l1', 'l2'\]"),
+        (
+            dict(operator="sobel", channels=0),
+            ValueError,
+            r"`channels`. Expected a positive integer. Received: channels=0",
+        ),
+        (
+            dict(operator="sobel", magnitude="l3"),
+            ValueError,
+            r"`magnitude`. Expected one of \['l1', 'l2'\]",
+        ),
     ],
 )
 def test_bad_arguments_are_reported(kwargs, error, message):

@@ -12,7 +12,12 @@ from keras_edges.kernels import PADDING_MODES
 from keras_edges.layers import BorderPadding, GradientMagnitude
 
 # BorderPadding mode -> numpy.pad mode.
-NUMPY_PAD = {"reflect": "reflect", "symmetric": "symmetric", "replicate": "edge", "zeros": "constant"}
+NUMPY_PAD = {
+    "reflect": "reflect",
+    "symmetric": "symmetric",
+    "replicate": "edge",
+    "zeros": "constant",
+}
 
 
 @pytest.mark.parametrize("mode", sorted(NUMPY_PAD))
@@ -23,7 +28,9 @@ def test_padding_matches_numpy(mode, shape, pad_width):
     image = np.random.default_rng(1).normal(size=shape).astype("float32")
     pads = ((1, 1), (1, 1)) if pad_width == 1 else pad_width
     expected = np.pad(image, ((0, 0), *pads, (0, 0)), mode=NUMPY_PAD[mode])
-    np.testing.assert_array_equal(np.asarray(BorderPadding(pad_width, mode=mode)(image)), expected)
+    np.testing.assert_array_equal(
+        np.asarray(BorderPadding(pad_width, mode=mode)(image)), expected
+    )
 
 
 @pytest.mark.parametrize("mode", ["reflect", "symmetric", "replicate"])
@@ -44,8 +51,15 @@ def test_reflect_padding_of_a_single_pixel():
 def test_valid_mode_is_identity():
     """mode='valid' leaves the tensor unchanged."""
     image = np.arange(12, dtype="float32").reshape(1, 3, 4, 1)
-    np.testing.assert_array_equal(np.asarray(BorderPadding(1, mode="valid")(image)), image)
-    assert BorderPadding(1, mode="valid").compute_output_shape((None, 3, 4, 1)) == (None, 3, 4, 1)
+    np.testing.assert_array_equal(
+        np.asarray(BorderPadding(1, mode="valid")(image)), image
+    )
+    assert BorderPadding(1, mode="valid").compute_output_shape((None, 3, 4, 1)) == (
+        None,
+        3,
+        4,
+        1,
+    )
 
 
 def test_padding_output_shape():
@@ -60,10 +74,14 @@ def test_magnitude_values():
     rng = np.random.default_rng(2)
     grad_x, grad_y = rng.normal(size=(2, 2, 5, 5, 1)).astype("float32")
     np.testing.assert_allclose(
-        np.asarray(GradientMagnitude()([grad_x, grad_y])), np.abs(grad_x) + np.abs(grad_y), rtol=1e-6
+        np.asarray(GradientMagnitude()([grad_x, grad_y])),
+        np.abs(grad_x) + np.abs(grad_y),
+        rtol=1e-6,
     )
     np.testing.assert_allclose(
-        np.asarray(GradientMagnitude(norm="l2")([grad_x, grad_y])), np.hypot(grad_x, grad_y), rtol=1e-6
+        np.asarray(GradientMagnitude(norm="l2")([grad_x, grad_y])),
+        np.hypot(grad_x, grad_y),
+        rtol=1e-6,
     )
 
 
@@ -84,7 +102,9 @@ def test_magnitude_gradient_matches_finite_differences(norm):
     """tf.test.compute_gradient in float64 agrees with the analytic gradient away from zero."""
     layer = GradientMagnitude(norm=norm, dtype="float64")
     rng = np.random.default_rng(3)
-    grad_x, grad_y = rng.uniform(0.5, 2.0, size=(2, 1, 3, 3, 1)) * rng.choice([-1, 1], size=(2, 1, 3, 3, 1))
+    grad_x, grad_y = rng.uniform(0.5, 2.0, size=(2, 1, 3, 3, 1)) * rng.choice(
+        [-1, 1], size=(2, 1, 3, 3, 1)
+    )
     theoretical, numerical = tf.test.compute_gradient(
         lambda x: layer([x, tf.constant(grad_y)]), [tf.constant(grad_x)]
     )
@@ -93,29 +113,48 @@ def test_magnitude_gradient_matches_finite_differences(norm):
 
 @pytest.mark.parametrize(
     "layer",
-    [BorderPadding(((1, 2), (0, 3)), mode="symmetric"), BorderPadding(2, mode="zeros"), GradientMagnitude(norm="l2")],
+    [
+        BorderPadding(((1, 2), (0, 3)), mode="symmetric"),
+        BorderPadding(2, mode="zeros"),
+        GradientMagnitude(norm="l2"),
+    ],
 )
 def test_config_round_trip(layer):
     """get_config -> from_config gives a layer with a JSON-equal config."""
     config = layer.get_config()
     clone = type(layer).from_config(config)
-    assert json.dumps(clone.get_config(), sort_keys=True) == json.dumps(config, sort_keys=True)
+    assert json.dumps(clone.get_config(), sort_keys=True) == json.dumps(
+        config, sort_keys=True
+    )
 
 
 def test_layers_are_registered():
     """Layers are registered under the package name, so safe-mode loading finds them."""
-    assert keras.saving.get_registered_name(BorderPadding) == "keras_edges>BorderPadding"
-    assert keras.saving.get_registered_name(GradientMagnitude) == "keras_edges>GradientMagnitude"
-    assert keras.saving.get_registered_object("keras_edges>BorderPadding") is BorderPadding
+    assert (
+        keras.saving.get_registered_name(BorderPadding) == "keras_edges>BorderPadding"
+    )
+    assert (
+        keras.saving.get_registered_name(GradientMagnitude)
+        == "keras_edges>GradientMagnitude"
+    )
+    assert (
+        keras.saving.get_registered_object("keras_edges>BorderPadding") is BorderPadding
+    )
 
 
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: BorderPadding(1, mode="wrap"), r"`mode`. Expected one of \['reflect', 'symmetric', 'replicate', 'zeros', 'valid'\]. Received: mode='wrap'"),
+        (
+            lambda: BorderPadding(1, mode="wrap"),
+            r"`mode`. Expected one of \['reflect', 'symmetric', 'replicate', 'zeros', 'valid'\]. Received: mode='wrap'",
+        ),
         (lambda: BorderPadding(-1), r"`pad_width`. Expected a non-negative int"),
         (lambda: BorderPadding(((1, 2, 3), (0, 0))), r"`pad_width`"),
-        (lambda: GradientMagnitude(norm="max"), r"`norm`. Expected one of \['l1', 'l2'\]. Received: norm='max'"),
+        (
+            lambda: GradientMagnitude(norm="max"),
+            r"`norm`. Expected one of \['l1', 'l2'\]. Received: norm='max'",
+        ),
     ],
 )
 def test_bad_layer_arguments(make, message):
@@ -126,11 +165,18 @@ def test_bad_layer_arguments(make, message):
 
 def test_padding_modes_match_scipy_names():
     """Every padding mode except 'valid' has a scipy.ndimage counterpart (documented mapping)."""
-    scipy_modes = {"reflect": "mirror", "symmetric": "reflect", "replicate": "nearest", "zeros": "constant"}
+    scipy_modes = {
+        "reflect": "mirror",
+        "symmetric": "reflect",
+        "replicate": "nearest",
+        "zeros": "constant",
+    }
     assert set(scipy_modes) | {"valid"} == set(PADDING_MODES)
     signal = np.array([1.0, 2.0, 4.0])
     for mode, scipy_mode in scipy_modes.items():
-        padded = np.asarray(BorderPadding(((0, 0), (1, 1)), mode=mode)(signal.reshape(1, 1, 3, 1)))[0, 0, :, 0]
+        padded = np.asarray(
+            BorderPadding(((0, 0), (1, 1)), mode=mode)(signal.reshape(1, 1, 3, 1))
+        )[0, 0, :, 0]
         # correlating with [1, 0, 0] reads the left neighbour, i.e. the padded value at the left
         left = scipy.ndimage.correlate1d(signal, [1.0, 0.0, 0.0], mode=scipy_mode)
         np.testing.assert_array_equal(padded[:3], left)
@@ -143,8 +189,14 @@ def test_zero_sum_constraint_projects_and_serializes():
     kernel = np.random.default_rng(0).normal(size=(3, 3, 2, 1)).astype("float32")
     projected = np.asarray(ZeroSum()(kernel))
     np.testing.assert_allclose(projected.sum(axis=(0, 1)), 0.0, atol=1e-6)
-    np.testing.assert_allclose(projected - kernel, np.broadcast_to(-kernel.mean(axis=(0, 1)), kernel.shape), atol=1e-6)
+    np.testing.assert_allclose(
+        projected - kernel,
+        np.broadcast_to(-kernel.mean(axis=(0, 1)), kernel.shape),
+        atol=1e-6,
+    )
     np.testing.assert_allclose(np.asarray(ZeroSum()(projected)), projected, atol=1e-6)
     config = keras.saving.serialize_keras_object(ZeroSum())
     assert config["registered_name"] == "keras_edges>ZeroSum"
-    assert isinstance(keras.saving.deserialize_keras_object(config, safe_mode=True), ZeroSum)
+    assert isinstance(
+        keras.saving.deserialize_keras_object(config, safe_mode=True), ZeroSum
+    )

@@ -40,7 +40,9 @@ def test_one_pixel_shift_within_and_beyond_tolerance(axis):
     truth[50, 20:80] = True
     shifted = np.roll(truth, 1, axis=axis)
     within = evaluate_boundaries([shifted], [truth], thresholds=1, workers=1)
-    beyond = evaluate_boundaries([shifted], [truth], thresholds=1, max_dist=0.005, workers=1)
+    beyond = evaluate_boundaries(
+        [shifted], [truth], thresholds=1, max_dist=0.005, workers=1
+    )
     assert within.ods == pytest.approx(1.0)
     # Along the shift direction, the line parallel to it still overlaps except one pixel.
     overlap = (shifted & truth).sum()
@@ -52,14 +54,26 @@ def test_shifted_line_matches_nothing_below_one_pixel():
     truth = np.zeros((100, 100), bool)
     truth[50, 10:90] = True
     shifted = np.roll(truth, 1, axis=0)
-    assert evaluate_boundaries([shifted], [truth], thresholds=1, max_dist=0.007, workers=1).ods == 0.0
-    assert evaluate_boundaries([shifted], [truth], thresholds=1, max_dist=0.0075, workers=1).ods == 1.0
+    assert (
+        evaluate_boundaries(
+            [shifted], [truth], thresholds=1, max_dist=0.007, workers=1
+        ).ods
+        == 0.0
+    )
+    assert (
+        evaluate_boundaries(
+            [shifted], [truth], thresholds=1, max_dist=0.0075, workers=1
+        ).ods
+        == 1.0
+    )
 
 
 def test_empty_prediction_has_recall_zero():
     """No predicted pixels: recall 0 and the counts [0, |truth|, 0, 0] at every threshold."""
     truth = _square_ring()
-    counts = count_boundary_matches(np.zeros((100, 100), "float32"), [truth], thresholds=5)
+    counts = count_boundary_matches(
+        np.zeros((100, 100), "float32"), [truth], thresholds=5
+    )
     np.testing.assert_array_equal(counts, [[0, truth.sum(), 0, 0]] * 5)
     scores = evaluate_boundaries([np.zeros((100, 100))], [truth], workers=1)
     np.testing.assert_array_equal(scores.recall, 0.0)
@@ -74,16 +88,24 @@ def test_matching_is_one_to_one():
     predicted[24:27, 25] = True
     matched_predicted, matched_truth = match_boundaries(predicted, truth)
     assert matched_predicted.sum() == 1 and matched_truth.sum() == 1
-    np.testing.assert_array_equal(count_boundary_matches(predicted, truth, thresholds=1), [[1, 1, 1, 3]])
+    np.testing.assert_array_equal(
+        count_boundary_matches(predicted, truth, thresholds=1), [[1, 1, 1, 3]]
+    )
 
 
 def test_matching_is_maximal():
     """A greedy nearest-first match would leave one pair out; the bipartite matching finds both."""
     truth = np.zeros((50, 50), bool)
     predicted = np.zeros((50, 50), bool)
-    truth[[20, 20], [20, 21]] = True  # radius 0.53 px on 50x50 is too small: use max_dist
-    predicted[[20, 21], [21, 21]] = True  # (20,21) is nearest to (20,21); (21,21) only reaches (20,20)
-    _, matched_truth = match_boundaries(predicted, truth, max_dist=1.5 / np.hypot(50, 50))
+    truth[[20, 20], [20, 21]] = (
+        True  # radius 0.53 px on 50x50 is too small: use max_dist
+    )
+    predicted[[20, 21], [21, 21]] = (
+        True  # (20,21) is nearest to (20,21); (21,21) only reaches (20,20)
+    )
+    _, matched_truth = match_boundaries(
+        predicted, truth, max_dist=1.5 / np.hypot(50, 50)
+    )
     assert matched_truth.sum() == 2
 
 
@@ -101,12 +123,15 @@ def test_several_annotators_follow_the_bsds_counts():
     # cntR = 20 + 10, sumR = 20 + 20, cntP = 20 (matched to A, B or both), sumP = 25.
     np.testing.assert_array_equal(counts, [[30, 40, 20, 25]])
     scores = summarize_counts(counts, thresholds=1)
-    assert scores.ods_recall == pytest.approx(0.75) and scores.ods_precision == pytest.approx(0.8)
+    assert scores.ods_recall == pytest.approx(
+        0.75
+    ) and scores.ods_precision == pytest.approx(0.8)
     assert scores.ods == pytest.approx(2 * 0.75 * 0.8 / 1.55)
 
 
 def _max_f_reference(thresholds, recall, precision):
     """The benchmark's MATLAB maxF loop, transcribed literally."""
+
     def fmeasure(r, p):
         return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
@@ -132,10 +157,14 @@ def test_ods_ois_ap_from_counts():
     np.testing.assert_allclose(scores.recall, [1.0, 0.5])
     np.testing.assert_allclose(scores.precision, [2 / 3, 1.0])
     assert scores.ois == pytest.approx(1.0)
-    assert scores.ods == pytest.approx(_max_f_reference([0.25, 0.75], [1.0, 0.5], [2 / 3, 1.0]))
+    assert scores.ods == pytest.approx(
+        _max_f_reference([0.25, 0.75], [1.0, 0.5], [2 / 3, 1.0])
+    )
     assert 0.8 <= scores.ods < 1.0
     # Precision from 1 (recall 0.5) to 2/3 (recall 1) at 51 recall steps, summed / 100.
-    assert scores.ap == pytest.approx(np.interp(np.linspace(0.5, 1, 51), [0.5, 1], [1, 2 / 3]).sum() / 100)
+    assert scores.ap == pytest.approx(
+        np.interp(np.linspace(0.5, 1, 51), [0.5, 1], [1, 2 / 3]).sum() / 100
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -144,7 +173,11 @@ def test_thinning_matches_scikit_image(seed):
     thin = pytest.importorskip("skimage.morphology").thin
     rng = np.random.default_rng(seed)
     mask = rng.random((60, 80)) < 0.3 + 0.1 * seed
-    mask = ndimage.binary_dilation(mask, iterations=seed % 3) if seed % 2 else ndimage.binary_opening(mask)
+    mask = (
+        ndimage.binary_dilation(mask, iterations=seed % 3)
+        if seed % 2
+        else ndimage.binary_opening(mask)
+    )
     np.testing.assert_array_equal(thin_edges(mask), thin(mask))
 
 
@@ -191,14 +224,26 @@ def test_binary_map_at_one_threshold():
     """A bool map evaluated at one threshold gives a single curve point and AP 0 (BSDS)."""
     truth = _square_ring()
     scores = evaluate_boundaries([truth], [truth], thresholds=1, workers=1)
-    assert scores.thresholds.tolist() == [0.5] and scores.ods == pytest.approx(1.0) and scores.ap == 0.0
+    assert (
+        scores.thresholds.tolist() == [0.5]
+        and scores.ods == pytest.approx(1.0)
+        and scores.ap == 0.0
+    )
 
 
 @pytest.mark.parametrize(
     "edges, truths, message",
     [
-        ([np.full((8, 8), 6.0)], [np.zeros((8, 8), bool)], r"values in \[0, 1\].*normalize=True"),
-        ([np.zeros((8, 8))], [np.zeros((8, 9), bool)], r"Expected the shape of the edge map"),
+        (
+            [np.full((8, 8), 6.0)],
+            [np.zeros((8, 8), bool)],
+            r"values in \[0, 1\].*normalize=True",
+        ),
+        (
+            [np.zeros((8, 8))],
+            [np.zeros((8, 9), bool)],
+            r"Expected the shape of the edge map",
+        ),
         ([np.zeros((8, 8))], [], r"same, non-zero number"),
         ([np.zeros(8)], [np.zeros(8, bool)], r"Expected a non-empty 2-D"),
     ],
@@ -214,7 +259,9 @@ def test_bad_thresholds_are_reported():
     with pytest.raises(ValueError, match="Invalid value for argument `thresholds`"):
         count_boundary_matches(np.zeros((8, 8)), np.zeros((8, 8)), thresholds=0)
     with pytest.raises(ValueError, match="increasing list"):
-        count_boundary_matches(np.zeros((8, 8)), np.zeros((8, 8)), thresholds=[0.5, 0.2])
+        count_boundary_matches(
+            np.zeros((8, 8)), np.zeros((8, 8)), thresholds=[0.5, 0.2]
+        )
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -227,9 +274,16 @@ def test_matching_size_equals_scipy_maximum(seed):
     predicted = rng.random((30, 40)) < 0.15
     truth = rng.random((30, 40)) < 0.1
     max_dist = 1.5 / np.hypot(30, 40)
-    matched_predicted, matched_truth = match_boundaries(predicted, truth, max_dist=max_dist)
+    matched_predicted, matched_truth = match_boundaries(
+        predicted, truth, max_dist=max_dist
+    )
     pred = np.argwhere(predicted)
     true = np.argwhere(truth)
-    close = np.hypot(*(pred[:, None, :] - true[None, :, :]).transpose(2, 0, 1)) <= 1.5 + 1e-9
-    reference = maximum_bipartite_matching(csr_matrix(close.astype(np.int8)), perm_type="column")
+    close = (
+        np.hypot(*(pred[:, None, :] - true[None, :, :]).transpose(2, 0, 1))
+        <= 1.5 + 1e-9
+    )
+    reference = maximum_bipartite_matching(
+        csr_matrix(close.astype(np.int8)), perm_type="column"
+    )
     assert matched_predicted.sum() == matched_truth.sum() == (reference >= 0).sum()

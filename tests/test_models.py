@@ -27,7 +27,13 @@ def test_two_bias_free_conv_layers_hold_the_table(operator):
 
 def test_layer_names_are_the_api():
     """The graph's layers are image, pad, grad_x, grad_y, magnitude, in that order."""
-    assert [layer.name for layer in build_sobel_model().layers] == ["image", "pad", "grad_x", "grad_y", "magnitude"]
+    assert [layer.name for layer in build_sobel_model().layers] == [
+        "image",
+        "pad",
+        "grad_x",
+        "grad_y",
+        "magnitude",
+    ]
 
 
 @pytest.mark.parametrize("trainable, count", [(False, 0), (True, 2)])
@@ -43,7 +49,9 @@ def test_sobel_shortcut_forwards_arguments():
     model = build_sobel_model(ksize=7, magnitude="l2", padding="zeros")
     assert model.get_layer("grad_x").kernel.shape == (7, 7, 1, 1)
     assert model.get_layer("magnitude").norm == "l2"
-    assert model.get_layer("pad").mode == "zeros" and model.get_layer("pad").pad_width == ((3, 3), (3, 3))
+    assert model.get_layer("pad").mode == "zeros" and model.get_layer(
+        "pad"
+    ).pad_width == ((3, 3), (3, 3))
 
 
 @pytest.mark.parametrize("channels", [3, 4])
@@ -51,7 +59,9 @@ def test_multichannel_model_sees_the_channel_mean(channels):
     """A grey image repeated over C channels gives the one-channel model's output."""
     grey = np.random.default_rng(4).uniform(size=(1, 9, 11, 1)).astype("float32")
     expected = np.asarray(build_edge_model()(grey))
-    output = np.asarray(build_edge_model(channels=channels)(np.repeat(grey, channels, axis=-1)))
+    output = np.asarray(
+        build_edge_model(channels=channels)(np.repeat(grey, channels, axis=-1))
+    )
     np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
 
 
@@ -59,9 +69,14 @@ def test_multichannel_model_sees_the_channel_mean(channels):
 def test_normalized_model_stays_in_unit_range(magnitude):
     """normalize=True keeps the response of [0, 1] images in [0, 1], reaching 1 on a worst case."""
     checker = (np.indices((16, 16)).sum(axis=0) % 2).astype("float32")[None, :, :, None]
-    corner = np.zeros((1, 16, 16, 1), "float32"); corner[:, 8:, 8:] = 1  # noqa: E702
+    corner = np.zeros((1, 16, 16, 1), "float32")
+    corner[:, 8:, 8:] = 1  # noqa: E702
     model = build_edge_model("sobel", normalize=True, magnitude=magnitude)
-    for image in (checker, corner, np.random.default_rng(5).uniform(size=(1, 16, 16, 1)).astype("float32")):
+    for image in (
+        checker,
+        corner,
+        np.random.default_rng(5).uniform(size=(1, 16, 16, 1)).astype("float32"),
+    ):
         assert 0.0 <= float(np.asarray(model(image)).max()) <= 1.0 + 1e-6
     # The L1 worst case of Sobel is a diagonal corner: 6 before normalisation.
     diagonal = np.triu(np.ones((8, 8), "float32"))[None, :, :, None]
@@ -84,16 +99,30 @@ def test_model_config_round_trip():
     """Model get_config -> from_config rebuilds the same graph (JSON-equal config)."""
     model = build_edge_model("prewitt", padding="replicate")
     clone = keras.Model.from_config(model.get_config())
-    assert json.dumps(clone.get_config(), sort_keys=True) == json.dumps(model.get_config(), sort_keys=True)
+    assert json.dumps(clone.get_config(), sort_keys=True) == json.dumps(
+        model.get_config(), sort_keys=True
+    )
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(operator="laplace"), r"`operator`. Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='laplace'"),
-        (dict(padding="same"), r"`padding`. Expected one of \['reflect', 'symmetric', 'replicate', 'zeros', 'valid'\]. Received: padding='same'"),
-        (dict(magnitude="linf"), r"`magnitude`. Expected one of \['l1', 'l2'\]. Received: magnitude='linf'"),
-        (dict(ksize=6), r"`ksize` with operator='sobel'. Expected one of \[3, 5, 7\]. Received: ksize=6"),
+        (
+            dict(operator="laplace"),
+            r"`operator`. Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='laplace'",
+        ),
+        (
+            dict(padding="same"),
+            r"`padding`. Expected one of \['reflect', 'symmetric', 'replicate', 'zeros', 'valid'\]. Received: padding='same'",
+        ),
+        (
+            dict(magnitude="linf"),
+            r"`magnitude`. Expected one of \['l1', 'l2'\]. Received: magnitude='linf'",
+        ),
+        (
+            dict(ksize=6),
+            r"`ksize` with operator='sobel'. Expected one of \[3, 5, 7\]. Received: ksize=6",
+        ),
     ],
 )
 def test_bad_builder_arguments(kwargs, message):

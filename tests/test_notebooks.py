@@ -7,8 +7,8 @@ from pathlib import Path
 import nbclient
 import nbformat
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # Seconds per cell; each notebook takes well under a minute on 2 CPU cores.

@@ -6,10 +6,17 @@ import sys
 import matplotlib
 import numpy as np
 import pytest
-from conftest import IMG, ROOT
 
 from keras_edges import build_edge_model, detect_edges, get_kernels, load_image
-from keras_edges.plot import _main, plot_history, plot_kernels, plot_precision_recall, show_edges
+from keras_edges.plot import (
+    _main,
+    plot_history,
+    plot_kernels,
+    plot_precision_recall,
+    show_edges,
+)
+
+from conftest import IMG, ROOT
 
 matplotlib.use("Agg")
 
@@ -246,12 +253,24 @@ def test_plot_precision_recall_curves_and_ods_points(tmp_path):
     (axes,) = fig.axes
     curves = [line for line in axes.lines if line.get_label().startswith(("a ", "b "))]
     assert [line.get_label().split()[0] for line in curves] == ["a", "b"]
-    np.testing.assert_allclose(curves[0].get_xdata(), scores.recall[scores.recall + scores.precision > 0])
-    np.testing.assert_allclose(curves[0].get_ydata(), scores.precision[scores.recall + scores.precision > 0])
-    ods_points = [line for line in axes.lines if line.get_marker() == "o" and len(line.get_xdata()) == 1]
+    np.testing.assert_allclose(
+        curves[0].get_xdata(), scores.recall[scores.recall + scores.precision > 0]
+    )
+    np.testing.assert_allclose(
+        curves[0].get_ydata(), scores.precision[scores.recall + scores.precision > 0]
+    )
+    ods_points = [
+        line
+        for line in axes.lines
+        if line.get_marker() == "o" and len(line.get_xdata()) == 1
+    ]
     assert len(ods_points) == 2
-    np.testing.assert_allclose(ods_points[0].get_xydata()[0], [scores.ods_recall, scores.ods_precision])
-    assert axes.get_title() == "toy" and f"ODS={scores.ods:.3f}" in curves[0].get_label()
+    np.testing.assert_allclose(
+        ods_points[0].get_xydata()[0], [scores.ods_recall, scores.ods_precision]
+    )
+    assert (
+        axes.get_title() == "toy" and f"ODS={scores.ods:.3f}" in curves[0].get_label()
+    )
     assert _render(fig, tmp_path / "pr.png").shape[2] == 3
 
 

@@ -321,10 +321,16 @@ def test_large_pixels_scale_exactly(peak):
     assert detect_edges(flat, padding="replicate", ksize=5).max() <= 1e-5 * peak
     step = np.zeros((6, 7), np.float32)
     step[:, 4:] = peak / 10
-    tolerance = dict(rtol=1e-5, atol=1e-6 * peak)  # float32 round-off relative to the peak
-    np.testing.assert_allclose(detect_edges(step), detect_edges(step / peak) * peak, **tolerance)
+    tolerance = dict(
+        rtol=1e-5, atol=1e-6 * peak
+    )  # float32 round-off relative to the peak
     np.testing.assert_allclose(
-        detect_edges(step, normalize=True), detect_edges(step / peak, normalize=True) * peak, **tolerance
+        detect_edges(step), detect_edges(step / peak) * peak, **tolerance
+    )
+    np.testing.assert_allclose(
+        detect_edges(step, normalize=True),
+        detect_edges(step / peak, normalize=True) * peak,
+        **tolerance,
     )
 
 
@@ -333,5 +339,7 @@ def test_pixels_beyond_the_float32_safe_range_are_reported(peak):
     """Pixels beyond +-1e30 (where float32 sums overflow) raise ValueError naming the range."""
     image = np.zeros((6, 7), np.float32)
     image[2, 3] = peak
-    with pytest.raises(ValueError, match=r"Expected pixel values within \+-1e\+30.*Received values in"):
+    with pytest.raises(
+        ValueError, match=r"Expected pixel values within \+-1e\+30.*Received values in"
+    ):
         detect_edges(image)

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import IMG, ROOT, SAMPLE_PHOTOS
 from keras_edges import (
     ZeroSum,
     build_edge_model,
@@ -23,6 +22,8 @@ from keras_edges import (
     save_image,
 )
 from keras_edges.train import _make_dataset, _synthetic_images
+
+from conftest import IMG, ROOT, SAMPLE_PHOTOS
 
 SOBEL_X = get_kernels("sobel")[0][:, :, 0, 0].astype("float64")
 QUICK = dict(epochs=1, steps_per_epoch=3, batch_size=4, crop_size=8, verbose=0)
@@ -50,7 +51,12 @@ def test_kernel_error_sees_rotation_and_scale_under_l1():
     rotated = build_edge_model("sobel")
     rotated.get_layer("grad_x").set_weights([mixed[0][:, :, None, None]])
     rotated.get_layer("grad_y").set_weights([mixed[1][:, :, None, None]])
-    assert np.abs(detect_edges(image, model=rotated) - detect_edges(image, model=model)).max() > 0.1
+    assert (
+        np.abs(
+            detect_edges(image, model=rotated) - detect_edges(image, model=model)
+        ).max()
+        > 0.1
+    )
     assert kernel_error(mixed) > 0.5
     assert kernel_error((1.01 * SOBEL_X, 1.01 * SOBEL_X.T)) == pytest.approx(0.02)
 
@@ -58,7 +64,10 @@ def test_kernel_error_sees_rotation_and_scale_under_l1():
 def test_kernel_error_l2_ignores_rotation():
     """Under the L2 magnitude any rotation of (gx, gy) is invisible, and the error is ~0."""
     angle = 0.7
-    pair = (np.cos(angle) * SOBEL_X - np.sin(angle) * SOBEL_X.T, np.sin(angle) * SOBEL_X + np.cos(angle) * SOBEL_X.T)
+    pair = (
+        np.cos(angle) * SOBEL_X - np.sin(angle) * SOBEL_X.T,
+        np.sin(angle) * SOBEL_X + np.cos(angle) * SOBEL_X.T,
+    )
     assert kernel_error(pair, magnitude="l2") < 1e-3
     assert kernel_error(pair, magnitude="l1") > 0.5
 
@@ -72,7 +81,9 @@ def test_kernel_error_against_hand_computed_values():
 
 def test_kernel_error_rejects_mismatched_shapes():
     """A 5x5 learned pair cannot be compared with the 3x3 Sobel."""
-    with pytest.raises(ValueError, match=r"Expected kernels of the learned shape \(5, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"Expected kernels of the learned shape \(5, 5\)"
+    ):
         kernel_error(build_edge_model("sobel", ksize=5), "sobel")
 
 
@@ -87,7 +98,9 @@ def test_learned_kernels_reads_the_table():
 def test_seeded_initializer_gives_two_different_reproducible_kernels():
     """A seeded initializer replaces the table, differs between x and y, and repeats."""
     make = lambda: build_edge_model(
-        "sobel", trainable=True, kernel_initializer=keras.initializers.RandomNormal(seed=3)
+        "sobel",
+        trainable=True,
+        kernel_initializer=keras.initializers.RandomNormal(seed=3),
     )
     first, second = learned_kernels(make()), learned_kernels(make())
     np.testing.assert_array_equal(first[0], second[0])
@@ -98,7 +111,9 @@ def test_seeded_initializer_gives_two_different_reproducible_kernels():
 
 def test_default_builder_is_unchanged():
     """Without an initializer the kernels are the table's, trainable or not."""
-    np.testing.assert_array_equal(learned_kernels(build_edge_model("sobel", trainable=True))[0], SOBEL_X)
+    np.testing.assert_array_equal(
+        learned_kernels(build_edge_model("sobel", trainable=True))[0], SOBEL_X
+    )
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -107,7 +122,16 @@ def test_pipeline_targets_are_the_operator_on_each_crop():
     fixed = build_edge_model("sobel")
     images = [image[:, :, None] for image in _noise(3, 20)]
     dataset = _make_dataset(
-        images, None, crop_size=12, batch_size=5, noise=0.0, zero_mean=True, seed=0, fixed=fixed, ksize=3, channels=1
+        images,
+        None,
+        crop_size=12,
+        batch_size=5,
+        noise=0.0,
+        zero_mean=True,
+        seed=0,
+        fixed=fixed,
+        ksize=3,
+        channels=1,
     )
     crops, targets = next(iter(dataset))
     assert crops.shape == (5, 12, 12, 1)
@@ -120,14 +144,24 @@ def test_pipeline_crops_image_and_target_together():
     image = _noise(1, 40)[0]
     target = build_edge_model("scharr")(image[None, :, :, None])[0].numpy()
     dataset = _make_dataset(
-        [image[:, :, None]], [target], crop_size=16, batch_size=8, noise=0.0, zero_mean=True, seed=1,
-        fixed=None, ksize=3, channels=1,
+        [image[:, :, None]],
+        [target],
+        crop_size=16,
+        batch_size=8,
+        noise=0.0,
+        zero_mean=True,
+        seed=1,
+        fixed=None,
+        ksize=3,
+        channels=1,
     )
     crops, targets, weights = next(iter(dataset))
     recomputed = np.asarray(build_edge_model("scharr")(crops))
     inner = np.asarray(weights) > 0
     assert inner.sum() == 8 * 14 * 14
-    np.testing.assert_allclose(recomputed[..., 0][inner], np.asarray(targets)[..., 0][inner], atol=1e-4)
+    np.testing.assert_allclose(
+        recomputed[..., 0][inner], np.asarray(targets)[..., 0][inner], atol=1e-4
+    )
 
 
 def test_synthetic_images_are_in_unit_range():
@@ -166,9 +200,13 @@ def test_folder_images_and_targets_paired_by_name(tmp_path):
     for name, shape in [("a", (20, 30)), ("sub/b", (24, 18))]:
         image = (np.random.default_rng(len(name)).random(shape) * 255).astype(np.uint8)
         save_image(tmp_path / "images" / f"{name}.png", image)
-        edges = np.asarray(scharr(image[None, :, :, None] / np.float32(255)))[0, :, :, 0]
+        edges = np.asarray(scharr(image[None, :, :, None] / np.float32(255)))[
+            0, :, :, 0
+        ]
         save_image(tmp_path / "targets" / f"{name}.tif", edges)
-    _, history = fit_edge_model(tmp_path / "images", tmp_path / "targets", seed=0, **QUICK)
+    _, history = fit_edge_model(
+        tmp_path / "images", tmp_path / "targets", seed=0, **QUICK
+    )
     assert np.isfinite(history.history["loss"]).all()
 
 
@@ -183,11 +221,17 @@ def test_dataset_of_pairs_and_colour_arrays():
     """A Dataset of (image, target) pairs and (N, H, W, 3) arrays train; kernels keep C."""
     images = _noise(4, 16)
     targets = np.asarray(build_edge_model("scharr")(images[..., None]))
-    _, history = fit_edge_model(tf.data.Dataset.from_tensor_slices((images, targets)), seed=0, **QUICK)
+    _, history = fit_edge_model(
+        tf.data.Dataset.from_tensor_slices((images, targets)), seed=0, **QUICK
+    )
     assert np.isfinite(history.history["loss"]).all()
     model, _ = fit_edge_model(np.stack([images] * 3, axis=-1), seed=0, **QUICK)
     assert learned_kernels(model)[0].shape == (3, 3, 3)
-    assert detect_edges(images[0][..., None].repeat(3, axis=-1), model=model).shape == (16, 16, 1)
+    assert detect_edges(images[0][..., None].repeat(3, axis=-1), model=model).shape == (
+        16,
+        16,
+        1,
+    )
 
 
 def test_validation_split_reports_val_loss():
@@ -204,8 +248,12 @@ def test_trained_model_saves_loads_safely_and_detects(tmp_path):
     loaded = keras.saving.load_model(path, safe_mode=True)
     assert isinstance(loaded.get_layer("grad_x").kernel_constraint, ZeroSum)
     camera = load_image(SAMPLE_PHOTOS[0])[:64, :64]
-    expected = np.asarray(model(camera[None, :, :, None].astype("float32") / 255))[0, :, :, 0]
-    np.testing.assert_allclose(detect_edges(camera.astype("float32") / 255, model=loaded), expected, atol=1e-5)
+    expected = np.asarray(model(camera[None, :, :, None].astype("float32") / 255))[
+        0, :, :, 0
+    ]
+    np.testing.assert_allclose(
+        detect_edges(camera.astype("float32") / 255, model=loaded), expected, atol=1e-5
+    )
     np.testing.assert_allclose(learned_kernels(loaded)[0].sum(), 0.0, atol=1e-6)
 
 
@@ -229,7 +277,14 @@ def test_mirrored_strategy_on_two_logical_cpus():
         """
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "replicas 2" in result.stdout
 
@@ -238,13 +293,34 @@ def test_mirrored_strategy_on_two_logical_cpus():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(epochs=0), r"argument `epochs`. Expected a positive integer. Received: epochs=0"),
-        (dict(batch_size=-1), r"argument `batch_size`. Expected a positive integer. Received: batch_size=-1"),
-        (dict(crop_size=100), r"argument `crop_size`. Expected at most the smallest image side. Received: crop_size=100 for images\[0\]"),
-        (dict(validation_split=1.0), r"argument `validation_split`. Expected a number in \[0, 1\)"),
-        (dict(operator="canny"), r"Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]"),
-        (dict(targets=np.zeros((3, 24, 24))), r"Expected one target per image. Received: 3 targets for 8 images"),
-        (dict(targets=np.zeros((8, 24, 20))), r"Expected each target to be \(H, W\) or \(H, W, 1\) with the size"),
+        (
+            dict(epochs=0),
+            r"argument `epochs`. Expected a positive integer. Received: epochs=0",
+        ),
+        (
+            dict(batch_size=-1),
+            r"argument `batch_size`. Expected a positive integer. Received: batch_size=-1",
+        ),
+        (
+            dict(crop_size=100),
+            r"argument `crop_size`. Expected at most the smallest image side. Received: crop_size=100 for images\[0\]",
+        ),
+        (
+            dict(validation_split=1.0),
+            r"argument `validation_split`. Expected a number in \[0, 1\)",
+        ),
+        (
+            dict(operator="canny"),
+            r"Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]",
+        ),
+        (
+            dict(targets=np.zeros((3, 24, 24))),
+            r"Expected one target per image. Received: 3 targets for 8 images",
+        ),
+        (
+            dict(targets=np.zeros((8, 24, 20))),
+            r"Expected each target to be \(H, W\) or \(H, W, 1\) with the size",
+        ),
     ],
 )
 def test_bad_arguments_fail_before_training(kwargs, message):
@@ -267,7 +343,9 @@ def test_unmatched_target_file_is_named(tmp_path):
     save_image(tmp_path / "targets" / "a.png", np.zeros((16, 16), np.uint8))
     save_image(tmp_path / "targets" / "stray.png", np.zeros((16, 16), np.uint8))
     with pytest.raises(ValueError, match=r"unmatched target file .*stray\.png"):
-        fit_edge_model(tmp_path / "images", tmp_path / "targets", crop_size=8, verbose=0)
+        fit_edge_model(
+            tmp_path / "images", tmp_path / "targets", crop_size=8, verbose=0
+        )
 
 
 def test_images_without_targets_are_named(tmp_path):
@@ -278,7 +356,9 @@ def test_images_without_targets_are_named(tmp_path):
     save_image(tmp_path / "images" / "b.png", np.zeros((16, 16), np.uint8))
     save_image(tmp_path / "targets" / "a.png", np.zeros((16, 16), np.uint8))
     with pytest.raises(ValueError, match=r"no target for image file .*b\.png"):
-        fit_edge_model(tmp_path / "images", tmp_path / "targets", crop_size=8, verbose=0)
+        fit_edge_model(
+            tmp_path / "images", tmp_path / "targets", crop_size=8, verbose=0
+        )
 
 
 def test_wrong_strategy_type():
