@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_edges import build_edge_model, detect_edges, export_model, load_image
+from keras_edges import (
+    build_canny_model,
+    build_edge_model,
+    detect_edges,
+    export_model,
+    load_image,
+)
 from keras_edges.cli import main
 
 from conftest import IMG
@@ -33,6 +39,32 @@ def photo_batch() -> np.ndarray:
     """Two crops of the coins photo as a float32 batch in [0, 1], shape (2, 37, 53, 1)."""
     coins = load_image(IMG / "coins.png").astype(np.float32) / 255
     return np.stack([coins[:37, :53], coins[100:137, 50:103]])[..., None]
+
+
+@pytest.mark.parametrize("operator", ["roberts", "farid"])
+def test_other_operators_export_to_tflite(tmp_path, photo_batch, operator):
+    """Roberts (2x2, uneven padding) and Farid export like Sobel: TFLite equals Keras."""
+    model = build_edge_model(operator, magnitude="l2")
+    target = export_model(model, tmp_path / "edges.tflite", format="tflite")
+    expected = np.asarray(model(photo_batch))
+    np.testing.assert_allclose(
+        run_tflite(target, photo_batch), expected, rtol=1e-5, atol=1e-5
+    )
+
+
+def test_canny_exports_to_tflite_and_savedmodel(tmp_path, photo_batch):
+    """The Canny model (with its hysteresis while_loop) exports; both formats give its edge map."""
+    model = build_canny_model(sigma=1.0, low=0.05, high=0.15)
+    expected = np.asarray(model(photo_batch)).astype(bool)
+    assert expected.any() and not expected.all()
+    tflite = export_model(model, tmp_path / "canny.tflite", format="tflite")
+    np.testing.assert_array_equal(
+        run_tflite(tflite, photo_batch).astype(bool), expected
+    )
+    saved = export_model(model, tmp_path / "canny_saved", format="savedmodel")
+    loaded = tf.saved_model.load(str(saved))  # keep a reference: it owns the variables
+    served = loaded.serve(tf.constant(photo_batch))
+    np.testing.assert_array_equal(np.asarray(served).astype(bool), expected)
 
 
 @pytest.mark.parametrize(
