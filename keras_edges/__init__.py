@@ -49,6 +49,7 @@ __all__ = [
     "summarize_counts",
     "suppress_nonmaxima",
     "synthetic_dataset",
+    "synthetic_images",
     "synthetic_shapes",
     "thin_edges",
 ]
@@ -81,6 +82,7 @@ _HOME = {
     "boundaries_from_labels": "datasets",
     "load_bsds500": "datasets",
     "synthetic_dataset": "datasets",
+    "synthetic_images": "datasets",
     "synthetic_shapes": "datasets",
     "BoundaryScores": "metrics",
     "count_boundary_matches": "metrics",
