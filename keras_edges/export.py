@@ -11,7 +11,7 @@ import keras
 import tensorflow as tf
 
 import keras_edges.layers  # noqa: F401 - registers the layers that saved models refer to
-from keras_edges.kernels import _check_choice
+from keras_edges.validation import check_choice
 
 __all__ = ["EXPORT_FORMATS", "export_model"]
 
@@ -75,7 +75,7 @@ def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
     >>> target.stat().st_size > 0
     True
     """
-    _check_choice("format", format, EXPORT_FORMATS)
+    check_choice("format", format, EXPORT_FORMATS)
     model = _as_model(model_or_path)
     path = Path(path)
     if not path.parent.is_dir():

@@ -765,25 +765,31 @@ def test_evaluate_model_matches_operator(tmp_path, capsys):
     assert _scores_line(capsys.readouterr().out) == from_model
 
 
-def test_evaluate_bsds_layout(tmp_path, capsys):
-    """evaluate --bsds reads a BSDS500-layout folder written with scipy.io.savemat."""
+def _bsds_folder(root, colours=((40, 40, 40), (200, 200, 200))):
+    """A BSDS500-layout split `val` with one colour JPEG (two regions) and its ground truth."""
     from scipy.io import savemat
 
     from keras_edges.datasets import boundaries_from_labels
 
     for folder in ("images/val", "groundTruth/val"):
-        (tmp_path / folder).mkdir(parents=True)
-    labels = np.zeros((40, 60), np.uint16)
-    labels[:, 30:] = 1
-    image = np.where(labels == 1, 200, 40).astype(np.uint8)
-    save_image(tmp_path / "images/val/1.jpg", np.repeat(image[:, :, None], 3, axis=2))
+        (root / folder).mkdir(parents=True)
+    labels = np.zeros((80, 120), np.uint16)  # a match radius of 1.08 pixels
+    labels[:, 60:] = 1
+    image = np.array(colours, np.uint8)[labels]
+    save_image(root / "images/val/1.jpg", image)
     cells = np.empty((1, 2), dtype=object)
     for k in range(2):
         cells[0, k] = {
             "Segmentation": labels + 1,
             "Boundaries": boundaries_from_labels(labels).astype(np.uint8),
         }
-    savemat(tmp_path / "groundTruth/val/1.mat", {"groundTruth": cells})
+    savemat(root / "groundTruth/val/1.mat", {"groundTruth": cells})
+    return root
+
+
+def test_evaluate_bsds_layout(tmp_path, capsys):
+    """evaluate --bsds reads a BSDS500-layout folder written with scipy.io.savemat."""
+    _bsds_folder(tmp_path)
     assert (
         main(["evaluate", "--bsds", str(tmp_path), "--split", "val", "--workers", "1"])
         == 0
@@ -793,6 +799,35 @@ def test_evaluate_bsds_layout(tmp_path, capsys):
     assert (
         float(_scores_line(out).split()[0][4:]) >= 0.95
     )  # one straight step: all but the ends
+
+
+def test_evaluate_bsds_canny_on_colour_images(tmp_path, capsys):
+    """--method canny on BSDS500's colour JPEGs scores the (H, W) edge map (no traceback)."""
+    _bsds_folder(tmp_path, colours=((230, 200, 40), (20, 40, 200)))
+    argv = ["evaluate", "--bsds", str(tmp_path), "--split", "val", "--workers", "1"]
+    assert main(argv + ["--method", "canny"]) == 0
+    assert float(_scores_line(capsys.readouterr().out).split()[0][4:]) >= 0.9
+
+
+@pytest.mark.parametrize("operator", ["roberts", "farid"])
+def test_evaluate_default_ksize_fits_every_operator(operator, capsys):
+    """--ksize defaults to the operator's smallest size, so Roberts (2) and Farid (5) just work."""
+    argv = ["evaluate", "--synthetic", "1", "--size", "40", "48", "--workers", "1"]
+    assert main(argv + ["--operator", operator]) == 0
+    assert f"{operator} on 1 synthetic images" in capsys.readouterr().out
+
+
+def test_train_default_ksize_fits_roberts(tmp_path, capsys):
+    """train --operator roberts with default options learns a 2 x 2 pair."""
+    import keras
+
+    output = tmp_path / "roberts.keras"
+    argv = ["train", "--synthetic", "4", "--operator", "roberts", "--epochs", "1"]
+    argv += ["--steps-per-epoch", "2", "--batch-size", "2", "--crop-size", "16"]
+    assert main(argv + ["--seed", "0", "-o", str(output)]) == 0
+    assert "kernel error vs roberts" in capsys.readouterr().out
+    model = keras.saving.load_model(output, safe_mode=True)
+    assert tuple(model.get_layer("grad_x").kernel.shape) == (2, 2, 1, 1)
 
 
 def test_evaluate_canny_scores_a_binary_map(capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_edges.kernels import KERNELS, MAGNITUDES, PADDING_MODES, _check_operator
+from keras_edges.kernels import KERNELS, MAGNITUDES, PADDING_MODES, operator_kernels
 
 
 def add_detector_options(
@@ -52,7 +52,7 @@ def add_detector_options(
 def check_operator(parser: argparse.ArgumentParser, operator: str, ksize) -> None:
     """A usage error unless `ksize` is one of `operator`'s sizes (None: its smallest)."""
     try:
-        _check_operator(operator, ksize)
+        operator_kernels(operator, ksize)
     except (ValueError, TypeError) as error:
         parser.error(str(error))
 

@@ -73,7 +73,9 @@ def add_parser(commands) -> None:
         help="a binary detector, scored at one threshold",
     )
     parser.add_argument(
-        "--ksize", type=int, default=3, help="kernel size for --operator (default: 3)"
+        "--ksize",
+        type=int,
+        help="kernel size for --operator (default: the operator's smallest)",
     )
     parser.add_argument(
         "--sigma", type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)"
@@ -145,7 +147,10 @@ def _evaluation_data(args, parser):
 
 
 def _evaluation_edges(args, parser, images):
-    """Soft edge maps in [0, 1] (or binary maps for Canny) and the thresholds to use."""
+    """Soft `(H, W)` edge maps in [0, 1] (or binary maps for Canny) and the thresholds.
+
+    Colour images give `(H, W, 1)` edges (the input's rank): the channel axis goes.
+    """
     import numpy as np
 
     from keras_edges.detect import detect_edges
@@ -154,7 +159,10 @@ def _evaluation_edges(args, parser, images):
         options = dict(method="canny", sigma=args.sigma, low=args.low, high=args.high)
         try:
             return [
-                np.asarray(detect_edges(image, **options), bool) for image in images
+                np.squeeze(detect_edges(image, **options), axis=-1)
+                if image.ndim == 3
+                else detect_edges(image, **options)
+                for image in images
             ], 1
         except (ValueError, TypeError) as error:
             parser.error(str(error))

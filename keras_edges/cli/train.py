@@ -42,7 +42,11 @@ def add_parser(commands) -> None:
         choices=sorted(KERNELS),
         help="operator that makes the targets (default: sobel)",
     )
-    parser.add_argument("--ksize", type=int, default=3, help="kernel size (default: 3)")
+    parser.add_argument(
+        "--ksize",
+        type=int,
+        help="kernel size (default: the operator's smallest)",
+    )
     parser.add_argument(
         "--magnitude",
         default="l1",
