@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from keras_edges.io import load_image
+from keras_edges.io import image_files, load_image
 from keras_edges.metrics import thin_edges
 from keras_edges.validation import check_choice, check_number
 
@@ -450,15 +450,11 @@ def load_bsds500(root, split: str = "test", *, mode: str = "RGB"):
             raise FileNotFoundError(
                 f"Cannot read BSDS500 split {split!r}: folder {str(folder)!r} does not exist. {hint}"
             )
-    images = {
-        p.stem: p
-        for p in folders["images"].iterdir()
-        if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-    }
+    images = {p.stem: p for p in image_files(folders["images"], recursive=False)}
     truths = {
         p.stem: p
         for p in folders["groundTruth"].iterdir()
-        if p.suffix.lower() == ".mat"
+        if p.suffix.lower() == ".mat" and not p.name.startswith(".")
     }
     if not images:
         raise FileNotFoundError(

@@ -12,7 +12,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_edges.engine import stencil
-from keras_edges.io import load_image
+from keras_edges.io import load_image, to_float
 from keras_edges.kernels import max_response
 from keras_edges.models import (
     OUTPUTS,
@@ -81,7 +81,7 @@ def _standardize(
     if array.shape[-1] == 4:
         array = array[..., :3]  # alpha is dropped
     if array.dtype == np.uint16:
-        array = array.astype(np.float32) / np.float32(65535)
+        array = to_float(array)
     if array.shape[-1] == 3 and channels == 1:
         if uint8_in:
             array = ((array.astype(np.uint32) @ _LUMA_FIXED + 0x8000) >> 16)[..., None]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_edges.io import IMAGE_SUFFIXES
-
 
 def add_parser(commands) -> None:
     """Add the `demo` subcommand to `commands` (an argparse subparsers object)."""
@@ -59,11 +57,11 @@ def run(args, parser) -> int:
         parser.error(
             f"--images {args.images!r} is not a folder (run from the repository root, or pass --images)"
         )
-    from keras_edges.io import load_image, save_image
+    from keras_edges.io import image_files, load_image, save_image
 
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = image_files(images, recursive=False)
     for path in paths:
         image = load_image(path, mode="RGB")
         if (image[..., :1] == image).all():  # a grey file stays one channel

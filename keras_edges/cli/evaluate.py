@@ -111,7 +111,6 @@ def add_parser(commands) -> None:
 
 def _evaluation_data(args, parser):
     """(images as float [0, 1] arrays, ground truths) for `evaluate`, and a description."""
-    import numpy as np
 
     if args.synthetic is not None:
         if args.synthetic < 1:
@@ -132,12 +131,13 @@ def _evaluation_data(args, parser):
             f"{args.synthetic} synthetic images (noise {args.noise})",
         )
     from keras_edges.datasets import load_bsds500
+    from keras_edges.io import to_float
 
     try:
         pairs = load_bsds500(args.bsds, args.split)
         images, truths = [], []
         for image, boundaries in pairs:
-            images.append(image.astype(np.float32) / 255)
+            images.append(to_float(image))
             truths.append(boundaries)
             if args.limit is not None and len(images) >= args.limit:
                 break
@@ -228,19 +228,10 @@ def run(args, parser) -> int:
         f"precision {scores.ods_precision:.3f})"
     )
     if args.plot is not None:
-        import os
-        import tempfile
+        from keras_edges.io import atomic_path
 
         figure = plot_precision_recall({detector: scores}, title=described)
-        target = Path(args.plot)
-        handle, temporary = tempfile.mkstemp(
-            dir=target.resolve().parent, suffix=target.suffix
-        )
-        os.close(handle)
-        try:
+        with atomic_path(args.plot) as temporary:
             figure.savefig(temporary, dpi=120)
-            os.replace(temporary, target)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
-        print(f"precision-recall curve in {target}")
+        print(f"precision-recall curve in {args.plot}")
     return 0

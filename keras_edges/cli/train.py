@@ -89,8 +89,6 @@ def add_parser(commands) -> None:
 
 def run(args, parser) -> int:
     """Run `keras-edges train`; returns the exit code."""
-    import os
-
     if (args.images is None) == (args.synthetic is None):
         parser.error("give either an IMAGES folder or --synthetic N (not both)")
     if args.synthetic is not None and args.synthetic < 1:
@@ -115,11 +113,10 @@ def run(args, parser) -> int:
     if not output.parent.is_dir():
         parser.error(f"the output folder {str(output.parent)!r} does not exist")
     check_operator(parser, args.operator, args.ksize)
-    import tempfile
-
     import numpy as np
 
     from keras_edges.datasets import synthetic_images
+    from keras_edges.io import atomic_path
     from keras_edges.train import fit_edge_model, kernel_error, learned_kernels
 
     images = (
@@ -144,16 +141,8 @@ def run(args, parser) -> int:
         )
     except (ValueError, TypeError, FileNotFoundError) as error:
         parser.error(str(error))
-    handle, temporary = tempfile.mkstemp(
-        dir=output.parent, prefix=f".{output.name}.", suffix=".keras"
-    )
-    os.close(handle)
-    try:
+    with atomic_path(output) as temporary:
         model.save(temporary)
-        os.replace(temporary, output)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     kernel_x, kernel_y = learned_kernels(model)
     with np.printoptions(precision=4, suppress=True):
         print(f"learned kernel_x:\n{kernel_x}\nlearned kernel_y:\n{kernel_y}")
