@@ -8,7 +8,6 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-import keras_edges.layers  # noqa: F401 - registers the layers that saved models refer to
 from keras_edges.io import atomic_path
 from keras_edges.validation import check_choice
 

@@ -1,5 +1,6 @@
 """Tests for the keras-edges command line (keras_edges.cli)."""
 
+import os
 import subprocess
 import sys
 
@@ -166,6 +167,84 @@ def test_version_and_help_without_tensorflow():
         check=True,
     )
     assert result.stdout.strip().splitlines() == ["keras-edges 0.1.0", "False"]
+
+
+@pytest.mark.parametrize("argv0", ["script.py", "-m", "/usr/bin/keras-edges"])
+@pytest.mark.parametrize("keras_first", [False, True])
+def test_layers_register_on_every_loading_path(tmp_path, argv0, keras_first):
+    """After `import keras_edges`, Keras loads a saved model in safe mode, whatever sys.argv[0]
+    is (`python -m keras_edges.cli`, the console script) and whichever is imported first."""
+    from keras_edges import build_canny_model
+
+    path = tmp_path / "canny.keras"
+    build_canny_model().save(path)
+    imports = ["import keras", "import keras_edges"]
+    code = "\n".join(
+        [
+            f"import sys; sys.argv[0] = {argv0!r}",
+            *(imports if keras_first else imports[::-1]),
+            f"model = keras.saving.load_model({str(path)!r}, safe_mode=True)",
+            "print(type(model.get_layer('hysteresis')).__name__)",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.stdout.strip().splitlines()[-1:] == ["Hysteresis"], result.stderr
+
+
+def test_import_is_light():
+    """`import keras_edges` and its light names (image I/O, metrics) import no TensorFlow."""
+    code = (
+        "import sys, keras_edges\n"
+        "keras_edges.load_image, keras_edges.evaluate_boundaries, keras_edges.KERNELS\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_cli_prints_no_tensorflow_start_up_lines(tmp_path):
+    """A CLI run writes nothing to stderr: TensorFlow's C++ start-up lines are silenced."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [*PYTHON_CLI, "detect", str(IMG / "coins.png"), "-o", str(tmp_path), "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    assert (tmp_path / "coins_edges.png").is_file()
+
+
+def test_unexpected_errors_are_one_line(monkeypatch, capsys):
+    """An unexpected exception is one line naming the input and the error, exit 1;
+    --debug (or KERAS_EDGES_DEBUG=1) shows the traceback instead."""
+    import keras_edges.metrics
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk caught fire\nsecond line")
+
+    monkeypatch.setattr(keras_edges.metrics, "evaluate_boundaries", broken)
+    argv = ["evaluate", "--synthetic", "1", "--size", "32", "32", "--workers", "1"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "keras-edges evaluate: failed on 1 synthetic images: RuntimeError: the disk "
+        "caught fire (--debug shows the traceback)"
+    ]
+    with pytest.raises(RuntimeError, match="caught fire"):
+        main(["--debug", *argv])
+    monkeypatch.setenv("KERAS_EDGES_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="caught fire"):
+        main(argv)
 
 
 # --- detect: trees, re-runs, shards, atomic writes (issue 5) -------------------------
@@ -539,7 +618,6 @@ def test_help_is_fast_and_imports_no_tensorflow(argv):
     """`python -m keras_edges.cli ... --help` neither imports TensorFlow nor takes long."""
     code = (
         "import sys, time; start = time.perf_counter()\n"
-        "sys.argv[0] = '-m'\n"  # as while `python -m keras_edges.cli` loads the package
         "from keras_edges.cli import main\n"
         f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
         "print('tensorflow' in sys.modules, time.perf_counter() - start)"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from keras_edges.cli.common import import_tensorflow_quietly
+
 
 def add_parser(commands) -> None:
     """Add the `demo` subcommand to `commands` (an argparse subparsers object)."""
@@ -57,6 +59,7 @@ def run(args, parser) -> int:
         parser.error(
             f"--images {args.images!r} is not a folder (run from the repository root, or pass --images)"
         )
+    import_tensorflow_quietly()
     from keras_edges.io import image_files, load_image, save_image
 
     output = Path(args.output)

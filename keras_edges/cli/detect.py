@@ -10,7 +10,12 @@ import sys
 import threading
 from pathlib import Path
 
-from keras_edges.cli.common import add_detector_options, check_operator, load_model
+from keras_edges.cli.common import (
+    add_detector_options,
+    check_operator,
+    import_tensorflow_quietly,
+    load_model,
+)
 from keras_edges.io import image_files
 
 # Output formats and the suffix each writes.
@@ -172,6 +177,7 @@ def run(args, parser) -> int:
     if args.shard:
         index, count = args.shard
         jobs = jobs[index - 1 :: count]
+    import_tensorflow_quietly()
     model = load_model(args.model, parser) if args.model else None
     from tqdm import tqdm  # a progress bar on a terminal: one line, rate and time left
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_edges.cli.common import check_operator, load_model
+from keras_edges.cli.common import (
+    check_operator,
+    import_tensorflow_quietly,
+    load_model,
+)
 from keras_edges.kernels import KERNELS
 
 
@@ -203,6 +207,7 @@ def run(args, parser) -> int:
     if args.plot is not None and not Path(args.plot).resolve().parent.is_dir():
         parser.error(f"--plot {args.plot!r}: its folder does not exist")
     images, truths, described = _evaluation_data(args, parser)
+    import_tensorflow_quietly()
     edges, thresholds = _evaluation_edges(args, parser, images)
     from keras_edges.metrics import evaluate_boundaries
     from keras_edges.plot import plot_precision_recall

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_edges.cli.common import check_operator
+from keras_edges.cli.common import check_operator, import_tensorflow_quietly
 from keras_edges.kernels import KERNELS, MAGNITUDES
 
 
@@ -113,6 +113,7 @@ def run(args, parser) -> int:
     if not output.parent.is_dir():
         parser.error(f"the output folder {str(output.parent)!r} does not exist")
     check_operator(parser, args.operator, args.ksize)
+    import_tensorflow_quietly()
     import numpy as np
 
     from keras_edges.datasets import synthetic_images
