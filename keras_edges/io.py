@@ -47,7 +47,13 @@ def _open(source) -> Image.Image:
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            what = "a folder" if path.is_dir() else "no such file"
+            what = (
+                "a folder"
+                if path.is_dir()
+                else "not a regular file"
+                if path.exists()
+                else "no such file"
+            )
             raise FileNotFoundError(f"Cannot read image {str(path)!r}: {what}.")
         name, stream = str(path), path
     else:
@@ -63,7 +69,8 @@ def _open(source) -> Image.Image:
             f"Cannot read image {name!r}: not an image file Pillow can identify."
         ) from None
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:
-        raise ValueError(f"Cannot read image {name!r}: {error}.") from None
+        reason = str(error).strip().rstrip(".") or type(error).__name__
+        raise ValueError(f"Cannot read image {name!r}: {reason}.") from None
     return image
 
 
@@ -81,8 +88,9 @@ def load_image(source, *, mode: str = "L") -> np.ndarray:
             (`(H, W, 4)`).
 
     Returns:
-        A `uint8` array; `uint16` for 16-bit grey images, `float32` for floating-point
-        TIFFs.
+        A `uint8` array; `uint16` for 16-bit grey images in mode `"L"` (in `"RGB"` and
+        `"RGBA"` they are scaled to `uint8`, 65535 -> 255); `float32` for floating-point
+        TIFFs in every mode, values kept as stored (alpha 1.0 in `"RGBA"`).
 
     Raises:
         FileNotFoundError: If the path does not name an existing file.
@@ -108,27 +116,18 @@ def load_image(source, *, mode: str = "L") -> np.ndarray:
         pass
     if image.mode in _HIGH_BIT_MODES:
         array = np.asarray(image)
-        if (
-            array.dtype.kind in "iu"
-            and array.size
-            and array.min() >= 0
-            and array.max() <= 65535
-        ):
-            array = array.astype(np.uint16)
-        elif array.dtype.kind in "iu":
-            array = array.astype(np.float32)
+        if array.dtype.kind in "iu":
+            fits = array.size and array.min() >= 0 and array.max() <= 65535
+            array = array.astype(np.uint16 if fits else np.float32)
         if mode == "L":
             return array
-        channels = 3 if mode == "RGB" else 4
         if array.dtype == np.uint16:
-            array = (array // 257).astype(
-                np.uint8
-            )  # 65535 -> 255, exact for 8-bit data
+            array, opaque = (array // 257).astype(np.uint8), 255  # exact for 8-bit data
         else:
-            array = np.clip(array, 0, 255).round().astype(np.uint8)
-        stacked = np.repeat(array[:, :, None], channels, axis=2)
-        if channels == 4:
-            stacked[:, :, 3] = 255
+            opaque = 1.0  # floats keep their values (the package's [0, 1] convention)
+        stacked = np.repeat(array[:, :, None], len(mode), axis=2)
+        if mode == "RGBA":
+            stacked[:, :, 3] = opaque
         return stacked
     if image.mode == "P" or (
         mode == "L" and image.mode not in ("L", "1", "LA", "RGB", "RGBA")

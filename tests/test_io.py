@@ -1,6 +1,8 @@
 """Tests for image I/O (keras_edges.io)."""
 
 import io
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,6 +59,42 @@ def test_float_tiff_keeps_values_and_png_scales(tmp_path):
     np.testing.assert_array_equal(
         load_image(save_image(tmp_path / "e.png", edges)), [[0, 128], [255, 255]]
     )
+
+
+FLOAT = RNG.random((9, 11), dtype=np.float32)  # the package's float convention: [0, 1]
+DEEP = RNG.integers(0, 65536, (9, 11), dtype=np.uint16)
+
+
+@pytest.mark.parametrize(
+    "grey, suffix, opaque, as_colour",
+    [
+        (FLOAT, ".tif", 1.0, lambda grey: grey),  # floats stay floats, values kept
+        (DEEP, ".tif", 255, lambda grey: (grey // 257).astype(np.uint8)),
+        (DEEP, ".png", 255, lambda grey: (grey // 257).astype(np.uint8)),
+        (GREY, ".tif", 255, lambda grey: grey),
+        (GREY, ".png", 255, lambda grey: grey),
+    ],
+)
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_grey_depths_in_every_mode(tmp_path, grey, suffix, opaque, as_colour, mode):
+    """Float, 16-bit and 8-bit grey files keep their convention in every mode.
+
+    "L" returns the stored values; "RGB" repeats them (16-bit scaled to uint8, floats
+    unchanged) and "RGBA" adds an opaque alpha (255, or 1.0 for floats).
+    """
+    path = tmp_path / f"grey{suffix}"
+    Image.fromarray(grey).save(path)  # written by Pillow itself, not by save_image
+    loaded = load_image(path, mode=mode)
+    if mode == "L":
+        assert loaded.dtype == grey.dtype
+        np.testing.assert_array_equal(loaded, grey)
+        return
+    colour = as_colour(grey)
+    assert loaded.dtype == colour.dtype and loaded.shape == grey.shape + (len(mode),)
+    for channel in range(3):
+        np.testing.assert_array_equal(loaded[:, :, channel], colour)
+    if mode == "RGBA":
+        np.testing.assert_array_equal(loaded[:, :, 3], opaque)
 
 
 def test_bool_and_single_channel(tmp_path):
@@ -173,6 +211,24 @@ def test_truncated_file(tmp_path):
     (tmp_path / "cut.png").write_bytes(buffer.getvalue()[:-40])
     with pytest.raises(ValueError, match="Cannot read image .*cut.png"):
         load_image(tmp_path / "cut.png")
+
+
+def test_decompression_bomb_message_ends_in_one_full_stop(tmp_path, monkeypatch):
+    """Pillow's own sentence (which ends in '.') is not given a second full stop."""
+    Image.fromarray(GREY).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", GREY.size // 3)
+    with pytest.raises(ValueError, match="decompression bomb") as caught:
+        load_image(tmp_path / "big.png")
+    assert str(caught.value).endswith("attack.")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+def test_fifo_and_device_are_not_regular_files(tmp_path):
+    """A named pipe or a device exists but is not a regular file, and the error says so."""
+    os.mkfifo(tmp_path / "pipe.png")
+    for source in (tmp_path / "pipe.png", Path("/dev/zero")):
+        with pytest.raises(FileNotFoundError, match="not a regular file"):
+            load_image(source)
 
 
 def test_bad_save_arguments(tmp_path):
