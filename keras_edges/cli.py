@@ -164,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: tflite for a .tflite output, else savedmodel",
     )
     export.add_argument(
-        "--overwrite", action="store_true", help="replace an existing output"
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier export (a SavedModel folder or TFLite file; nothing else)",
     )
     _add_detector_options(export, threshold=False)
 
@@ -470,10 +472,12 @@ def _run_export(args, parser) -> int:
     fmt = args.format or (
         "tflite" if output.suffix.lower() == ".tflite" else "savedmodel"
     )
-    if output.exists() and not args.overwrite:
-        parser.error(f"output {args.output!r} exists (pass --overwrite to replace it)")
-    if not output.parent.is_dir():
-        parser.error(f"output folder {str(output.parent)!r} does not exist")
+    from keras_edges.export import _check_target
+
+    try:  # only an earlier export is ever replaced, and only with --overwrite
+        _check_target(output, overwrite=args.overwrite)
+    except (FileExistsError, FileNotFoundError) as error:
+        parser.error(str(error))
     if args.model:
         model = _load_model(args.model, parser)
     else:
@@ -492,7 +496,7 @@ def _run_export(args, parser) -> int:
         )
     from keras_edges.export import export_model
 
-    export_model(model, output, format=fmt)
+    export_model(model, output, format=fmt, overwrite=args.overwrite)
     print(f"exported {args.model or model.name} as {fmt} to {output}")
     return 0
 

@@ -1,17 +1,20 @@
-"""Export edge models for deployment: a TensorFlow SavedModel or a TFLite flatbuffer."""
+"""Export edge models for deployment: a TensorFlow SavedModel or a TFLite flatbuffer.
+
+TensorFlow is imported when a model is exported, so that the CLI checks its arguments
+(`_check_target`) in a moment.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
-import tensorflow as tf
-
-import keras_edges.layers  # noqa: F401 - registers the layers that saved models refer to
 from keras_edges.kernels import _check_choice
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = ["EXPORT_FORMATS", "export_model"]
 
@@ -20,6 +23,10 @@ EXPORT_FORMATS = ("savedmodel", "tflite")
 
 def _as_model(model_or_path) -> keras.Model:
     """Return `model_or_path` as a Keras model, loading a `.keras` file in safe mode."""
+    import keras
+
+    import keras_edges.layers  # noqa: F401 - registers the layers that saved models use
+
     if isinstance(model_or_path, keras.Model):
         return model_or_path
     if not isinstance(model_or_path, (str, os.PathLike)):
@@ -41,16 +48,95 @@ def _as_model(model_or_path) -> keras.Model:
         raise ValueError(f"Cannot load model {str(path)!r}: {reason}") from None
 
 
-def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
+# What a SavedModel folder holds at its top level, and the identifier a TFLite
+# flatbuffer carries at bytes 4..8: only such earlier exports are ever replaced.
+_SAVEDMODEL_ENTRIES = frozenset(
+    {
+        "saved_model.pb",
+        "saved_model.pbtxt",
+        "variables",
+        "assets",
+        "fingerprint.pb",
+        "keras_metadata.pb",
+    }
+)
+_TFLITE_IDENTIFIER = b"TFL3"
+
+
+def _is_earlier_export(path: Path) -> bool:
+    """Whether `path` is a SavedModel folder or a TFLite file, and nothing else."""
+    if path.is_symlink():
+        return False
+    if path.is_file():
+        with path.open("rb") as stream:
+            return stream.read(8)[4:] == _TFLITE_IDENTIFIER
+    if not path.is_dir():
+        return False
+    names = {entry.name for entry in path.iterdir()}
+    variables = path / "variables"
+    return (
+        "saved_model.pb" in names
+        and names <= _SAVEDMODEL_ENTRIES
+        and (
+            not variables.exists()
+            or all(v.name.startswith("variables.") for v in variables.iterdir())
+        )
+    )
+
+
+def _check_target(path, *, overwrite: bool) -> Path:
+    """Return `path` if an export may be written there, or raise saying why not.
+
+    Raises:
+        FileNotFoundError: If the parent folder of `path` does not exist.
+        FileExistsError: If `path` exists and `overwrite` is False, or it exists and is
+            not an earlier export (anything but a SavedModel folder or a TFLite file),
+            or it is the working folder or one of its parents.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist."
+        )
+    here = Path.cwd().resolve()
+    if path.resolve() in (here, *here.parents):
+        raise FileExistsError(
+            f"Cannot export to {str(path)!r}: it is the working folder or one of its "
+            "parents; name a new file or folder."
+        )
+    if not (path.exists() or path.is_symlink()):
+        return path
+    if not _is_earlier_export(path):
+        raise FileExistsError(
+            f"Cannot export to {str(path)!r}: it exists and is not an earlier export (a "
+            "SavedModel folder or a TFLite file), so it is never replaced; name a new "
+            "file or folder."
+        )
+    if not overwrite:
+        raise FileExistsError(
+            f"Cannot export to {str(path)!r}: an earlier export is there; pass "
+            "overwrite=True (--overwrite) to replace it."
+        )
+    return path
+
+
+def export_model(
+    model_or_path, path, *, format: str = "savedmodel", overwrite: bool = False
+) -> Path:
     """Export an edge model as a TensorFlow SavedModel folder or a TFLite file.
 
     The exported graph takes float32 images `(batch, height, width, channels)` of any
     batch size, height and width (a TFLite interpreter sets them with
     `resize_tensor_input`) and returns the same edges as the Keras model (TFLite within
     float32 round-off). The SavedModel serves the signature `serve` (and
-    `serving_default`) and needs neither Keras nor keras_edges to run. The result is
-    built in a temporary folder next to `path` and moved into place, so an interrupted
-    export never leaves a half-written model; an existing `path` is replaced.
+    `serving_default`) and needs neither Keras nor keras_edges to run.
+
+    Nothing else is ever lost: with `overwrite=True`, only an earlier export at `path`
+    (a SavedModel folder, recognised by holding only a SavedModel's files, or a TFLite
+    file, recognised by its `TFL3` identifier) is replaced; any other file or folder,
+    the working folder and its parents are refused. The new export is built in a
+    temporary folder next to `path` and swapped in only when complete, so a failed or
+    interrupted export leaves the earlier one as it was.
 
     Args:
         model_or_path: A `keras.Model` (e.g. from `build_edge_model`) or the path of a
@@ -58,6 +144,7 @@ def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
         path: Destination: a folder for `"savedmodel"`, a file (`.tflite`) for
             `"tflite"`. Its parent folder must exist.
         format: `"savedmodel"` or `"tflite"`.
+        overwrite: Replace an earlier export at `path` (never anything else).
 
     Returns:
         The path written, as a `pathlib.Path`.
@@ -66,6 +153,8 @@ def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
         ValueError: If `format` is unknown or the model file cannot be loaded.
         TypeError: If `model_or_path` is neither a model nor a path.
         FileNotFoundError: If the model file or the parent folder of `path` is missing.
+        FileExistsError: If `path` exists and is not an earlier export, or is one and
+            `overwrite` is False, or `path` is the working folder or one of its parents.
 
     Example:
     >>> import tempfile, pathlib
@@ -76,26 +165,36 @@ def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
     True
     """
     _check_choice("format", format, EXPORT_FORMATS)
+    path = _check_target(path, overwrite=overwrite)
     model = _as_model(model_or_path)
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist."
-        )
     with tempfile.TemporaryDirectory(
         dir=path.parent, prefix=f".{path.name}.", suffix=".part"
     ) as work:
         saved = Path(work) / "savedmodel"
         model.export(str(saved), format="tf_saved_model", verbose=False)
         if format == "tflite":
+            import tensorflow as tf
+
             data = tf.lite.TFLiteConverter.from_saved_model(str(saved)).convert()
             result = Path(work) / "model.tflite"
             result.write_bytes(data)
         else:
             result = saved
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() and result.is_dir():
-            path.unlink()
-        os.replace(result, path)
+        _check_target(path, overwrite=overwrite)  # nothing else appeared meanwhile
+        _swap_in(result, path, Path(work) / "previous")
     return path
+
+
+def _swap_in(result: Path, path: Path, previous: Path) -> None:
+    """Move `result` to `path`; an earlier export there is moved to `previous` first."""
+    if path.is_file() and result.is_file():
+        os.replace(result, path)  # one atomic rename
+        return
+    if path.exists():
+        os.replace(path, previous)  # deleted with the temporary folder
+    try:
+        os.replace(result, path)
+    except BaseException:
+        if previous.exists():
+            os.replace(previous, path)
+        raise

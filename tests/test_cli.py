@@ -1,5 +1,6 @@
 """Tests for the keras-edges command line (keras_edges.cli)."""
 
+import os
 import subprocess
 import sys
 
@@ -610,14 +611,16 @@ def test_export_cli_from_operator_runs_in_tflite(tmp_path, capsys):
 
 
 def test_export_cli_refuses_to_replace_without_overwrite(tmp_path, capsys):
-    """An existing output is a usage error unless --overwrite."""
+    """An earlier export is a usage error unless --overwrite, which replaces it."""
     target = tmp_path / "m.tflite"
-    target.write_bytes(b"keep")
+    assert main(["export", "--operator", "prewitt", "-o", str(target)]) == 0
+    before = target.read_bytes()
     with pytest.raises(SystemExit):
         main(["export", "-o", str(target)])
-    assert target.read_bytes() == b"keep" and "--overwrite" in capsys.readouterr().err
+    assert target.read_bytes() == before and "--overwrite" in capsys.readouterr().err
     assert main(["export", "-o", str(target), "--overwrite"]) == 0
-    assert target.read_bytes()[4:8] == b"TFL3"
+    after = target.read_bytes()
+    assert after[4:8] == b"TFL3" and after != before  # Sobel replaced Prewitt
 
 
 def test_progress_bar_only_on_a_terminal(photos, tmp_path, monkeypatch):
@@ -811,3 +814,44 @@ def test_evaluate_canny_scores_a_binary_map(capsys):
     assert f"ODS={scores.ods:.3f} OIS={scores.ois:.3f}" in _scores_line(
         capsys.readouterr().out
     )
+
+
+# --- a hostile user (issue 15) -------------------------------------------------------
+
+
+def _cli(*args, cwd=ROOT):
+    """Run `python -m keras_edges ARGS` in `cwd` with this checkout importable."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), *sys.path]))
+    return subprocess.run(
+        [sys.executable, "-m", "keras_edges", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+    )
+
+
+def _usage_error(result, *phrases):
+    """Exit code 2 with one line on stderr holding every phrase, no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and all(p in lines[-1] for p in phrases)
+
+
+def test_export_cli_never_deletes_a_folder_that_is_not_an_export(tmp_path):
+    """`export -o photos --overwrite` and `export -o . --overwrite` keep every file."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "notes.txt").write_text("x")
+    result = _cli(
+        "export", "-o", "photos", "--format", "tflite", "--overwrite", cwd=tmp_path
+    )
+    _usage_error(result, "'photos'", "is not an earlier export")
+    for target in (".", "..", tmp_path):
+        result = _cli(
+            "export", "-o", target, "--format", "tflite", "--overwrite", cwd=photos
+        )
+        _usage_error(result, "working folder or one of its parents")
+    assert (photos / "notes.txt").read_text() == "x"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["notes.txt", "photos"]
