@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from keras_edges import __version__
@@ -27,6 +28,9 @@ EPILOG = """examples:
 # Output formats of `detect` and the suffix each writes.
 OUTPUT_SUFFIXES = {"png": ".png", "tiff": ".tiff", "npy": ".npy"}
 _GLOB_CHARS = frozenset("*?[")
+# A temporary `.part` file untouched this long was left by a killed run (a live writer
+# touches its file every few seconds at most).
+_STALE_SECONDS = 3600
 
 
 def _add_detector_options(
@@ -271,6 +275,22 @@ def _shard(text: str) -> tuple[int, int]:
     return index, count
 
 
+def _join_shard(argv: list[str]) -> list[str]:
+    """Read `--shard -1/2` as `--shard=-1/2`, so that it gets the K/N message."""
+    joined = []
+    for token in argv:
+        if (
+            joined
+            and joined[-1] == "--shard"
+            and token[:1] == "-"
+            and token[1:2].isdigit()
+        ):
+            joined[-1] = f"--shard={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
 def _is_scanned_image(path: Path, root: Path) -> bool:
     """Whether a file found in a folder is an image to process (hidden files are not)."""
     relative = path.relative_to(root)
@@ -295,11 +315,15 @@ def _collect_images(
         path = Path(name)
         if path.is_dir():
             files = path.glob("**/*" if recursive else "*")
-            found += [
+            images = [
                 (p, p.relative_to(path))
                 for p in sorted(files)
                 if _is_scanned_image(p, path)
             ]
+            if not images:
+                where = "" if recursive else " (--recursive looks in sub-folders)"
+                parser.error(f"input folder {name!r} holds no image files{where}")
+            found += images
         elif path.is_file():
             found.append((path, Path(path.name)))
         elif _GLOB_CHARS & set(name):
@@ -313,6 +337,8 @@ def _collect_images(
             if not files:
                 parser.error(f"input {name!r} matches no image files")
             found += files
+        elif path.exists():
+            parser.error(f"input {name!r} is not a regular file")
         else:
             parser.error(f"input {name!r} does not exist")
     return found
@@ -323,47 +349,59 @@ def _plan_outputs(
 ) -> tuple[list[tuple[Path, Path]], int]:
     """Return the sorted `(input, output)` jobs and the number of inputs left out.
 
-    The same file named twice is one job. A file that is the output of another input
-    (an earlier run written into the input folder) is left out, so that it is neither
-    processed nor, being an input, overwritten. Two inputs that map to one output are a
-    usage error, found before any work starts.
+    Every input name gets its output, also when two names are one file (a link). The
+    same name found twice (a file and its folder) is one job. A file that is the output
+    of another input (an earlier run written into the input folder) is left out, so
+    that it is neither processed nor, being an input, overwritten. Two different files
+    that map to one output are a usage error, found before any work starts.
     """
-    jobs, seen = {}, set()
+    jobs = {}
     for path, relative in found:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            target = output / relative.parent / f"{relative.stem}_edges{suffix}"
-            jobs[key] = (path, target)
-    targets = {key: target.resolve() for key, (path, target) in jobs.items()}
-    outputs = set(targets.values())
-    left_out = [key for key in jobs if key in outputs]
-    for key in left_out:
-        del jobs[key]
+        target = output / relative.parent / f"{relative.stem}_edges{suffix}"
+        jobs.setdefault((path.resolve(), target.resolve()), (path, target))
+    outputs = {target for _, target in jobs}
+    left_out = {source for source, _ in jobs if source in outputs}
     owner = {}
-    for key, (path, target) in jobs.items():
-        if targets[key] in owner:
+    for (source, key), (path, target) in jobs.items():
+        if source in left_out:
+            continue
+        if key in owner and owner[key][0] != source:
             parser.error(
-                f"inputs {str(owner[targets[key]])!r} and {str(path)!r} would both be written to "
-                f"{str(target)!r}; rename one or run them separately"
+                f"inputs {str(owner[key][1])!r} and {str(path)!r} would both be written "
+                f"to {str(target)!r}; rename one or run them separately"
             )
-        owner[targets[key]] = path
-    return sorted(jobs.values(), key=lambda job: str(job[0])), len(left_out)
+        owner[key] = (source, path)
+    kept = [job for (source, _), job in jobs.items() if source not in left_out]
+    return sorted(kept, key=lambda job: (str(job[0]), str(job[1]))), len(left_out)
 
 
 def _load_model(name: str, parser):
-    """Load `--model`; a missing or unreadable file is a usage error."""
-    if not Path(name).is_file():
-        parser.error(f"--model {name!r}: no such file")
-    import keras
-
-    import keras_edges.layers  # noqa: F401 - registers the layers the model refers to
+    """Load `--model` and check that it is an edge model; if not, a usage error."""
+    from keras_edges.export import _as_model
 
     try:
-        return keras.saving.load_model(name)
-    except Exception as error:  # noqa: BLE001 - any failure means "not a usable model"
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        parser.error(f"--model {name!r} is not a loadable Keras model: {reason}")
+        model = _as_model(name)  # a bad path is found before TensorFlow is imported
+        from keras_edges.detect import _check_model
+
+        _check_model(model)
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(f"--model: {error}")
+    return model
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Delete the `.part` files of `target` that a killed run left behind.
+
+    Only those untouched for `_STALE_SECONDS`: a file that another run (a restarted job,
+    a second shard into the same folder) is writing right now is never touched.
+    """
+    cutoff = time.time() - _STALE_SECONDS
+    for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+        except FileNotFoundError:  # its writer finished or another run removed it
+            pass
 
 
 def _interrupt(signum, frame):
@@ -426,10 +464,7 @@ def _run_detect(args, parser) -> int:
                 try:
                     edges = detect_edges(load_image(path), **options)
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    for stale in target.parent.glob(
-                        f".{glob.escape(target.name)}.*.part"
-                    ):
-                        stale.unlink(missing_ok=True)  # left by a killed run
+                    _remove_stale_parts(target)
                     save_image(target, edges)
                     done += 1
                 except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
@@ -726,10 +761,11 @@ def _evaluation_data(args, parser):
             )
         except ValueError as error:
             parser.error(str(error))
+        images, truths = list(images)[: args.limit], list(truths)[: args.limit]
         return (
-            list(images),
+            images,
             [[truth] for truth in truths],
-            f"{args.synthetic} synthetic images (noise {args.noise})",
+            f"{len(images)} synthetic images (noise {args.noise})",
         )
     from keras_edges.datasets import load_bsds500
 
@@ -746,7 +782,7 @@ def _evaluation_data(args, parser):
     return images, truths, f"BSDS500 {args.split} ({len(images)} images)"
 
 
-def _evaluation_edges(args, parser, images):
+def _evaluation_edges(args, parser, images, model):
     """Soft edge maps in [0, 1] (or binary maps for Canny) and the thresholds to use."""
     import numpy as np
 
@@ -760,8 +796,7 @@ def _evaluation_edges(args, parser, images):
             ], 1
         except (ValueError, TypeError) as error:
             parser.error(str(error))
-    if args.model is not None:
-        model = _load_model(args.model, parser)
+    if model is not None:
         try:
             edges = [
                 detect_edges(image, model=model, normalize=True) for image in images
@@ -788,8 +823,13 @@ def _evaluation_edges(args, parser, images):
 def _run_evaluate(args, parser) -> int:
     if args.thresholds < 1:
         parser.error(f"--thresholds must be at least 1, got {args.thresholds}")
-    if not args.max_dist >= 0:
-        parser.error(f"--max-dist must be non-negative, got {args.max_dist}")
+    if args.limit is not None and args.limit < 1:
+        parser.error(f"--limit must be a positive number of images, got {args.limit}")
+    if not 0 <= args.max_dist < 1:
+        parser.error(
+            "--max-dist must be a fraction of the image diagonal, e.g. 0.0075 (at least "
+            f"0, below 1: 1 reaches across the whole image), got {args.max_dist}"
+        )
     if args.plot is not None and Path(args.plot).suffix.lower() not in (
         ".png",
         ".pdf",
@@ -798,8 +838,9 @@ def _run_evaluate(args, parser) -> int:
         parser.error(f"--plot must name a .png, .pdf or .svg file, got {args.plot!r}")
     if args.plot is not None and not Path(args.plot).resolve().parent.is_dir():
         parser.error(f"--plot {args.plot!r}: its folder does not exist")
+    model = None if args.model is None else _load_model(args.model, parser)
     images, truths, described = _evaluation_data(args, parser)
-    edges, thresholds = _evaluation_edges(args, parser, images)
+    edges, thresholds = _evaluation_edges(args, parser, images, model)
     from keras_edges.metrics import evaluate_boundaries
     from keras_edges.plot import plot_precision_recall
 
@@ -845,7 +886,7 @@ def _run_evaluate(args, parser) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run `keras-edges` with `argv` (default: `sys.argv[1:]`); return the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_shard(sys.argv[1:] if argv is None else argv))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     runners = {"detect": _run_detect, "demo": _run_demo, "export": _run_export}
     runners.update(train=_run_train, evaluate=_run_evaluate)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,21 +23,32 @@ EXPORT_FORMATS = ("savedmodel", "tflite")
 
 
 def _as_model(model_or_path) -> keras.Model:
-    """Return `model_or_path` as a Keras model, loading a `.keras` file in safe mode."""
-    import keras
+    """Return `model_or_path` as a Keras model, loading a `.keras` file in safe mode.
 
-    import keras_edges.layers  # noqa: F401 - registers the layers that saved models use
-
-    if isinstance(model_or_path, keras.Model):
-        return model_or_path
+    A path is checked before TensorFlow is imported, so a bad one is reported at once.
+    """
     if not isinstance(model_or_path, (str, os.PathLike)):
+        import keras
+
+        if isinstance(model_or_path, keras.Model):
+            return model_or_path
         raise TypeError(
             "Invalid type for argument `model_or_path`. Expected a keras.Model or the path "
             f"of a .keras file. Received: model_or_path of type {type(model_or_path).__name__}"
         )
     path = Path(model_or_path)
     if not path.is_file():
-        raise FileNotFoundError(f"Cannot read model {str(path)!r}: no such file.")
+        what = "not a regular file" if path.exists() else "no such file"
+        raise FileNotFoundError(f"Cannot read model {str(path)!r}: {what}.")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ValueError(  # Keras itself would say "File not found"
+            f"Cannot load model {str(path)!r}: not a complete .keras file (a zip "
+            "archive); it may be truncated, or not a Keras model."
+        )
+    import keras
+
+    import keras_edges.layers  # noqa: F401 - registers the layers that saved models use
+
     try:
         return keras.saving.load_model(path)
     except Exception as error:  # noqa: BLE001 - any failure means "not a loadable model"
