@@ -79,21 +79,24 @@ def _is_earlier_export(path: Path) -> bool:
     """Whether `path` is a SavedModel folder or a TFLite file, and nothing else."""
     if path.is_symlink():
         return False
-    if path.is_file():
-        with path.open("rb") as stream:
-            return stream.read(8)[4:] == _TFLITE_IDENTIFIER
-    if not path.is_dir():
-        return False
-    names = {entry.name for entry in path.iterdir()}
-    variables = path / "variables"
-    return (
-        "saved_model.pb" in names
-        and names <= _SAVEDMODEL_ENTRIES
-        and (
-            not variables.exists()
-            or all(v.name.startswith("variables.") for v in variables.iterdir())
+    try:
+        if path.is_file():
+            with path.open("rb") as stream:
+                return stream.read(8)[4:] == _TFLITE_IDENTIFIER
+        if not path.is_dir():
+            return False
+        names = {entry.name for entry in path.iterdir()}
+        variables = path / "variables"
+        return (
+            "saved_model.pb" in names
+            and names <= _SAVEDMODEL_ENTRIES
+            and (
+                not variables.exists()
+                or all(v.name.startswith("variables.") for v in variables.iterdir())
+            )
         )
-    )
+    except OSError:  # unreadable: not known to be an export, so never replaced
+        return False
 
 
 def _check_target(path, *, overwrite: bool) -> Path:
