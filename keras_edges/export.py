@@ -7,12 +7,12 @@ TensorFlow is imported when a model is exported, so that the CLI checks its argu
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keras_edges.kernels import _check_choice
+from keras_edges.io import atomic_path
+from keras_edges.validation import check_choice
 
 if TYPE_CHECKING:
     import keras
@@ -45,9 +45,7 @@ def _as_model(model_or_path) -> keras.Model:
             f"Cannot load model {str(path)!r}: not a complete .keras file (a zip "
             "archive); it may be truncated, or not a Keras model."
         )
-    import keras
-
-    import keras_edges.layers  # noqa: F401 - registers the layers that saved models use
+    import keras  # the package's layers register with it (see keras_edges/__init__)
 
     try:
         return keras.saving.load_model(path)
@@ -179,37 +177,18 @@ def export_model(
     >>> target.stat().st_size > 0
     True
     """
-    _check_choice("format", format, EXPORT_FORMATS)
+    check_choice("format", format, EXPORT_FORMATS)
     path = _check_target(path, overwrite=overwrite)
     model = _as_model(model_or_path)
-    with tempfile.TemporaryDirectory(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
-    ) as work:
-        saved = Path(work) / "savedmodel"
-        model.export(str(saved), format="tf_saved_model", verbose=False)
+    with atomic_path(path, replace_folder=True) as temporary:  # checked: an export
         if format == "tflite":
             import tensorflow as tf
 
+            saved = temporary.parent / ".savedmodel"  # inside the temporary folder
+            model.export(str(saved), format="tf_saved_model", verbose=False)
             data = tf.lite.TFLiteConverter.from_saved_model(str(saved)).convert()
-            result = Path(work) / "model.tflite"
-            result.write_bytes(data)
+            temporary.write_bytes(data)
         else:
-            result = saved
+            model.export(str(temporary), format="tf_saved_model", verbose=False)
         _check_target(path, overwrite=overwrite)  # nothing else appeared meanwhile
-        _swap_in(result, path, Path(work) / "previous")
     return path
-
-
-def _swap_in(result: Path, path: Path, previous: Path) -> None:
-    """Move `result` to `path`; an earlier export there is moved to `previous` first."""
-    if path.is_file() and result.is_file():
-        os.replace(result, path)  # one atomic rename
-        return
-    if path.exists():
-        os.replace(path, previous)  # deleted with the temporary folder
-    try:
-        os.replace(result, path)
-    except BaseException:
-        if previous.exists():
-            os.replace(previous, path)
-        raise

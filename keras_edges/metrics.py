@@ -53,6 +53,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.sparse import csr_matrix
 
+from keras_edges.validation import check_number
+
 __all__ = [
     "BoundaryScores",
     "count_boundary_matches",
@@ -428,17 +430,14 @@ def match_boundaries(
 
 def _check_max_dist(max_dist) -> float:
     """Return `max_dist` as a float in [0, 1), or raise: 1 already spans the whole image."""
-    if (
-        isinstance(max_dist, bool)
-        or not isinstance(max_dist, (int, float, np.number))
-        or not 0 <= max_dist < 1
-    ):
-        raise ValueError(
-            "Invalid value for argument `max_dist`. Expected a fraction of the image "
-            "diagonal, e.g. 0.0075 (the benchmark's), at least 0 and below 1. "
-            f"Received: max_dist={max_dist!r}"
-        )
-    return float(max_dist)
+    return check_number(
+        "max_dist",
+        max_dist,
+        low=0,
+        high=1,
+        high_open=True,
+        what="a fraction of the image diagonal, e.g. 0.0075 (the benchmark's),",
+    )
 
 
 def _radius(shape, max_dist) -> float:

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import argparse
 import glob
+import shutil
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
-from keras_edges.cli.common import add_detector_options, check_operator, load_model
-from keras_edges.io import IMAGE_SUFFIXES
+from keras_edges.cli.common import (
+    add_detector_options,
+    check_operator,
+    import_tensorflow_quietly,
+    load_model,
+)
+from keras_edges.io import image_files
 
 # Output formats and the suffix each writes.
 OUTPUT_SUFFIXES = {"png": ".png", "tiff": ".tiff", "npy": ".npy"}
 _GLOB_CHARS = frozenset("*?[")
-# A temporary `.part` file untouched this long was left by a killed run (a live writer
-# touches its file every few seconds at most).
+# A temporary `.part` folder untouched this long was left by a killed run (a live
+# writer fills its folder in seconds).
 _STALE_SECONDS = 3600
 
 
@@ -91,16 +97,6 @@ def _shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def _is_scanned_image(path: Path, root: Path) -> bool:
-    """Whether a file found in a folder is an image to process (hidden files are not)."""
-    relative = path.relative_to(root)
-    return (
-        path.suffix.lower() in IMAGE_SUFFIXES
-        and not any(part.startswith(".") for part in relative.parts)
-        and path.is_file()
-    )
-
-
 def _collect_images(
     inputs: list[str], parser: argparse.ArgumentParser, recursive: bool = False
 ) -> list[tuple[Path, Path]]:
@@ -114,25 +110,21 @@ def _collect_images(
     for name in inputs:
         path = Path(name)
         if path.is_dir():
-            files = path.glob("**/*" if recursive else "*")
-            images = [
-                (p, p.relative_to(path))
-                for p in sorted(files)
-                if _is_scanned_image(p, path)
-            ]
-            if not images:
+            files = image_files(path, recursive=recursive)
+            if not files:
                 where = "" if recursive else " (--recursive looks in sub-folders)"
                 parser.error(f"input folder {name!r} holds no image files{where}")
-            found += images
+            found += [(p, p.relative_to(path)) for p in files]
         elif path.is_file():
             found.append((path, Path(path.name)))
         elif _GLOB_CHARS & set(name):
             parts = Path(name).parts
             fixed = next(i for i, part in enumerate(parts) if _GLOB_CHARS & set(part))
             root = Path(*parts[:fixed]) if fixed else Path()
-            matches = sorted(Path(m) for m in glob.glob(name, recursive=recursive))
+            pattern = str(Path(*parts[fixed:]))
             files = [
-                (p, p.relative_to(root)) for p in matches if _is_scanned_image(p, root)
+                (p, p.relative_to(root))
+                for p in image_files(root, pattern=pattern, recursive=recursive)
             ]
             if not files:
                 parser.error(f"input {name!r} matches no image files")
@@ -176,7 +168,7 @@ def _plan_outputs(
 
 
 def _remove_stale_parts(target: Path) -> None:
-    """Delete the `.part` files of `target` that a killed run left behind.
+    """Delete what a killed run left of `target`: `atomic_path`'s `.part` folder.
 
     Only those untouched for `_STALE_SECONDS`: a file that another run (a restarted job,
     a second shard into the same folder) is writing right now is never touched.
@@ -184,7 +176,11 @@ def _remove_stale_parts(target: Path) -> None:
     cutoff = time.time() - _STALE_SECONDS
     for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
         try:
-            if part.stat().st_mtime < cutoff:
+            if part.stat().st_mtime >= cutoff:
+                continue
+            if part.is_dir():
+                shutil.rmtree(part)
+            else:  # an older version's temporary file
                 part.unlink()
         except FileNotFoundError:  # its writer finished or another run removed it
             pass
@@ -207,6 +203,7 @@ def run(args, parser) -> int:
     if args.shard:
         index, count = args.shard
         jobs = jobs[index - 1 :: count]
+    import_tensorflow_quietly()
     model = load_model(args.model, parser) if args.model else None
     from tqdm import tqdm  # a progress bar on a terminal: one line, rate and time left
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_edges.cli.common import add_detector_options, check_operator, load_model
+from keras_edges.cli.common import (
+    add_detector_options,
+    check_operator,
+    import_tensorflow_quietly,
+    load_model,
+)
 
 
 def add_parser(commands) -> None:
@@ -59,6 +64,7 @@ def run(args, parser) -> int:
         _check_target(output, overwrite=args.overwrite)
     except (FileExistsError, FileNotFoundError) as error:
         parser.error(str(error))
+    import_tensorflow_quietly()
     if args.model:
         model = load_model(args.model, parser)
     else:
