@@ -306,7 +306,8 @@ def _detect_learned(image, *, model, threshold, nms, scales, normalize, output):
     if isinstance(image, (list, tuple)):
         options = dict(threshold=threshold, nms=nms, scales=scales, normalize=False)
         return [
-            _detect_learned(each, model=model, output=output, **options) for each in image
+            _detect_learned(each, model=model, output=output, **options)
+            for each in image
         ]
     from_file = isinstance(image, (str, os.PathLike, bytes, bytearray, Image.Image))
     array = load_image(image, mode="RGB") if from_file else _as_array(image)
