@@ -129,7 +129,11 @@ class _RunState(keras.callbacks.Callback):
 
 
 def _as_pairs(data, name: str) -> list:
-    """`(image, consensus)` pairs from `(image, boundaries)` pairs or a pair folder."""
+    """Checked `(uint8 RGB image, [boundary maps])` pairs from pairs or a pair folder.
+
+    The annotators stay separate: training averages them into a consensus, validation
+    matches each one, as the BSDS benchmark does.
+    """
     from keras_edges.datasets import load_edge_pairs
 
     if isinstance(data, (str, Path)):
@@ -153,13 +157,17 @@ def _as_pairs(data, name: str) -> list:
                 f"(H, W, 3). Received item {index}: image.shape={image.shape}, "
                 f"dtype={image.dtype}"
             )
-        target = boundary_consensus(boundaries)
-        if target.shape != image.shape[:2]:
+        if isinstance(boundaries, np.ndarray) and boundaries.ndim == 2:
+            boundaries = [boundaries]
+        boundaries = [np.asarray(each) for each in boundaries]
+        shapes = {each.shape for each in boundaries}
+        if shapes != {image.shape[:2]}:
             raise ValueError(
                 f"Invalid value for argument `{name}`. Item {index}: its boundaries have "
-                f"shape {target.shape}, its image {image.shape[:2]}."
+                f"shapes {sorted(shapes)}, its image {image.shape[:2]}: expected the "
+                "image's height and width."
             )
-        pairs.append((image[..., :3], target))
+        pairs.append((image[..., :3], boundaries))
     if not pairs:
         raise ValueError(f"Invalid value for argument `{name}`: it holds no pairs.")
     return pairs
@@ -254,12 +262,11 @@ def fit_boundary_model(
             "Invalid value for argument `model`. Expected None, 'pretrained' or a model "
             f"from build_boundary_model. Received: model={model!r}"
         )
-    pairs = _as_pairs(train, "train")
-    validation = (
-        None
-        if validation is None
-        else [(i, [t]) for i, t in _as_pairs(validation, "validation")]
-    )
+    pairs = [
+        (image, boundary_consensus(boundaries))
+        for image, boundaries in _as_pairs(train, "train")
+    ]
+    validation = None if validation is None else _as_pairs(validation, "validation")
     folder = None if folder is None else Path(folder)
     state = {
         "epoch": 0,
