@@ -12,6 +12,7 @@ from 5% to 100% of the smoothed Sobel magnitude's maximum, low = 0.4 high, sigma
 giving Canny a precision-recall curve; the map's value at a pixel is the share of
 threshold pairs that keep it) and Sobel (normalised magnitude). BSDS500 is not
 shipped: pass its path (train/val only; the test split is never used here).
+`--sides` adds each side output alone (the ablation of the fusion).
 `speed` times `detect_edges(method="learned")` warm on a 481x321 image (one call per
 image, as a user calls it) and the exported TFLite model on the same image.
 `finetune` fine-tunes the shipped model for `--minutes` on `--pairs` image / edge-map
@@ -68,6 +69,31 @@ def canny_sweep(image, *, sigma=2.0, steps=25):
     return total / steps
 
 
+def side_output_detectors():
+    """Each side output of the shipped model alone (the ablation of HED's fusion)."""
+    import tensorflow as tf
+
+    from keras_edges.models import build_boundary_model, copy_weights
+
+    training = copy_weights(
+        build_boundary_model(pretrained=True), build_boundary_model(side_outputs=True)
+    )
+    forward = tf.function(
+        lambda batch: [tf.sigmoid(t) for t in training(batch, training=False)],
+        input_signature=[tf.TensorSpec((1, None, None, 3), tf.float32)],
+    )
+
+    def side(index):
+        return lambda image: forward(image[None].astype(np.float32) / 255.0)[
+            index
+        ].numpy()[0, ..., 0]
+
+    return [
+        (f"side output {i} alone (1/{2 ** (i - 1)} resolution), NMS", side(i), True)
+        for i in range(1, 5)
+    ]
+
+
 def run_quality(args):
     pairs = list(itertools.islice(load_bsds500(args.bsds, args.split), args.images))
     images = [image for image, _ in pairs]
@@ -88,6 +114,8 @@ def run_quality(args):
         ("Canny sigma=2, 25 threshold pairs", canny_sweep, False),
         ("Sobel, NMS", lambda image: detect_edges(image, normalize=True), True),
     ]
+    if args.sides:
+        detectors += side_output_detectors()
     for name, detector, nms in detectors:
         if args.only and args.only not in name:
             continue
