@@ -32,8 +32,8 @@ bench: $(VENV)/.installed-dev  ## side-by-side benchmarks; results go in benchma
 	$(BIN)/python benchmarks/bench_detect.py
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check keras_edges tests benchmarks img
-	$(BIN)/ruff format --check keras_edges tests benchmarks img
+	$(BIN)/ruff check conftest.py keras_edges tests benchmarks img
+	$(BIN)/ruff format --check conftest.py keras_edges tests benchmarks img
 
 clean:
 	rm -rf $(VENV) out build *.egg-info .pytest_cache

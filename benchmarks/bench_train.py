@@ -33,8 +33,8 @@ import keras
 import numpy as np
 
 from keras_edges import build_edge_model, fit_edge_model, kernel_error, load_image
+from keras_edges.datasets import synthetic_images
 from keras_edges.io import IMAGE_SUFFIXES
-from keras_edges.train import _synthetic_images
 
 
 class _FirstPass(keras.callbacks.Callback):
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
         images = [load_image(p).astype("float32") / 255.0 for p in paths]
         described = f"{len(images)} photos in img/"
     else:
-        images = list(_synthetic_images(256, size=64, seed=1234))
+        images = list(synthetic_images(256, size=64, seed=1234))
         described = "256 generated 64x64 images with a 1/f spectrum"
     targets = None
     if args.targets:

@@ -4,23 +4,21 @@ matplotlib is imported inside the functions, so `import keras_edges.plot` stays 
 helper returns a `matplotlib.figure.Figure` that is not registered with pyplot: it never pops
 up a window and never calls `plt.show()`. In a notebook, make it a cell's value to display it
 (once); elsewhere, `fig.savefig("figure.png")`. It renders under any backend, Agg included.
-
-`python -m keras_edges.plot` writes the README picture (`img/docs/demo_edges.png`).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_kernels", "plot_precision_recall", "show_edges"]
-
-_DEMO_IMAGE = "img/camera.png"
-_DEMO_OUTPUT = "img/docs/demo_edges.png"
+__all__ = [
+    "plot_history",
+    "plot_kernels",
+    "plot_precision_recall",
+    "show_edges",
+    "stretch_contrast",
+]
 
 
 def _figure(figsize):
@@ -418,71 +416,34 @@ def plot_precision_recall(scores, *, title: str | None = None):
     return figure
 
 
-def _figure_pixels(fig, dpi: float) -> np.ndarray:
-    """Render `fig` with Agg into an `(H, W, 3)` uint8 array."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def stretch_contrast(edges, *, percentile: float = 99.5) -> np.ndarray:
+    """Scale an edge map so that its `percentile`-th percentile becomes 1, clipped to [0, 1].
 
-    canvas = FigureCanvasAgg(fig)
-    fig.set_dpi(dpi)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
-
-
-def _save_demo(output=_DEMO_OUTPUT, image=_DEMO_IMAGE, *, dpi: float = 72) -> Path:
-    """Write the README's picture: `image` and its Sobel edges (contrast-stretched) side by side.
-
-    Grey figures are stored as one-channel PNG to stay small (about 100 KB).
+    Most pixels of a photo's edge magnitude are near 0 and a few strong edges set the
+    full scale, so the raw map looks nearly black; stretched, the thin edges show. This
+    is for display only: the values are no longer magnitudes.
 
     Args:
-        output: The PNG to write (through `save_image`, atomically).
-        image: The input photo.
-        dpi: Resolution of the rendering.
+        edges: An edge map (any shape, bool, integer or float).
+        percentile: The percentile, in (0, 100], that maps to 1.
 
     Returns:
-        The path written.
+        A float32 array of the same shape, in [0, 1]; all zeros for an all-zero map.
+
+    Example:
+    >>> stretch_contrast(np.array([0, 1, 2, 4, 8]), percentile=75).tolist()
+    [0.0, 0.25, 0.5, 1.0, 1.0]
     """
-    from keras_edges.detect import detect_edges
-
-    edges = detect_edges(image, normalize=True)
-    edges = np.clip(edges / np.percentile(edges, 99.5), 0.0, 1.0)  # brighter thin edges
-    fig = show_edges(image, edges, titles=["input", "detect_edges (Sobel)"])
-    pixels = _figure_pixels(fig, dpi)
-    if (pixels[..., :1] == pixels).all():
-        pixels = pixels[..., 0]
-    from keras_edges.io import save_image
-
-    return save_image(output, pixels)
-
-
-def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m keras_edges.plot",
-        description="Write the README's demo picture.",
-    )
-    parser.add_argument(
-        "image",
-        nargs="?",
-        default=_DEMO_IMAGE,
-        help=f"input photo (default: {_DEMO_IMAGE})",
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        default=_DEMO_OUTPUT,
-        help=f"PNG to write (default: {_DEMO_OUTPUT})",
-    )
-    parser.add_argument(
-        "--dpi", type=float, default=72, help="resolution (default: 72)"
-    )
-    args = parser.parse_args(argv)
-    if not Path(args.image).is_file():
-        parser.error(
-            f"{args.image!r} is not a file (run from the repository root, or pass the image)"
+    if (
+        isinstance(percentile, bool)
+        or not isinstance(percentile, (int, float, np.number))
+        or not 0 < percentile <= 100
+    ):
+        raise ValueError(
+            "Invalid value for argument `percentile`. Expected a number in (0, 100]. "
+            f"Received: percentile={percentile!r}"
         )
-    path = _save_demo(args.output, args.image, dpi=args.dpi)
-    print(f"{path} ({path.stat().st_size // 1024} KB)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main())
+    edges = np.asarray(edges, np.float32)
+    scale = float(np.percentile(edges, percentile)) if edges.size else 0.0
+    scale = scale if scale > 0 else float(edges.max(initial=0.0)) or 1.0
+    return np.clip(edges / np.float32(scale), 0.0, 1.0)

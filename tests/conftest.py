@@ -20,16 +20,6 @@ TOLERANCE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _doctest_namespace(doctest_namespace):
-    """Doctests see `np` and the public API, as a user's session would."""
-    import keras_edges
-
-    doctest_namespace["np"] = np
-    for name in keras_edges.__all__:
-        doctest_namespace[name] = getattr(keras_edges, name)
-
-
 @pytest.fixture(scope="session")
 def camera() -> np.ndarray:
     """The 512x512 grey camera photo from img/."""

@@ -134,10 +134,20 @@ def test_demo_writes_every_sample(tmp_path):
         f"{s}_edges.png" for s in samples
     ]
     side = load_image(tmp_path / "camera_side_by_side.png")
-    assert side.shape == (512, 512 * 2 + 8)
+    assert side.shape == (512, 512 * 3 + 16)  # image | Sobel | Canny, 8-pixel gaps
+    camera = load_image(IMG / "camera.png")
+    np.testing.assert_array_equal(side[:, :512], camera)
+    sobel = detect_edges(camera, normalize=True).astype("float32")
+    stretched = np.clip(sobel / np.percentile(sobel, 99.5), 0, 1)
     np.testing.assert_array_equal(
-        side[:, 520:], detect_edges(IMG / "camera.png", normalize=True)
+        side[:, 520:1032], np.rint(stretched * 255).astype("uint8")
     )
+    np.testing.assert_array_equal(
+        side[:, 1040:], detect_edges(camera, method="canny").astype("uint8") * 255
+    )
+    assert (side[:, 520:1032] > 64).mean() > 2 * (sobel > 64).mean()  # brighter
+    colour = load_image(tmp_path / "coffee_side_by_side.png", mode="RGB")
+    assert colour.shape[2] == 3 and not (colour[..., :1] == colour).all()
 
 
 def test_version_and_help_without_tensorflow():

@@ -1,4 +1,4 @@
-"""Tests for the fast engine of detect_edges (keras_edges.detect): equal to the Keras model."""
+"""Tests for the stencil engine (keras_edges.engine.stencil): equal to the Keras model."""
 
 import os
 import subprocess
@@ -13,10 +13,10 @@ from keras_edges import (
     BorderPadding,
     GradientMagnitude,
     build_edge_model,
-    detect,
     detect_edges,
     get_kernels,
 )
+from keras_edges.engine import stencil
 from keras_edges.kernels import KERNELS, PADDING_MODES, max_response
 
 from conftest import ROOT, TOLERANCE
@@ -67,11 +67,11 @@ def _random_kernel_model(size=3, channels=1, padding="reflect", magnitude="l1", 
 @pytest.fixture
 def small_tiles(monkeypatch):
     """Make the fast engine tile anything above 24 x 24 output pixels into 16 x 16 tiles."""
-    monkeypatch.setattr(detect, "_TILE", 16)
-    monkeypatch.setattr(detect, "_MAX_CALL_PIXELS", 24 * 24)
-    detect._layout.cache_clear()
+    monkeypatch.setattr(stencil, "_TILE", 16)
+    monkeypatch.setattr(stencil, "_MAX_CALL_PIXELS", 24 * 24)
+    stencil._layout.cache_clear()
     yield
-    detect._layout.cache_clear()
+    stencil._layout.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +200,9 @@ def test_trained_like_model_matches(photo, size, padding, magnitude):
     """A model with random (non-separable) kernels passed as `model=` gives its own edges."""
     model = _random_kernel_model(size, padding=padding, magnitude=magnitude)
     kernel = model.get_layer("grad_x").get_weights()[0][:, :, 0, 0]
-    assert detect._factors(kernel) is None  # the general stencil, not the separable one
+    assert (
+        stencil._factors(kernel) is None
+    )  # the general stencil, not the separable one
     image = photo.astype("float32") / 255
     fast, reference = _both(image, model=model)
     _assert_same(fast, reference, atol=1e-4)
@@ -222,7 +224,7 @@ def test_multichannel_and_even_kernel_models_match(photo):
         for name in ("grad_x", "grad_y")
     ]
     even = keras.Model(image, GradientMagnitude(name="magnitude")(convs))
-    assert detect._plan(even) is not None
+    assert stencil.plan(even) is not None
     _assert_same(*_both(photo.astype("float32"), model=even), atol=1e-3)
 
 
@@ -246,7 +248,7 @@ def test_other_models_fall_back_to_the_model_engine():
     model = keras.Model(
         image, keras.layers.Conv2D(1, 3, padding="same", name="grad_x")(image)
     )
-    assert detect._plan(model) is None
+    assert stencil.plan(model) is None
     data = np.random.default_rng(4).uniform(size=(6, 7)).astype("float32")
     np.testing.assert_array_equal(
         detect_edges(data, model=model), detect_edges(data, model=model, engine="model")
@@ -267,13 +269,13 @@ def test_separable_factors_are_exact_integers():
         if operator not in ("sobel", "scharr", "prewitt"):
             continue
         kernel = KERNELS[operator][ksize]
-        column, row = detect._factors(kernel)
+        column, row = stencil._factors(kernel)
         np.testing.assert_array_equal(np.outer(column, row), kernel)
         assert np.array_equal(column, np.round(column)) and np.array_equal(
             row, np.round(row)
         )
-    assert detect._factors(np.arange(9.0).reshape(3, 3) ** 2) is None
-    assert detect._factors(KERNELS["roberts"][2][0]) is None  # a diagonal: rank 2
+    assert stencil._factors(np.arange(9.0).reshape(3, 3) ** 2) is None
+    assert stencil._factors(KERNELS["roberts"][2][0]) is None  # a diagonal: rank 2
 
 
 @pytest.mark.parametrize("mode", ["reflect", "symmetric", "replicate"])
@@ -285,13 +287,13 @@ def test_border_index_is_the_pad_layers_rule(mode):
         for before, after in ((0, 0), (1, 1), (2, 1), (3, 3), (9, 4)):
             expected = np.asarray(_source_indices(size, before, after, mode))
             np.testing.assert_array_equal(
-                detect._border_index(size, before, after, mode), expected
+                stencil._border_index(size, before, after, mode), expected
             )
 
 
 def test_buckets():
     """Sizes round up to m * 2**e with m in 8..15: at most 12.5 % slack, exact for common sizes."""
-    assert [detect._bucket(n) for n in (1, 16, 17, 255, 256, 1080, 1920, 4096)] == [
+    assert [stencil._bucket(n) for n in (1, 16, 17, 255, 256, 1080, 1920, 4096)] == [
         16,
         16,
         18,
@@ -302,23 +304,25 @@ def test_buckets():
         4096,
     ]
     sizes = np.arange(1, 5000)
-    buckets = np.array([detect._bucket(int(n)) for n in sizes])
+    buckets = np.array([stencil._bucket(int(n)) for n in sizes])
     assert (buckets >= sizes).all() and (buckets <= np.maximum(16, sizes * 1.125)).all()
 
 
 def test_new_size_within_a_bucket_compiles_nothing():
     """A second image size in the same bucket reuses the compiled function."""
     detect_edges(np.zeros((100, 140), np.uint8))
-    misses = detect._fast_function.cache_info().misses
+    misses = stencil._fast_function.cache_info().misses
     detect_edges(np.zeros((97, 130), np.uint8))
-    assert detect._fast_function.cache_info().misses == misses
+    assert stencil._fast_function.cache_info().misses == misses
 
 
 @pytest.mark.parametrize("padding", PADDING_MODES)
 def test_tiled_equals_untiled(small_tiles, photo, padding):
     """With 16 x 16 tiles, every padding gives the untiled model's edges (uint8 bit for bit, batches too)."""
-    layout = detect._layout(
-        detect._cached_plan(detect._cached_model("sobel", 5, padding, "l2")),
+    layout = stencil._layout(
+        stencil.plan(
+            build_edge_model("sobel", ksize=5, padding=padding, magnitude="l2")
+        ),
         1,
         *photo.shape,
         1,

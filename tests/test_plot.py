@@ -9,11 +9,11 @@ import pytest
 
 from keras_edges import build_edge_model, detect_edges, get_kernels, load_image
 from keras_edges.plot import (
-    _main,
     plot_history,
     plot_kernels,
     plot_precision_recall,
     show_edges,
+    stretch_contrast,
 )
 
 from conftest import IMG, ROOT
@@ -274,16 +274,44 @@ def test_plot_precision_recall_curves_and_ods_points(tmp_path):
     assert _render(fig, tmp_path / "pr.png").shape[2] == 3
 
 
+def _figure_script():
+    """The README figure script `img/docs/make_figure.py`, imported as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_figure", IMG / "docs" / "make_figure.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_demo_picture(tmp_path, capsys):
-    """`python -m keras_edges.plot` writes a small grey PNG; the committed README picture is small."""
+    """`img/docs/make_figure.py` writes a small grey PNG; the committed README picture is small."""
     output = tmp_path / "demo.png"
-    assert _main([str(IMG / "coins.png"), "-o", str(output)]) == 0
+    main = _figure_script().main
+    assert main([str(IMG / "coins.png"), "-o", str(output)]) == 0
     assert "KB" in capsys.readouterr().out
     picture = load_image(output, mode="RGBA")
-    assert picture.shape[1] > picture.shape[0] > 100
+    assert picture.shape[1] > 2 * picture.shape[0] > 200  # three panels in a row
     assert output.stat().st_size < 150_000
     committed = IMG / "docs" / "demo_edges.png"
     assert committed.is_file() and committed.stat().st_size < 150_000
     with pytest.raises(SystemExit) as error:
-        _main([str(tmp_path / "missing.png"), "-o", str(output)])
+        main([str(tmp_path / "missing.png"), "-o", str(output)])
     assert error.value.code == 2
+
+
+def test_stretch_contrast_maps_the_percentile_to_one():
+    """The chosen percentile maps to 1, values scale linearly below it, a zero map stays zero."""
+    edges = np.linspace(0.0, 0.2, 101).astype("float32")  # percentile q is 0.002 * q
+    stretched = stretch_contrast(edges, percentile=50)
+    np.testing.assert_allclose(stretched, np.minimum(edges / 0.1, 1.0), atol=1e-6)
+    assert stretched.dtype == np.float32
+    np.testing.assert_array_equal(stretch_contrast(np.zeros((3, 3))), 0.0)
+    sparse = np.zeros((10, 10), "uint8")
+    sparse[0, 0] = 200  # the 99.5th percentile is 0: the maximum is the scale
+    assert stretch_contrast(sparse).max() == 1.0
+    for bad in (0, 101, "high", True):
+        with pytest.raises(ValueError, match="Expected a number in \\(0, 100\\]"):
+            stretch_contrast(edges, percentile=bad)

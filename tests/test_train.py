@@ -21,7 +21,8 @@ from keras_edges import (
     load_image,
     save_image,
 )
-from keras_edges.train import _make_dataset, _synthetic_images
+from keras_edges.datasets import synthetic_images
+from keras_edges.train.data import make_dataset
 
 from conftest import IMG, ROOT, SAMPLE_PHOTOS
 
@@ -121,7 +122,7 @@ def test_pipeline_targets_are_the_operator_on_each_crop():
     """With targets=None each batch pairs zero-mean crops with the fixed operator's output."""
     fixed = build_edge_model("sobel")
     images = [image[:, :, None] for image in _noise(3, 20)]
-    dataset = _make_dataset(
+    dataset = make_dataset(
         images,
         None,
         crop_size=12,
@@ -143,7 +144,7 @@ def test_pipeline_crops_image_and_target_together():
     """Given targets stay aligned with their crops through crop and flips; the border is masked."""
     image = _noise(1, 40)[0]
     target = build_edge_model("scharr")(image[None, :, :, None])[0].numpy()
-    dataset = _make_dataset(
+    dataset = make_dataset(
         [image[:, :, None]],
         [target],
         crop_size=16,
@@ -166,7 +167,7 @@ def test_pipeline_crops_image_and_target_together():
 
 def test_synthetic_images_are_in_unit_range():
     """Generated images have the requested shape and span [0, 1]."""
-    images = _synthetic_images(3, size=32, seed=0)
+    images = synthetic_images(3, size=32, seed=0)
     assert images.shape == (3, 32, 32) and images.dtype == np.float32
     np.testing.assert_allclose(images.min(axis=(1, 2)), 0.0)
     np.testing.assert_allclose(images.max(axis=(1, 2)), 1.0)

@@ -1,0 +1,258 @@
+"""`keras-edges detect`: one edge map per input image, written atomically into a mirrored tree."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from keras_edges.cli.common import add_detector_options, check_operator, load_model
+from keras_edges.io import IMAGE_SUFFIXES
+
+# Output formats and the suffix each writes.
+OUTPUT_SUFFIXES = {"png": ".png", "tiff": ".tiff", "npy": ".npy"}
+_GLOB_CHARS = frozenset("*?[")
+
+
+def add_parser(commands) -> None:
+    """Add the `detect` subcommand to `commands` (an argparse subparsers object)."""
+    parser = commands.add_parser(
+        "detect",
+        help="detect edges in image files, folders and globs",
+        description="Write one edge map per input image. The output tree mirrors the input tree\n"
+        "(INPUT/a/b.jpg -> OUTDIR/a/b_edges.png). Outputs are written atomically, complete\n"
+        "outputs are skipped on a re-run (unless --overwrite), and inputs are never overwritten.\n"
+        "Exit code: 0 all done, 1 some inputs failed (each reported by name), 2 usage error.",
+        epilog="examples:\n  keras-edges detect img/camera.png -o edges/\n"
+        "  keras-edges detect photos/ -o edges/ --threshold 0.2\n"
+        "  keras-edges detect photos/ --recursive -o edges/ --operator scharr --ksize 3 --magnitude l2\n"
+        "  keras-edges detect 'photos/*.jpg' -o edges/ --model learned.keras --format npy\n"
+        "  keras-edges detect photos/ -o edges/ --shard 1/4   # one of 4 independent jobs",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image files, folders or glob patterns",
+    )
+    parser.add_argument(
+        "-o", "--output", default="edges", help="output folder (default: edges/)"
+    )
+    add_detector_options(parser)
+    parser.add_argument(
+        "--model", help="a saved .keras edge model to use instead of --operator"
+    )
+    parser.add_argument(
+        "--recursive",
+        action="store_true",
+        help="look through sub-folders (and ** in globs)",
+    )
+    parser.add_argument(
+        "--format",
+        default="png",
+        choices=sorted(OUTPUT_SUFFIXES),
+        help="output format (default: png)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="rewrite outputs that already exist"
+    )
+    parser.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="process only shard K of N (1 <= K <= N)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary; failures only",
+    )
+    parser.set_defaults(run=run, parser=parser)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """Parse `--shard K/N` (1 <= K <= N)."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected K/N with integers 1 <= K <= N, got {text!r}"
+        ) from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N, got {text!r}")
+    return index, count
+
+
+def _is_scanned_image(path: Path, root: Path) -> bool:
+    """Whether a file found in a folder is an image to process (hidden files are not)."""
+    relative = path.relative_to(root)
+    return (
+        path.suffix.lower() in IMAGE_SUFFIXES
+        and not any(part.startswith(".") for part in relative.parts)
+        and path.is_file()
+    )
+
+
+def _collect_images(
+    inputs: list[str], parser: argparse.ArgumentParser, recursive: bool = False
+) -> list[tuple[Path, Path]]:
+    """Return `(path, relative path)` for every image named by the files, folders and globs.
+
+    The relative path (to the folder, or to the glob's fixed prefix) places the output in
+    the mirrored tree. A file named on the command line is always an input; folders and
+    globs contribute files with an image suffix.
+    """
+    found = []
+    for name in inputs:
+        path = Path(name)
+        if path.is_dir():
+            files = path.glob("**/*" if recursive else "*")
+            found += [
+                (p, p.relative_to(path))
+                for p in sorted(files)
+                if _is_scanned_image(p, path)
+            ]
+        elif path.is_file():
+            found.append((path, Path(path.name)))
+        elif _GLOB_CHARS & set(name):
+            parts = Path(name).parts
+            fixed = next(i for i, part in enumerate(parts) if _GLOB_CHARS & set(part))
+            root = Path(*parts[:fixed]) if fixed else Path()
+            matches = sorted(Path(m) for m in glob.glob(name, recursive=recursive))
+            files = [
+                (p, p.relative_to(root)) for p in matches if _is_scanned_image(p, root)
+            ]
+            if not files:
+                parser.error(f"input {name!r} matches no image files")
+            found += files
+        else:
+            parser.error(f"input {name!r} does not exist")
+    return found
+
+
+def _plan_outputs(
+    found, output: Path, suffix: str, parser
+) -> tuple[list[tuple[Path, Path]], int]:
+    """Return the sorted `(input, output)` jobs and the number of inputs left out.
+
+    The same file named twice is one job. A file that is the output of another input
+    (an earlier run written into the input folder) is left out, so that it is neither
+    processed nor, being an input, overwritten. Two inputs that map to one output are a
+    usage error, found before any work starts.
+    """
+    jobs, seen = {}, set()
+    for path, relative in found:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            target = output / relative.parent / f"{relative.stem}_edges{suffix}"
+            jobs[key] = (path, target)
+    targets = {key: target.resolve() for key, (path, target) in jobs.items()}
+    outputs = set(targets.values())
+    left_out = [key for key in jobs if key in outputs]
+    for key in left_out:
+        del jobs[key]
+    owner = {}
+    for key, (path, target) in jobs.items():
+        if targets[key] in owner:
+            parser.error(
+                f"inputs {str(owner[targets[key]])!r} and {str(path)!r} would both be written to "
+                f"{str(target)!r}; rename one or run them separately"
+            )
+        owner[targets[key]] = path
+    return sorted(jobs.values(), key=lambda job: str(job[0])), len(left_out)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def run(args, parser) -> int:
+    """Run `keras-edges detect`; returns the exit code."""
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        parser.error(f"--threshold must be in [0, 1], got {args.threshold}")
+    check_operator(parser, args.operator, args.ksize)
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        parser.error(f"-o {args.output!r} is a file; expected a folder")
+    found = _collect_images(args.inputs, parser, recursive=args.recursive)
+    jobs, left_out = _plan_outputs(found, output, OUTPUT_SUFFIXES[args.format], parser)
+    if args.shard:
+        index, count = args.shard
+        jobs = jobs[index - 1 :: count]
+    model = load_model(args.model, parser) if args.model else None
+    from tqdm import tqdm  # a progress bar on a terminal: one line, rate and time left
+
+    from keras_edges.detect import detect_edges
+    from keras_edges.io import load_image, save_image
+
+    options = dict(
+        operator=args.operator,
+        ksize=args.ksize,
+        padding=args.padding,
+        magnitude=args.magnitude,
+    )
+    options.update(threshold=args.threshold, normalize=args.normalize, model=model)
+    done = skipped = failed = 0
+    bar = tqdm(
+        total=len(jobs),
+        unit="image",
+        file=sys.stderr,
+        disable=args.quiet or not sys.stderr.isatty(),
+    )
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(
+            signal.SIGTERM, _interrupt
+        )  # kill: clean up like Ctrl-C
+    try:
+        for path, target in jobs:
+            if target.exists() and not args.overwrite:
+                skipped += 1
+            else:
+                try:
+                    edges = detect_edges(load_image(path), **options)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    for stale in target.parent.glob(
+                        f".{glob.escape(target.name)}.*.part"
+                    ):
+                        stale.unlink(missing_ok=True)  # left by a killed run
+                    save_image(target, edges)
+                    done += 1
+                except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
+                    kind = (
+                        ""
+                        if isinstance(error, (ValueError, TypeError, OSError))
+                        else f"{type(error).__name__}: "
+                    )
+                    reason = (str(error).strip().splitlines() or [""])[0]
+                    bar.write(f"failed {path}: {kind}{reason}", file=sys.stderr)
+                    failed += 1
+            bar.update()
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            f"interrupted: {done} done, {skipped} skipped, {failed} failed; no partial outputs "
+            "were left, and a re-run skips the complete ones",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        bar.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if not args.quiet:
+        shard = f"shard {args.shard[0]}/{args.shard[1]}: " if args.shard else ""
+        note = (
+            f" ({left_out} earlier outputs among the inputs were left out)"
+            if left_out
+            else ""
+        )
+        print(
+            f"{shard}{done} done, {skipped} skipped, {failed} failed; edges in {output}/{note}"
+        )
+    return 1 if failed else 0

@@ -1,0 +1,75 @@
+"""`keras-edges export`: a saved or built edge model as a SavedModel folder or a TFLite file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from keras_edges.cli.common import add_detector_options, check_operator, load_model
+
+
+def add_parser(commands) -> None:
+    """Add the `export` subcommand to `commands` (an argparse subparsers object)."""
+    parser = commands.add_parser(
+        "export",
+        help="export an edge model as a TensorFlow SavedModel or TFLite file",
+        description="Export a saved .keras model, or one built from --operator, for serving or\n"
+        "phones. The exported model takes float32 (batch, height, width, channels) images\n"
+        "of any size and needs neither Keras nor keras_edges to run.",
+        epilog="examples:\n  keras-edges export learned.keras --format tflite -o edges.tflite\n"
+        "  keras-edges export learned.keras --format savedmodel -o edges_savedmodel/\n"
+        "  keras-edges export --operator scharr --normalize -o scharr.tflite",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "model",
+        nargs="?",
+        metavar="MODEL.keras",
+        help="saved model (default: build one from --operator)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="destination folder (savedmodel) or file (tflite)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("savedmodel", "tflite"),
+        help="default: tflite for a .tflite output, else savedmodel",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output"
+    )
+    add_detector_options(parser, threshold=False)
+    parser.set_defaults(run=run, parser=parser)
+
+
+def run(args, parser) -> int:
+    """Run `keras-edges export`; returns the exit code."""
+    output = Path(args.output)
+    fmt = args.format or (
+        "tflite" if output.suffix.lower() == ".tflite" else "savedmodel"
+    )
+    if output.exists() and not args.overwrite:
+        parser.error(f"output {args.output!r} exists (pass --overwrite to replace it)")
+    if not output.parent.is_dir():
+        parser.error(f"output folder {str(output.parent)!r} does not exist")
+    if args.model:
+        model = load_model(args.model, parser)
+    else:
+        check_operator(parser, args.operator, args.ksize)
+        from keras_edges.models import build_edge_model
+
+        model = build_edge_model(
+            args.operator,
+            ksize=args.ksize,
+            padding=args.padding,
+            magnitude=args.magnitude,
+            normalize=args.normalize,
+        )
+    from keras_edges.export import export_model
+
+    export_model(model, output, format=fmt)
+    print(f"exported {args.model or model.name} as {fmt} to {output}")
+    return 0

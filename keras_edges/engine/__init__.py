@@ -1,0 +1,8 @@
+"""Fast paths that read a model's own configuration and compute what it computes.
+
+Each engine is a module with two calls: `plan(model)` returns a hashable description of
+the work (or None when the engine cannot run that model) and `run(plan, batch, ...)`
+computes it. `keras_edges.detect` chooses the engine; the model is the reference.
+
+- `stencil`: the gradient models of `build_edge_model` (Sobel family, trained kernels).
+"""

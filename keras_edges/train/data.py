@@ -1,0 +1,342 @@
+"""Training data: images and targets read from arrays or folders, and the tf.data pipeline.
+
+`load_arrays` reads and checks what `fit_edge_model` is given; `make_dataset` turns it
+into an endless stream of augmented `(crops, targets[, weights])` batches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from keras_edges.io import IMAGE_SUFFIXES, load_image
+
+__all__ = ["dataset_channels", "load_arrays", "make_dataset"]
+
+
+# --------------------------------------------------------------------------- loading
+def _as_float(array: np.ndarray) -> np.ndarray:
+    """uint8 -> /255, uint16 -> /65535, floats as they are (the package's value ranges)."""
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    if array.dtype == np.uint16:
+        return array.astype(np.float32) / 65535.0
+    if array.dtype == np.bool_ or array.dtype.kind in "iuf":
+        return array.astype(np.float32)
+    raise TypeError(
+        f"Invalid dtype for an image: expected bool, integer or float. Received: dtype={array.dtype}"
+    )
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+
+
+def _read_source(source, name: str):
+    """Return `(arrays, labels)` for a folder path, an array or a list of arrays."""
+    if isinstance(source, (str, Path)):
+        folder = Path(source)
+        if not folder.is_dir():
+            raise ValueError(
+                f"Invalid value for argument `{name}`. Expected an array, a list of arrays, "
+                f"a tf.data.Dataset or a folder of images. Received: {name}={str(source)!r} "
+                "(not a folder)"
+            )
+        files = _image_files(folder)
+        if not files:
+            raise ValueError(
+                f"Invalid value for argument `{name}`. Expected a folder containing image files "
+                f"({', '.join(IMAGE_SUFFIXES)}), searched recursively. Received: "
+                f"{name}={str(source)!r} (no image files found)"
+            )
+        return [load_image(path) for path in files], files
+    if isinstance(source, np.ndarray):
+        if source.ndim not in (3, 4):
+            raise ValueError(
+                f"Invalid shape for argument `{name}`. Expected a batch (N, H, W) or "
+                f"(N, H, W, C), or a list of (H, W) / (H, W, C) arrays. Received: "
+                f"{name}.shape={source.shape}"
+            )
+        arrays = list(source)
+    elif isinstance(source, (list, tuple)) and source:
+        arrays = [np.asarray(each) for each in source]
+    else:
+        raise TypeError(
+            f"Invalid type for argument `{name}`. Expected a NumPy array, a non-empty list of "
+            f"arrays, a tf.data.Dataset or a folder path. Received: {name} of type "
+            f"{type(source).__name__}"
+        )
+    if not arrays:
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected at least one image. Received: 0 images"
+        )
+    return arrays, [f"{name}[{index}]" for index in range(len(arrays))]
+
+
+def _to_hwc(array: np.ndarray, label, name: str) -> np.ndarray:
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3:
+        raise ValueError(
+            f"Invalid shape for argument `{name}`. Expected each image to be (H, W) or "
+            f"(H, W, C). Received: {label} of shape {array.shape}"
+        )
+    return _as_float(array)
+
+
+def _pair_targets(
+    image_files: list[Path], images_root: Path, targets_root: Path
+) -> list[Path]:
+    """Match every image file with the target file of the same relative name (any suffix)."""
+    key = lambda path, root: path.relative_to(root).with_suffix("").as_posix()
+    target_files = _image_files(targets_root)
+    if not target_files:
+        raise ValueError(
+            "Invalid value for argument `targets`. Expected a folder containing edge maps "
+            f"named like the images. Received: targets={str(targets_root)!r} (no image files found)"
+        )
+    by_key = {key(path, targets_root): path for path in target_files}
+    image_keys = {key(path, images_root) for path in image_files}
+    for path in target_files:
+        if key(path, targets_root) not in image_keys:
+            raise ValueError(
+                f"Invalid value for argument `targets`. Expected every target to have an image of "
+                f"the same name in {str(images_root)!r}. Received: unmatched target file "
+                f"{str(path)!r}"
+            )
+    for path in image_files:
+        if key(path, images_root) not in by_key:
+            raise ValueError(
+                f"Invalid value for argument `targets`. Expected an edge map for every image. "
+                f"Received: no target for image file {str(path)!r} in {str(targets_root)!r}"
+            )
+    return [by_key[key(path, images_root)] for path in image_files]
+
+
+def load_arrays(images, targets, crop_size: int):
+    """Load and check images (and targets): lists of float32 (H, W, C) arrays."""
+    raw_images, labels = _read_source(images, "images")
+    image_list = [
+        _to_hwc(array, label, "images") for array, label in zip(raw_images, labels)
+    ]
+    channels = {array.shape[2] for array in image_list}
+    if len(channels) > 1:
+        raise ValueError(
+            "Invalid value for argument `images`. Expected images with the same number of "
+            f"channels. Received: channel counts {sorted(channels)}"
+        )
+    target_list = None
+    if targets is not None:
+        if isinstance(targets, (str, Path)) and isinstance(images, (str, Path)):
+            paths = _pair_targets(labels, Path(images), Path(targets))
+            raw_targets, target_labels = [load_image(path) for path in paths], paths
+        elif isinstance(targets, (str, Path)):
+            raise ValueError(
+                "Invalid value for argument `targets`. Expected arrays when `images` are arrays "
+                "(a targets folder is paired by file name with an images folder). Received: "
+                f"targets={str(targets)!r}"
+            )
+        else:
+            raw_targets, target_labels = _read_source(targets, "targets")
+        if len(raw_targets) != len(image_list):
+            raise ValueError(
+                "Invalid value for argument `targets`. Expected one target per image. Received: "
+                f"{len(raw_targets)} targets for {len(image_list)} images"
+            )
+        target_list = [
+            _to_hwc(array, label, "targets")
+            for array, label in zip(raw_targets, target_labels)
+        ]
+        for image, target, label, target_label in zip(
+            image_list, target_list, labels, target_labels
+        ):
+            if target.shape != image.shape[:2] + (1,):
+                raise ValueError(
+                    "Invalid shape for argument `targets`. Expected each target to be (H, W) or "
+                    f"(H, W, 1) with the size of its image. Received: {target_label} of shape "
+                    f"{target.shape} for {label} of shape {image.shape}"
+                )
+    for image, label in zip(image_list, labels):
+        if min(image.shape[:2]) < crop_size:
+            raise ValueError(
+                f"Invalid value for argument `crop_size`. Expected at most the smallest image "
+                f"side. Received: crop_size={crop_size} for {label} of shape {image.shape}"
+            )
+    return image_list, target_list
+
+
+# --------------------------------------------------------------------------- pipeline
+def _stack(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Zero-pad a list of (H, W, C) arrays into one (N, Hmax, Wmax, C) array, with sizes."""
+    sizes = np.array([array.shape[:2] for array in arrays], np.int32)
+    stack = np.zeros((len(arrays), *sizes.max(axis=0), arrays[0].shape[2]), np.float32)
+    for index, array in enumerate(arrays):
+        stack[index, : array.shape[0], : array.shape[1]] = array
+    return stack, sizes
+
+
+def _seed(draw, k: int):
+    return tf.stack([draw, tf.constant(k, tf.int64)])
+
+
+def _augment(crop, channels: int, draw, noise: float, zero_mean: bool):
+    """Random flips (image and target together), noise, mean subtraction (one crop)."""
+    flips = tf.random.stateless_uniform([2], _seed(draw, 3))
+    crop = tf.cond(flips[0] < 0.5, lambda: tf.reverse(crop, [1]), lambda: crop)
+    crop = tf.cond(flips[1] < 0.5, lambda: tf.reverse(crop, [0]), lambda: crop)
+    image, target = crop[:, :, :channels], crop[:, :, channels:]
+    if noise:
+        image = image + noise * tf.random.stateless_normal(
+            tf.shape(image), _seed(draw, 4)
+        )
+    if zero_mean:
+        image = image - tf.reduce_mean(image)
+    return image, target
+
+
+def _offsets(height, width, draw, crop_size: int):
+    top = tf.random.stateless_uniform(
+        [], _seed(draw, 1), 0, height - crop_size + 1, tf.int32
+    )
+    left = tf.random.stateless_uniform(
+        [], _seed(draw, 2), 0, width - crop_size + 1, tf.int32
+    )
+    return top, left
+
+
+def make_dataset(
+    images,
+    targets,
+    *,
+    crop_size,
+    batch_size,
+    noise,
+    zero_mean,
+    seed,
+    fixed,
+    ksize,
+    channels,
+):
+    """An endless dataset of `(crops, targets)` batches, or `(crops, targets, weights)`.
+
+    Given targets were computed on the whole image, so along a crop's border (the
+    `ksize // 2` outer pixels) they see pixels the model, padding the crop, does not:
+    those pixels get weight 0 in the loss.
+    """
+    draws = tf.data.Dataset.random(seed=seed)
+    if isinstance(images, tf.data.Dataset):
+
+        def element(item, draw):
+            parts = item if isinstance(item, tuple) else (item,)
+            parts = [_tf_float(part) for part in parts]
+            parts = [
+                part[:, :, None] if part.shape.rank == 2 else part for part in parts
+            ]
+            both = tf.concat(parts, axis=2)
+            top, left = _offsets(tf.shape(both)[0], tf.shape(both)[1], draw, crop_size)
+            crop = both[top : top + crop_size, left : left + crop_size]
+            return _augment(crop, channels, draw, noise, zero_mean)
+
+        dataset = tf.data.Dataset.zip((images.repeat(), draws))
+        dataset = dataset.map(
+            element, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        )
+        dataset = dataset.batch(batch_size, drop_remainder=True)
+    else:
+        arrays = (
+            images
+            if targets is None
+            else [np.concatenate(pair, axis=2) for pair in zip(images, targets)]
+        )
+        stack, sizes = _stack(arrays)
+        stack, sizes = tf.constant(stack), tf.constant(sizes)
+        grid = tf.range(crop_size)
+
+        def batch(draw):  # one vectorised gather per batch: fast on small crops
+            seeds = [_seed(draw, k) for k in range(5)]
+            pick = tf.random.stateless_uniform(
+                [batch_size], seeds[0], 0, len(arrays), tf.int32
+            )
+            room = tf.gather(sizes, pick) - crop_size + 1
+            top, left = (
+                tf.cast(
+                    tf.random.stateless_uniform([batch_size], seeds[k])
+                    * tf.cast(room[:, k - 1], tf.float32),
+                    tf.int32,
+                )
+                for k in (1, 2)
+            )
+            flips = tf.random.stateless_uniform([2, batch_size], seeds[3]) < 0.5
+            rows = top[:, None] + tf.where(
+                flips[1][:, None], crop_size - 1 - grid, grid
+            )
+            cols = left[:, None] + tf.where(
+                flips[0][:, None], crop_size - 1 - grid, grid
+            )
+            shape = [batch_size, crop_size, crop_size]
+            index = tf.stack(
+                [
+                    tf.broadcast_to(pick[:, None, None], shape),
+                    tf.broadcast_to(rows[:, :, None], shape),
+                    tf.broadcast_to(cols[:, None, :], shape),
+                ],
+                axis=-1,
+            )
+            crops = tf.gather_nd(stack, index)
+            image, target = crops[..., :channels], crops[..., channels:]
+            if noise:
+                image = image + noise * tf.random.stateless_normal(
+                    tf.shape(image), seeds[4]
+                )
+            if zero_mean:
+                image = image - tf.reduce_mean(image, axis=(1, 2, 3), keepdims=True)
+            return image, target
+
+        dataset = draws.map(
+            batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        )
+    if fixed is not None:
+        dataset = dataset.map(lambda crops, _: (crops, fixed(crops)))
+    else:
+        before, after = ksize // 2, (ksize - 1) // 2
+        inner = np.zeros((batch_size, crop_size, crop_size), np.float32)
+        inner[:, before : crop_size - after, before : crop_size - after] = 1.0
+        dataset = dataset.map(
+            lambda crops, targets: (crops, targets, tf.constant(inner))
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _tf_float(tensor):
+    if tensor.dtype == tf.uint8:
+        return tf.cast(tensor, tf.float32) / 255.0
+    if tensor.dtype == tf.uint16:
+        return tf.cast(tensor, tf.float32) / 65535.0
+    return tf.cast(tensor, tf.float32)
+
+
+def dataset_channels(
+    dataset: tf.data.Dataset, crop_size: int, has_targets: bool
+) -> int:
+    spec = dataset.element_spec
+    image_spec = spec[0] if isinstance(spec, tuple) else spec
+    if isinstance(spec, tuple) != has_targets or image_spec.shape.rank not in (2, 3):
+        raise ValueError(
+            "Invalid value for argument `images`. Expected a tf.data.Dataset of single images "
+            "(H, W) or (H, W, C), or of (image, target) pairs when it carries its own targets. "
+            f"Received: element_spec={spec}"
+        )
+    for size in image_spec.shape[:2]:
+        if size is not None and size < crop_size:
+            raise ValueError(
+                "Invalid value for argument `crop_size`. Expected at most the smallest image "
+                f"side. Received: crop_size={crop_size} for dataset images of shape "
+                f"{tuple(image_spec.shape)}"
+            )
+    return 1 if image_spec.shape.rank == 2 else int(image_spec.shape[2])
