@@ -37,7 +37,7 @@ import numpy as np
 import scipy.ndimage
 import tensorflow as tf
 
-from keras_edges.detect import (
+from keras_edges.engine.stencil import (
     _aligned_empty,
     _as_tensor,
     _border_index,
@@ -172,7 +172,9 @@ def _rounded(value, zero):
     `zero` is a run-time int32 zero: or-ing it into the bits is free, and the compiler
     cannot see through it.
     """
-    return tf.bitcast(tf.bitwise.bitwise_or(tf.bitcast(value, tf.int32), zero), tf.float32)
+    return tf.bitcast(
+        tf.bitwise.bitwise_or(tf.bitcast(value, tf.int32), zero), tf.float32
+    )
 
 
 def _fused_sum(terms, zero):
@@ -382,8 +384,10 @@ def _function(plan: Plan, output: str, shape: tuple, dtype: str, window: tuple):
     magnitude window height, width)`.
     """
     count = shape[0]
-    integer = dtype == "uint8" and len(plan.blur) == 4 and _integer_dtype(
-        *(np.frombuffer(b, np.float32) for b in plan.kernels[0])
+    integer = (
+        dtype == "uint8"
+        and len(plan.blur) == 4
+        and _integer_dtype(*(np.frombuffer(b, np.float32) for b in plan.kernels[0]))
     )
     smooth, blur_rows, gradient, classify, crop = _stages(plan, bool(integer))
     zero = tf.TensorSpec((), tf.int32)
@@ -444,8 +448,12 @@ def _axis_tiles(plan: Plan, axis: int, size: int, tile: int):
     gradient_window = tile + 2 + before + after
     tiles = []
     for start, stop in _tiles(size, tile):
-        first = start - 1 - before  # image position of the gradient window's first entry
-        fill = _rule(size, first - radius, first + gradient_window + radius, plan.blur_mode)
+        first = (
+            start - 1 - before
+        )  # image position of the gradient window's first entry
+        fill = _rule(
+            size, first - radius, first + gradient_window + radius, plan.blur_mode
+        )
         positions = np.arange(first, first + gradient_window)
         border = ((positions >= -before) & (positions < 0)) | (
             (positions >= size) & (positions < size + after)
@@ -511,7 +519,8 @@ def _sweep(plan: Plan, images: np.ndarray, output: str, low, high) -> np.ndarray
         buffer = buffers[size]
         function = _function(plan, output, buffer.shape, buffer.dtype.name, window)
         thresholds = [
-            tf.constant(values[first : first + size], tf.float32) for values in (low, high)
+            tf.constant(values[first : first + size], tf.float32)
+            for values in (low, high)
         ]
         for y0, y1, fill_rows, rows, row_inside in row_tiles:
             for x0, x1, fill_columns, columns, column_inside in column_tiles:
@@ -571,7 +580,9 @@ def run(plan: Plan, batch: np.ndarray) -> np.ndarray:
     images = batch[..., 0]
     count = images.shape[0]
     if plan.use_quantiles:
-        magnitude = _sweep(plan, images, "magnitude", *[np.zeros(count, np.float32)] * 2)
+        magnitude = _sweep(
+            plan, images, "magnitude", *[np.zeros(count, np.float32)] * 2
+        )
         low, high = np.array(
             [_quantiles(each, (plan.low, plan.high)) for each in magnitude], np.float32
         ).T
