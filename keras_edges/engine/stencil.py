@@ -461,8 +461,9 @@ def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut:
                         return edges
                     return np.ascontiguousarray(edges[:, :out_height, :out_width])
                 if result is None:
-                    shape = (count, out_height, out_width, *edges.shape[3:])
-                    result = np.empty(shape, edges.dtype)
+                    result = np.empty(
+                        (count, out_height, out_width, *edges.shape[3:]), edges.dtype
+                    )
                 result[first : first + size, y0:y1, x0:x1] = edges[
                     :, : y1 - y0, : x1 - x0
                 ]
