@@ -551,7 +551,7 @@ class Hysteresis(keras.layers.Layer):
     array([0, 1, 1, 1, 1, 0, 0, 0])
     """
 
-    def __init__(self, low=0.1, high=0.2, use_quantiles=False, steps=4, **kwargs):
+    def __init__(self, low=0.1, high=0.2, use_quantiles=False, steps=1, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(use_quantiles, bool):
             raise TypeError(
