@@ -5,12 +5,12 @@ truncation, both border rules, the gradient kernels, the norm, the suppression k
 frame, the thresholds or quantiles) and returns a hashable `Plan`, or None when the model
 is not shaped like `build_canny_model`'s; `run(plan, batch)` computes its edge map:
 
-- Blur, gradient, magnitude and non-maximum suppression run as one XLA-compiled stencil
-  graph that ends in a one-byte class map (0 none, 1 weak, 2 strong). Sizes are rounded
+- Blur, gradient, magnitude and non-maximum suppression run as four XLA-compiled stencil
+  stages that end in a one-byte class map (0 none, 1 weak, 2 strong). Sizes are rounded
   up to buckets and large images are cut into tiles whose halo covers the blur, the
   gradient and the suppression; the gradient's border rule (applied to the *blurred*
-  image, as the model does) is a row and column gather inside the graph, driven by index
-  vectors, so one compiled graph serves every tile and every size within a bucket.
+  image, as the model does) is a row and column gather driven by index vectors, so one
+  set of compiled stages serves every tile and every size within a bucket.
 - The arithmetic is the model's, to the last bit: TensorFlow's CPU convolutions sum their
   taps in row-major order with fused multiply-adds (the depthwise blur and a single
   image's Conv2D); XLA fuses `acc + x * w` into the same FMA, and `_rounded` stops it
@@ -41,12 +41,12 @@ from keras_edges.engine.stencil import (
     _aligned_empty,
     _as_tensor,
     _border_index,
-    _bucket,
     _call,
     _fill,
     _integer_dtype,
     _segments,
     _tiles,
+    _tiling,
 )
 from keras_edges.layers import (
     _TAN_22_5,
@@ -62,7 +62,6 @@ __all__ = ["Plan", "plan", "run"]
 
 _TILE = 1024  # tiles are _TILE x _TILE output pixels
 _MAX_CALL_PIXELS = 2048 * 2048  # above this an image is tiled, a batch is chunked
-_MAX_BATCH_CHUNK = 64
 _LAYERS = (
     "image",
     "blur_pad",
@@ -386,7 +385,7 @@ def _function(plan: Plan, output: str, shape: tuple, dtype: str, window: tuple):
     count = shape[0]
     integer = (
         dtype == "uint8"
-        and len(plan.blur) == 4
+        and _radius(plan) == 0
         and _integer_dtype(*(np.frombuffer(b, np.float32) for b in plan.kernels[0]))
     )
     smooth, blur_rows, gradient, classify, crop = _stages(plan, bool(integer))
@@ -430,6 +429,11 @@ def _function(plan: Plan, output: str, shape: tuple, dtype: str, window: tuple):
 # --------------------------------------------------------------------------------------
 
 
+def _radius(plan: Plan) -> int:
+    """The Gaussian's reach in pixels (0 without a blur)."""
+    return len(plan.blur) // np.dtype(np.float32).itemsize // 2
+
+
 def _rule(size: int, start: int, stop: int, mode: str) -> np.ndarray:
     """Source index of positions `start..stop-1` of an axis of length `size` under `mode`."""
     before, after = max(0, -start), max(0, stop - size)
@@ -444,13 +448,12 @@ def _axis_tiles(plan: Plan, axis: int, size: int, tile: int):
     gradient's reach around that, and the image at the blur's reach around that.
     """
     before, after = plan.pad_width[axis]
-    radius = len(plan.blur) // np.dtype(np.float32).itemsize // 2
+    radius = _radius(plan)
     gradient_window = tile + 2 + before + after
     tiles = []
     for start, stop in _tiles(size, tile):
-        first = (
-            start - 1 - before
-        )  # image position of the gradient window's first entry
+        # image position of the gradient window's first entry
+        first = start - 1 - before
         fill = _rule(
             size, first - radius, first + gradient_window + radius, plan.blur_mode
         )
@@ -483,18 +486,12 @@ def _layout(plan: Plan, count: int, height: int, width: int):
     Returns `(buffer shape, window, row tiles, column tiles, chunks)`; `chunks` are
     `(first, size)` batch slices of powers of two, so few batch sizes are compiled.
     """
-    tile_height, tile_width = _bucket(height), _bucket(width)
-    if tile_height * tile_width > _MAX_CALL_PIXELS:
-        tile_height, tile_width = min(tile_height, _TILE), min(tile_width, _TILE)
-    most = max(1, min(_MAX_BATCH_CHUNK, _MAX_CALL_PIXELS // (tile_height * tile_width)))
-    chunks, first = [], 0
-    while first < count:
-        size = 1 << (min(most, count - first).bit_length() - 1)
-        chunks.append((first, size))
-        first += size
+    tile_height, tile_width, chunks = _tiling(
+        count, height, width, _TILE, _MAX_CALL_PIXELS
+    )
     row_tiles = _axis_tiles(plan, 0, height, tile_height)
     column_tiles = _axis_tiles(plan, 1, width, tile_width)
-    radius = len(plan.blur) // np.dtype(np.float32).itemsize // 2
+    radius = _radius(plan)
     (top, bottom), (left, right) = plan.pad_width
     window = (
         tile_height + 2 + top + bottom,
@@ -563,15 +560,18 @@ def _quantiles(magnitude: np.ndarray, quantiles: tuple) -> list:
 def _hysteresis(classes: np.ndarray) -> np.ndarray:
     """Keep the 8-connected components of `classes > 0` that hold a 2, per image.
 
-    Linear time (`scipy.ndimage.label`), whatever the length of an edge chain.
+    Linear time (`scipy.ndimage.label`), whatever the length of an edge chain. The
+    lookup runs in bands of rows: `np.take` copies its indices to int64 first.
     """
     edges = np.empty(classes.shape, bool)
     labels = np.empty(classes.shape[1:], np.int32)
+    band = max(1, _TILE * _TILE // classes.shape[2])
     for image, out in zip(classes, edges):
         count = scipy.ndimage.label(image, _EIGHT, output=labels)
         keep = np.zeros(count + 1, bool)
         keep[labels.ravel()[np.flatnonzero(image == 2)]] = True
-        np.take(keep, labels, out=out)
+        for row in range(0, len(image), band):
+            np.take(keep, labels[row : row + band], out=out[row : row + band])
     return edges
 
 

@@ -369,6 +369,26 @@ def _tiles(length: int, tile: int) -> list[tuple[int, int]]:
     return [(start, min(start + tile, length)) for start in range(0, length, tile)]
 
 
+def _tiling(count: int, height: int, width: int, tile: int, most_pixels: int):
+    """`(tile height, tile width, chunks)` for an `(N, H, W)` output.
+
+    One bucketed tile holds the whole image unless it has more than `most_pixels`
+    pixels, then `tile x tile` tiles; `chunks` are the `(first, size)` batch slices,
+    powers of two (so few batch sizes are compiled) of at most `_MAX_BATCH_CHUNK` and
+    `most_pixels` pixels.
+    """
+    tile_height, tile_width = _bucket(height), _bucket(width)
+    if tile_height * tile_width > most_pixels:
+        tile_height, tile_width = min(tile_height, tile), min(tile_width, tile)
+    most = max(1, min(_MAX_BATCH_CHUNK, most_pixels // (tile_height * tile_width)))
+    chunks, first = [], 0
+    while first < count:
+        size = 1 << (min(most, count - first).bit_length() - 1)
+        chunks.append((first, size))
+        first += size
+    return tile_height, tile_width, chunks
+
+
 @functools.lru_cache(maxsize=256)
 def _layout(plan: Plan, count: int, height: int, width: int, channels: int):
     """How the fast engine cuts an `(N, H, W, C)` batch into compiled calls.
@@ -388,15 +408,10 @@ def _layout(plan: Plan, count: int, height: int, width: int, channels: int):
         len(rows_index) - size_y + 1,
         len(columns_index) - size_x + 1,
     )
-    tile_height, tile_width = _bucket(out_height), _bucket(out_width)
-    if tile_height * tile_width > _MAX_CALL_PIXELS:  # tiled: halo = the kernel's reach
-        tile_height, tile_width = min(tile_height, _TILE), min(tile_width, _TILE)
-    most = max(1, min(_MAX_BATCH_CHUNK, _MAX_CALL_PIXELS // (tile_height * tile_width)))
-    chunks, first = [], 0
-    while first < count:
-        size = 1 << (min(most, count - first).bit_length() - 1)
-        chunks.append((first, size))
-        first += size
+    # tiled: halo = the kernel's reach
+    tile_height, tile_width, chunks = _tiling(
+        count, out_height, out_width, _TILE, _MAX_CALL_PIXELS
+    )
     row_tiles = [
         (y0, y1, _segments(rows_index, y0, y1 + size_y - 1))
         for y0, y1 in _tiles(out_height, tile_height)
