@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_edges.datasets import boundary_consensus
+from keras_edges.engine import learned
 from keras_edges.io import atomic_path
 from keras_edges.metrics import BoundaryScores, evaluate_boundaries
 from keras_edges.models import build_boundary_model, copy_weights
@@ -29,18 +30,6 @@ from keras_edges.train.losses import ConsensusBalancedCrossEntropy
 from keras_edges.validation import check_number, check_positive_int
 
 __all__ = ["boundary_scores", "fit_boundary_model"]
-
-
-def _probabilities(model: keras.Model, images) -> list[np.ndarray]:
-    """The model's `(H, W)` probability map for each uint8 RGB image, one graph for all sizes."""
-    infer = tf.function(
-        lambda batch: model(batch, training=False),
-        input_signature=[tf.TensorSpec((1, None, None, 3), tf.float32)],
-    )
-    return [
-        infer(tf.constant(image[None], tf.float32) / 255.0).numpy()[0, ..., 0]
-        for image in images
-    ]
 
 
 def boundary_scores(
@@ -59,7 +48,10 @@ def boundary_scores(
         The `BoundaryScores`.
     """
     pairs = list(pairs)
-    edges = _probabilities(model, [image for image, _ in pairs])
+    edges = [
+        learned.run(model, image[None].astype(np.float32) / 255.0)[0]
+        for image, _ in pairs
+    ]
     truths = [boundaries for _, boundaries in pairs]
     return evaluate_boundaries(
         edges, truths, thresholds=thresholds, nms=True, workers=workers, progress=False
