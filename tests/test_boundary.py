@@ -370,3 +370,437 @@ def test_boundary_dataset_is_deterministic_and_resumable(small_pairs):
         np.testing.assert_array_equal(images, images_tail)
         np.testing.assert_array_equal(targets, targets_tail)
     assert not np.array_equal(full[0][0], other[0][0])
+
+
+# ------------------------------------------------------------------------------ training
+def _logits_model(model: keras.Model) -> keras.Model:
+    """The fused logits of an inference model (before its sigmoid)."""
+    return keras.Model(model.input, model.get_layer("fuse_crop").output)
+
+
+def _ods(edges, truths) -> float:
+    """ODS with the settings used for every method here: edge NMS, 33 thresholds."""
+    return evaluate_boundaries(edges, truths, thresholds=33, nms=True, workers=1).ods
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A boundary model trained for 200 steps (64x64 crops, batch 4) on 8 generated shapes."""
+    pairs = _shape_pairs(8, size=(96, 96), seed=1)
+    model, state = fit_boundary_model(
+        pairs,
+        epochs=2,
+        steps_per_epoch=100,
+        batch_size=4,
+        crop_size=64,
+        learning_rate=5e-3,
+        verbose=0,
+    )
+    return model, state
+
+
+@pytest.mark.slow
+def test_short_training_lowers_the_loss(trained):
+    """On held-out crops the trained model's loss is under half of an untrained one's."""
+    held_out = [
+        (image, boundary_consensus(truth))
+        for image, truth in _shape_pairs(4, size=(96, 96), seed=100)
+    ]
+    images, targets = _batches(
+        boundary_dataset(held_out, crop_size=64, batch_size=8, seed=7), 1
+    )[0]
+    loss = ConsensusBalancedCrossEntropy()
+    keras.utils.set_random_seed(0)
+    untrained = build_boundary_model()
+    before = float(loss(targets, _logits_model(untrained)(images)))
+    after = float(loss(targets, _logits_model(trained[0])(images)))
+    assert after < 0.5 * before, (before, after)
+    assert trained[1]["epoch"] == 2
+
+
+@pytest.mark.slow
+def test_short_training_beats_sobel_on_held_out_shapes(trained):
+    """After 200 steps the learned map's ODS beats Sobel's on new shapes, by a margin."""
+    images, truths = synthetic_shapes(6, size=(96, 96), seed=100)
+    learned = detect_edges(
+        np.stack(_rgb(images)).astype(np.float32) / 255,
+        method="learned",
+        model=trained[0],
+    )
+    sobel = [detect_edges(image, normalize=True) for image in images]
+    learned_ods = _ods(list(learned[..., 0]), list(truths))
+    sobel_ods = _ods(sobel, list(truths))
+    assert learned_ods > sobel_ods + 0.05, (learned_ods, sobel_ods)
+
+
+_RUN = dict(
+    epochs=2,
+    steps_per_epoch=3,
+    batch_size=2,
+    crop_size=32,
+    learning_rate=5e-3,
+    thresholds=5,
+    verbose=0,
+)
+
+
+def _h5_arrays(path) -> dict:
+    """Every dataset of a .weights.h5 file (model and optimizer variables) by its path."""
+    import h5py
+
+    arrays = {}
+    with h5py.File(path, "r") as file:
+        file.visititems(
+            lambda name, item: (
+                arrays.__setitem__(name, item[()])
+                if isinstance(item, h5py.Dataset)
+                else None
+            )
+        )
+    return arrays
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """One run of 2 epochs, and the same run interrupted after epoch 1 and resumed."""
+    pairs = _shape_pairs(4, size=(48, 48), seed=2)
+    validation = _shape_pairs(1, size=(48, 48), seed=3)
+    whole, resumed = (
+        tmp_path_factory.mktemp("whole"),
+        tmp_path_factory.mktemp("resumed"),
+    )
+    fit_boundary_model(pairs, validation=validation, folder=whole, **_RUN)
+    original = boundaries_module._RunState.on_epoch_end
+
+    def interrupted(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 0:
+            raise KeyboardInterrupt  # as a Ctrl-C right after the checkpoint
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(boundaries_module._RunState, "on_epoch_end", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            fit_boundary_model(pairs, validation=validation, folder=resumed, **_RUN)
+    halfway = json.loads((resumed / "state.json").read_text())
+    fit_boundary_model(pairs, validation=validation, folder=resumed, **_RUN)
+    return dict(
+        pairs=pairs,
+        validation=validation,
+        whole=whole,
+        resumed=resumed,
+        halfway=halfway,
+    )
+
+
+@pytest.mark.slow
+def test_resumed_run_equals_the_uninterrupted_run(runs):
+    """Interrupted after epoch 1 and resumed: same step, optimizer state and weights."""
+    assert runs["halfway"]["epoch"] == 1 and runs["halfway"]["history"][0]["step"] == 3
+    whole = json.loads((runs["whole"] / "state.json").read_text())
+    resumed = json.loads((runs["resumed"] / "state.json").read_text())
+    assert whole["epoch"] == resumed["epoch"] == 2
+    assert [entry["step"] for entry in resumed["history"]] == [3, 6]
+    for key in ("loss", "ods"):
+        np.testing.assert_allclose(
+            [entry[key] for entry in resumed["history"]],
+            [entry[key] for entry in whole["history"]],
+            rtol=1e-4,
+        )
+    expected = _h5_arrays(runs["whole"] / "state.weights.h5")
+    received = _h5_arrays(runs["resumed"] / "state.weights.h5")
+    assert sorted(received) == sorted(expected)
+    assert any("optimizer" in name for name in expected)
+    for name, array in expected.items():
+        np.testing.assert_allclose(received[name], array, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_finished_run_is_not_retrained(runs, capsys):
+    """Calling again with a finished folder trains nothing and returns the best weights."""
+    before = (runs["resumed"] / "state.weights.h5").read_bytes()
+    model, state = fit_boundary_model(
+        runs["pairs"],
+        validation=runs["validation"],
+        folder=runs["resumed"],
+        **{**_RUN, "verbose": 1},
+    )
+    assert "already trained for 2 epochs" in capsys.readouterr().out
+    assert (runs["resumed"] / "state.weights.h5").read_bytes() == before
+    best = build_boundary_model()
+    best.load_weights(runs["resumed"] / "best.weights.h5")
+    for received, expected in zip(model.get_weights(), best.get_weights()):
+        np.testing.assert_array_equal(received, expected)
+    assert state["epoch"] == 2
+
+
+@pytest.mark.slow
+def test_nan_loss_raises_and_keeps_the_good_files(runs, tmp_path, monkeypatch):
+    """A run whose loss becomes NaN raises FloatingPointError and changes no file of the folder."""
+    folder = tmp_path / "run"
+    shutil.copytree(runs["resumed"], folder)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+
+    class DivergingLoss(ConsensusBalancedCrossEntropy):
+        def call(self, y_true, y_pred):
+            return super().call(y_true, y_pred) * float("nan")
+
+    monkeypatch.setattr(
+        boundaries_module, "ConsensusBalancedCrossEntropy", DivergingLoss
+    )
+    with pytest.raises(FloatingPointError, match=r"diverged at epoch 3 \(loss=nan\)"):
+        fit_boundary_model(
+            runs["pairs"],
+            validation=runs["validation"],
+            folder=folder,
+            **{**_RUN, "epochs": 3},
+        )
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(epochs=0), "Expected an int >= 1. Received: epochs=0"),
+        (dict(learning_rate=2.0), "Received: learning_rate=2.0"),
+        (dict(scales=(1.5, 0.5)), "Received: scales=\\(1.5, 0.5\\)"),
+        (dict(model="sobel"), "Received: model='sobel'"),
+    ],
+)
+def test_bad_training_options_are_reported(options, message):
+    """Bad options of fit_boundary_model raise a ValueError before any work."""
+    with pytest.raises(ValueError, match=message):
+        fit_boundary_model(_shape_pairs(1, size=(16, 16)), **options)
+
+
+def test_pairs_of_different_sizes_are_reported():
+    """A pair whose boundaries do not match its image's size names the item."""
+    image = np.zeros((16, 20, 3), np.uint8)
+    with pytest.raises(
+        ValueError, match=r"Item 0: its boundaries have shape \(16, 16\)"
+    ):
+        fit_boundary_model([(image, np.zeros((16, 16), bool))])
+
+
+# ------------------------------------------------------------------------------ detect_edges
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    """A 48x64 uint8 RGB crop of the astronaut photo."""
+    from keras_edges import load_image
+
+    return load_image(IMG / "astronaut.jpg", mode="RGB")[:48, :64]
+
+
+@pytest.mark.parametrize(
+    "make, shape, dtype",
+    [
+        (lambda rgb: rgb[..., 0], (48, 64), np.uint8),
+        (lambda rgb: rgb[..., :1], (48, 64, 1), np.uint8),
+        (lambda rgb: rgb, (48, 64, 1), np.uint8),
+        (lambda rgb: np.stack([rgb, rgb[::-1]]), (2, 48, 64, 1), np.uint8),
+        (lambda rgb: rgb / 255.0, (48, 64, 1), np.float32),
+        (lambda rgb: rgb.astype(np.uint16) * 257, (48, 64, 1), np.float32),
+        (lambda rgb: rgb[:1, :1, 0], (1, 1), np.uint8),
+        (lambda rgb: rgb[:1, :1, 0] / 255.0, (1, 1), np.float32),
+    ],
+    ids=["grey", "grey-hw1", "rgb", "batch", "float", "uint16", "1x1", "1x1-float"],
+)
+def test_learned_shapes_and_dtypes(photo, make, shape, dtype):
+    """The output keeps the input's rank; uint8 in gives uint8, anything else float32 in [0, 1]."""
+    edges = detect_edges(make(photo), method="learned")
+    assert edges.shape == shape and edges.dtype == dtype
+    if dtype == np.float32:
+        assert 0.0 <= edges.min() and edges.max() <= 1.0
+
+
+def test_learned_reads_colour_as_documented(photo):
+    """Grey is repeated to RGB, alpha is dropped, uint8 is the float map x 255, uint16 scales."""
+    soft = detect_edges(photo / 255.0, method="learned")
+    grey = photo[..., 0]
+    np.testing.assert_array_equal(
+        detect_edges(grey, method="learned"),
+        detect_edges(np.repeat(grey[..., None], 3, axis=-1), method="learned")[..., 0],
+    )
+    rgba = np.concatenate([photo, np.full((48, 64, 1), 7, np.uint8)], axis=-1)
+    np.testing.assert_array_equal(
+        detect_edges(rgba, method="learned"), detect_edges(photo, method="learned")
+    )
+    as_uint8 = detect_edges(photo, method="learned").astype(int)
+    assert np.abs(as_uint8 - np.rint(soft * 255)).max() <= 1
+    np.testing.assert_allclose(
+        detect_edges(photo.astype(np.uint16) * 257, method="learned"), soft, atol=1e-5
+    )
+    assert soft.std() > 0.01  # the shipped model sees the photo's edges
+
+
+def test_learned_lists_batches_and_a_given_model(photo, random_model):
+    """A list gives a list, a batch the stacked maps, and `model=` runs that model."""
+    other = photo[5:30, 10:50]
+    one, two = detect_edges([photo, other], method="learned")
+    np.testing.assert_array_equal(one, detect_edges(photo, method="learned"))
+    np.testing.assert_array_equal(two, detect_edges(other, method="learned"))
+    batch = np.stack([photo, photo[::-1, ::-1]])
+    np.testing.assert_allclose(
+        detect_edges(batch / 255.0, method="learned")[1],
+        detect_edges(photo[::-1, ::-1] / 255.0, method="learned"),
+        atol=1e-6,
+    )
+    image = (photo / 255.0).astype(np.float32)
+    np.testing.assert_allclose(
+        detect_edges(image, method="learned", model=random_model),
+        np.asarray(random_model(image[None]))[0],
+        atol=1e-6,
+    )
+
+
+def test_learned_nms_threshold_and_scales(photo):
+    """nms thins with the evaluator's suppression, threshold gives bool, scales average maps."""
+    image = photo / 255.0
+    soft = detect_edges(image, method="learned")[..., 0]
+    thin = detect_edges(image, method="learned", nms=True)[..., 0]
+    np.testing.assert_allclose(thin, suppress_nonmaxima(soft), atol=1e-6)
+    assert 0 < np.count_nonzero(thin) < 0.5 * np.count_nonzero(soft > 0.01)
+    binary = detect_edges(image, method="learned", threshold=0.3)
+    assert binary.dtype == bool
+    np.testing.assert_array_equal(binary[..., 0], soft >= np.float32(0.3))
+    several = detect_edges(image, method="learned", scales=(0.5, 1, 1.5))
+    assert several.shape == (48, 64, 1) and several.dtype == np.float32
+    assert 0.0 <= several.min() and several.max() <= 1.0
+    assert np.abs(several[..., 0] - soft).max() > 1e-3
+    np.testing.assert_allclose(
+        detect_edges(image, method="learned", scales=(1, 1))[..., 0], soft, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "image, options, error, message",
+    [
+        (
+            np.zeros((8, 8, 2)),
+            {},
+            ValueError,
+            r"C in \{1, 3, 4\}.*image.shape=\(8, 8, 2\)",
+        ),
+        (np.full((8, 8), np.nan), {}, ValueError, "Expected finite pixel values"),
+        (np.zeros((8, 8)), dict(threshold=2), ValueError, "Received: threshold=2"),
+        (np.zeros((8, 8)), dict(scales=()), ValueError, r"Received: scales=\(\)"),
+        (np.zeros((8, 8)), dict(normalize=True), ValueError, "normalize=True"),
+    ],
+)
+def test_learned_bad_input_is_reported(image, options, error, message):
+    """Bad images and options raise errors that say what was expected and received."""
+    with pytest.raises(error, match=message):
+        detect_edges(image, method="learned", **options)
+
+
+def test_learned_refuses_a_model_that_is_not_a_boundary_model():
+    """A Sobel model passed as model= is a TypeError naming the model."""
+    with pytest.raises(
+        TypeError, match=r"Expected a model from build_boundary_model.*'sobel"
+    ):
+        detect_edges(
+            np.zeros((8, 8)), method="learned", model=build_edge_model("sobel")
+        )
+
+
+# ------------------------------------------------------------------------------ pair folders
+def _write_pairs(root, names, *, size=(20, 30), images="images", edges="edges"):
+    """Write RGB PNG images and 0/255 edge maps under root/images and root/edges."""
+    rng = np.random.default_rng(4)
+    written = {}
+    for name in names:
+        image = rng.integers(0, 256, (*size, 3), np.uint8)
+        edge_map = np.where(rng.uniform(size=size) > 0.8, 255, 0).astype(np.uint8)
+        for folder, array in ((images, image), (edges, edge_map)):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            save_image(root / folder / f"{name}.png", array)
+        written[name] = (image, edge_map)
+    return written
+
+
+def test_load_edge_pairs_plain_layout(tmp_path):
+    """images/ + edges/ pairs come back sorted by name, each with a one-map list."""
+    written = _write_pairs(tmp_path, ["b", "a"])
+    pairs = load_edge_pairs(tmp_path)
+    assert len(pairs) == 2
+    for (image, maps), name in zip(pairs, ["a", "b"]):
+        np.testing.assert_array_equal(image, written[name][0])
+        assert len(maps) == 1
+        np.testing.assert_array_equal(maps[0], written[name][1])
+
+
+def test_load_edge_pairs_biped_layout(tmp_path):
+    """BIPED's imgs/<split>/rgbr/real with edge_maps/<split>/rgbr/real is read by split."""
+    folder = "train/rgbr/real"
+    written = _write_pairs(
+        tmp_path, ["x"], images=f"imgs/{folder}", edges=f"edge_maps/{folder}"
+    )
+    _write_pairs(
+        tmp_path,
+        ["y", "z"],
+        images="imgs/test/rgbr/real",
+        edges="edge_maps/test/rgbr/real",
+    )
+    ((image, maps),) = load_edge_pairs(tmp_path, split="train")
+    np.testing.assert_array_equal(image, written["x"][0])
+    np.testing.assert_array_equal(maps[0], written["x"][1])
+    assert len(load_edge_pairs(tmp_path, split="test")) == 2
+
+
+def test_pair_folder_errors_name_the_file(tmp_path):
+    """Empty folders, a missing edge map and a wrong-size edge map are reported by name."""
+    (tmp_path / "images").mkdir()
+    (tmp_path / "edges").mkdir()
+    with pytest.raises(FileNotFoundError, match="no images in"):
+        load_edge_pairs(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no images in"):
+        fit_boundary_model(tmp_path)
+    _write_pairs(tmp_path, ["a", "b"])
+    (tmp_path / "edges" / "b.png").unlink()
+    with pytest.raises(FileNotFoundError, match=r"1 images have no edge map.*b\.png"):
+        load_edge_pairs(tmp_path)
+    save_image(tmp_path / "edges" / "b.png", np.zeros((20, 31), np.uint8))
+    with pytest.raises(ValueError, match=r"edges/b\.png' has shape \(20, 31\)"):
+        load_edge_pairs(tmp_path)
+    with pytest.raises(
+        FileNotFoundError, match=r"expected the folders.*Received: \['a.png', 'b.png'\]"
+    ):
+        load_edge_pairs(tmp_path / "images")
+
+
+# ------------------------------------------------------------------------------ packaging
+@pytest.mark.slow
+def test_wheel_contains_the_weights_and_their_provenance(tmp_path):
+    """A wheel built offline holds the shipped weights, unchanged, and their JSON provenance."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "keras_edges",
+        source / "keras_edges",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "-q",
+        "-w",
+        str(tmp_path / "dist"),
+        str(source),
+    ]
+    subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
+    (wheel,) = (tmp_path / "dist").glob("keras_edges-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        assert "keras_edges/weights/boundaries.weights.h5" in names
+        assert "keras_edges/weights/boundaries.json" in names
+        weights = archive.read("keras_edges/weights/boundaries.weights.h5")
+        provenance = json.loads(archive.read("keras_edges/weights/boundaries.json"))
+    assert weights == (ROOT / "keras_edges/weights/boundaries.weights.h5").read_bytes()
+    assert len(weights) < 1_000_000
+    assert isinstance(provenance, dict) and provenance
