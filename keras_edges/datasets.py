@@ -13,9 +13,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from keras_edges.io import IMAGE_SUFFIXES, load_image
-from keras_edges.kernels import _check_choice
+from keras_edges.io import image_files, load_image
 from keras_edges.metrics import thin_edges
+from keras_edges.validation import check_choice, check_number
 
 __all__ = [
     "boundaries_from_labels",
@@ -79,18 +79,6 @@ def _check_size(size) -> tuple[int, int]:
             f"Received: size={size!r}"
         )
     return height, width
-
-
-def _check_amount(name: str, value) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.number))
-        or not 0 <= value < 1e3
-    ):
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Expected a non-negative number. Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 def _shape_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
@@ -248,7 +236,7 @@ def synthetic_shapes(
     """
     height, width = _check_size(size)
     amounts = [
-        _check_amount(name, value)
+        check_number(name, value, low=0, high=1000)
         for name, value in (("noise", noise), ("blur", blur), ("texture", texture))
     ]
     shapes = _check_shapes(shapes)
@@ -307,7 +295,7 @@ def synthetic_dataset(
 
     height, width = _check_size(size)
     amounts = [
-        _check_amount(name, value)
+        check_number(name, value, low=0, high=1000)
         for name, value in (("noise", noise), ("blur", blur), ("texture", texture))
     ]
     shapes = _check_shapes(shapes)
@@ -448,7 +436,7 @@ def load_bsds500(root, split: str = "test", *, mode: str = "RGB"):
     ...     print(str(error).split(". ")[0])
     Cannot read BSDS500 from '/no/such/BSDS500': no such folder
     """
-    _check_choice("split", split, BSDS_SPLITS)
+    check_choice("split", split, BSDS_SPLITS)
     root = Path(root)
     hint = "Download BSDS500 yourself and pass its BSR/BSDS500/data folder (with images/ and groundTruth/)."
     if not root.is_dir():
@@ -464,15 +452,11 @@ def load_bsds500(root, split: str = "test", *, mode: str = "RGB"):
             raise FileNotFoundError(
                 f"Cannot read BSDS500 split {split!r}: folder {str(folder)!r} does not exist. {hint}"
             )
-    images = {
-        p.stem: p
-        for p in folders["images"].iterdir()
-        if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-    }
+    images = {p.stem: p for p in image_files(folders["images"], recursive=False)}
     truths = {
         p.stem: p
         for p in folders["groundTruth"].iterdir()
-        if p.suffix.lower() == ".mat"
+        if p.suffix.lower() == ".mat" and not p.name.startswith(".")
     }
     if not images:
         raise FileNotFoundError(
@@ -566,15 +550,11 @@ def _pair_folders(root: Path, split: str | None) -> tuple[Path, Path]:
 
 
 def _files_by_stem(folder: Path) -> dict:
-    """Image files under `folder` (recursively, hidden ones skipped) by relative stem."""
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-            files[str(relative.with_suffix(""))] = path
-    return files
+    """The image files under `folder` (see `io.image_files`) by relative path without suffix."""
+    return {
+        str(path.relative_to(folder).with_suffix("")): path
+        for path in image_files(folder)
+    }
 
 
 def load_edge_pairs(root, *, split: str | None = None) -> list:

@@ -6,13 +6,12 @@ with ``keras.saving.load_model(path)`` in safe mode once ``keras_edges`` is impo
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
 
-from keras_edges.kernels import MAGNITUDES, PADDING_MODES, _check_choice
+from keras_edges.kernels import MAGNITUDES, PADDING_MODES
+from keras_edges.validation import check_choice, check_number, check_positive_int
 
 __all__ = [
     "BilinearUpsampling",
@@ -79,7 +78,7 @@ class BorderPadding(keras.layers.Layer):
 
     def __init__(self, pad_width=1, mode="reflect", **kwargs):
         super().__init__(**kwargs)
-        _check_choice("mode", mode, PADDING_MODES)
+        check_choice("mode", mode, PADDING_MODES)
         if isinstance(pad_width, int):
             pad_width = ((pad_width, pad_width), (pad_width, pad_width))
         try:
@@ -150,7 +149,7 @@ class GradientMagnitude(keras.layers.Layer):
 
     def __init__(self, norm="l1", **kwargs):
         super().__init__(**kwargs)
-        _check_choice("norm", norm, MAGNITUDES)
+        check_choice("norm", norm, MAGNITUDES)
         self.norm = norm
 
     def call(self, inputs):
@@ -195,31 +194,6 @@ class ZeroSum(keras.constraints.Constraint):
         return {}
 
 
-def _check_number(name, value, low=None, high=None):
-    """Return `value` as a float, or raise the package's error if it is not a number in range."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        and not hasattr(value, "__float__")
-    ):
-        raise TypeError(
-            f"Invalid type for argument `{name}`. Expected a number. Received: {name}={value!r}"
-        )
-    value = float(value)
-    if (
-        math.isnan(value)
-        or (low is not None and value < low)
-        or (high is not None and value > high)
-    ):
-        bounds = (
-            f"a number in [{low}, {high}]" if high is not None else f"a number >= {low}"
-        )
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Expected {bounds}. Received: {name}={value!r}"
-        )
-    return value
-
-
 def gaussian_radius(sigma: float) -> int:
     """Half-width of the Gaussian kernel: `int(4 * sigma + 0.5)`, as scipy's `gaussian_filter`.
 
@@ -259,7 +233,7 @@ class GaussianBlur(keras.layers.Layer):
 
     def __init__(self, sigma=1.0, **kwargs):
         super().__init__(**kwargs)
-        self.sigma = _check_number("sigma", sigma, 0.0)
+        self.sigma = check_number("sigma", sigma, low=0.0)
 
     def _kernel(self):
         radius = gaussian_radius(self.sigma)
@@ -511,19 +485,15 @@ class Hysteresis(keras.layers.Layer):
                 f"Invalid type for argument `use_quantiles`. Expected a bool. Received: use_quantiles={use_quantiles!r}"
             )
         bound = 1.0 if use_quantiles else None
-        self.low = _check_number("low", low, 0.0, bound)
-        self.high = _check_number("high", high, 0.0, bound)
+        self.low = check_number("low", low, low=0.0, high=bound)
+        self.high = check_number("high", high, low=0.0, high=bound)
         if self.high < self.low:
             raise ValueError(
                 "Invalid value for argument `high`. Expected high >= low. "
                 f"Received: low={self.low!r}, high={self.high!r}"
             )
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(
-                f"Invalid value for argument `steps`. Expected a positive int. Received: steps={steps!r}"
-            )
         self.use_quantiles = use_quantiles
-        self.steps = steps
+        self.steps = check_positive_int("steps", steps)
 
     def call(self, inputs):
         suppressed, magnitude = inputs

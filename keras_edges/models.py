@@ -9,7 +9,6 @@ import keras
 from keras_edges.kernels import (
     MAGNITUDES,
     PADDING_MODES,
-    _check_choice,
     get_kernels,
     gradient_frame,
 )
@@ -26,6 +25,7 @@ from keras_edges.layers import (
     PixelDifferenceConv2D,
     gaussian_radius,
 )
+from keras_edges.validation import check_choice
 
 __all__ = [
     "OUTPUTS",
@@ -104,7 +104,7 @@ def _gradient_graph(
 
 def _output_head(model: keras.Model, output: str) -> keras.Model:
     """Return `model`, or a model sharing its layers that returns `output` instead."""
-    _check_choice("output", output, OUTPUTS)
+    check_choice("output", output, OUTPUTS)
     if output == "magnitude":
         return model
     try:
@@ -192,9 +192,9 @@ def build_edge_model(
            [0., 4., 4., 0.],
            [0., 4., 4., 0.]], dtype=float32)
     """
-    _check_choice("padding", padding, PADDING_MODES)
-    _check_choice("magnitude", magnitude, MAGNITUDES)
-    _check_choice("output", output, OUTPUTS)
+    check_choice("padding", padding, PADDING_MODES)
+    check_choice("magnitude", magnitude, MAGNITUDES)
+    check_choice("output", output, OUTPUTS)
     get_kernels(
         operator, ksize=ksize, channels=channels
     )  # validates before any layer exists
@@ -284,8 +284,8 @@ def build_canny_model(
     >>> edges.dtype, int(edges.sum()), bool(edges[5, 2] or edges[5, 3])
     (dtype('bool'), 20, True)
     """
-    _check_choice("padding", padding, PADDING_MODES)
-    _check_choice("magnitude", magnitude, MAGNITUDES)
+    check_choice("padding", padding, PADDING_MODES)
+    check_choice("magnitude", magnitude, MAGNITUDES)
     get_kernels(
         operator, ksize=ksize, channels=channels
     )  # validates before any layer exists

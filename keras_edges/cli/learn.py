@@ -158,7 +158,8 @@ def run(args, parser) -> int:
     import keras
     import tensorflow as tf
 
-    from keras_edges.train.boundaries import atomic_path, fit_boundary_model
+    from keras_edges.io import atomic_path
+    from keras_edges.train.boundaries import fit_boundary_model
 
     try:
         train, validation, description = _data(args, parser)

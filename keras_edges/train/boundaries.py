@@ -12,9 +12,7 @@ a run that produces NaN stops before it writes anything.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import time
 from pathlib import Path
 
@@ -23,10 +21,12 @@ import numpy as np
 import tensorflow as tf
 
 from keras_edges.datasets import boundary_consensus
+from keras_edges.io import atomic_path
 from keras_edges.metrics import BoundaryScores, evaluate_boundaries
 from keras_edges.models import build_boundary_model, copy_weights
 from keras_edges.train.data import boundary_dataset
 from keras_edges.train.losses import ConsensusBalancedCrossEntropy
+from keras_edges.validation import check_number, check_positive_int
 
 __all__ = ["boundary_scores", "fit_boundary_model"]
 
@@ -64,18 +64,6 @@ def boundary_scores(
     return evaluate_boundaries(
         edges, truths, thresholds=thresholds, nms=True, workers=workers, progress=False
     )
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path):
-    """A temporary path beside `path`, moved onto it when the block succeeds."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.part{''.join(path.suffixes)}")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
 
 
 def _save_weights(model: keras.Model, path: Path) -> None:
@@ -136,15 +124,6 @@ class _RunState(keras.callbacks.Callback):
             )
             print(shown, flush=True)
         self._clock = time.perf_counter()
-
-
-def _check_positive(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Expected an int >= 1. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 def _as_pairs(data, name: str) -> list:
@@ -259,12 +238,8 @@ def fit_boundary_model(
         ("crop_size", crop_size),
         ("validate_every", validate_every),
     ):
-        _check_positive(name, value)
-    if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < 1):
-        raise ValueError(
-            "Invalid value for argument `learning_rate`. Expected a number in (0, 1). "
-            f"Received: learning_rate={learning_rate!r}"
-        )
+        check_positive_int(name, value)
+    check_number("learning_rate", learning_rate, low=0, high=1, low_open=True, high_open=True)
     if not (len(scales) == 2 and 0 < scales[0] <= scales[1]):
         raise ValueError(
             "Invalid value for argument `scales`. Expected (low, high) with "
