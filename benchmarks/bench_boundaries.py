@@ -54,13 +54,14 @@ def canny_sweep(image, *, sigma=2.0, steps=25):
     Computed with `skimage.feature.canny` (ours equals it to F >= 0.9996, see "Canny"),
     which takes new thresholds without a new model.
     """
-    from skimage.feature import canny
-
     from scipy import ndimage
+    from skimage.feature import canny
 
     grey = np.asarray(image, np.float32).mean(axis=-1) / 255.0
     smooth = ndimage.gaussian_filter(grey, sigma)  # the magnitude that canny thresholds
-    top = float(np.hypot(ndimage.sobel(smooth, 0), ndimage.sobel(smooth, 1)).max()) or 1.0
+    top = (
+        float(np.hypot(ndimage.sobel(smooth, 0), ndimage.sobel(smooth, 1)).max()) or 1.0
+    )
     total = np.zeros(grey.shape, np.float32)
     for high in np.linspace(0.05, 1.0, steps) * top:
         total += canny(grey, sigma=sigma, low_threshold=0.4 * high, high_threshold=high)
@@ -74,7 +75,11 @@ def run_quality(args):
     print(f"BSDS500 {args.split}: {len(pairs)} images; our evaluator, 99 thresholds")
     print("| detector | ODS | OIS | AP | seconds |\n|---|---|---|---|---|")
     detectors = [
-        ("learned, 1 scale, NMS", lambda image: detect_edges(image, method="learned"), True),
+        (
+            "learned, 1 scale, NMS",
+            lambda image: detect_edges(image, method="learned"),
+            True,
+        ),
         (
             "learned, scales 0.5/1/1.5, NMS",
             lambda image: detect_edges(image, method="learned", scales=(0.5, 1, 1.5)),
@@ -90,8 +95,12 @@ def run_quality(args):
         maps = []
         for image in images:
             edges = np.asarray(detector(image))
-            maps.append(edges.astype(np.float32) / (255.0 if edges.dtype == np.uint8 else 1.0))
-        scores = evaluate_boundaries(maps, truths, nms=nms, workers=args.workers, progress=False)
+            maps.append(
+                edges.astype(np.float32) / (255.0 if edges.dtype == np.uint8 else 1.0)
+            )
+        scores = evaluate_boundaries(
+            maps, truths, nms=nms, workers=args.workers, progress=False
+        )
         print(_row(name, scores, time.perf_counter() - start), flush=True)
 
 
@@ -111,13 +120,17 @@ def run_speed(args):
         start = time.perf_counter()
         detect_edges(image, method="learned")
         times.append(time.perf_counter() - start)
-    print(f"detect_edges(method='learned'), 481x321 uint8, warm: median {1e3 * np.median(times):.1f} ms, best {1e3 * min(times):.1f} ms")
+    print(
+        f"detect_edges(method='learned'), 481x321 uint8, warm: median {1e3 * np.median(times):.1f} ms, best {1e3 * min(times):.1f} ms"
+    )
     model = build_boundary_model(pretrained=True)
     print(f"parameters: {model.count_params()}")
     with tempfile.TemporaryDirectory() as folder:
         path = export_model(model, Path(folder) / "boundaries.tflite", format="tflite")
         size = path.stat().st_size
-        interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=os.cpu_count())
+        interpreter = tf.lite.Interpreter(
+            model_path=str(path), num_threads=os.cpu_count()
+        )
         index = interpreter.get_input_details()[0]["index"]
         interpreter.resize_tensor_input(index, (1, 321, 481, 3))
         interpreter.allocate_tensors()
@@ -127,7 +140,9 @@ def run_speed(args):
             start = time.perf_counter()
             interpreter.set_tensor(index, batch)
             interpreter.invoke()
-            result = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+            result = interpreter.get_tensor(
+                interpreter.get_output_details()[0]["index"]
+            )
             times.append(time.perf_counter() - start)
         reference = detect_edges(batch[0], method="learned")
         print(
@@ -141,14 +156,18 @@ def _canny_pairs(count, seed):
     from PIL import Image
 
     rng = np.random.default_rng(seed)
-    photos = [load_image(p, mode="RGB") for p in sorted((ROOT / "img").glob("*.[jp][pn]g"))]
+    photos = [
+        load_image(p, mode="RGB") for p in sorted((ROOT / "img").glob("*.[jp][pn]g"))
+    ]
     pairs = []
     for _ in range(count):
         photo = photos[rng.integers(len(photos))]
         top = rng.integers(photo.shape[0] - 160 + 1)
         left = rng.integers(photo.shape[1] - 160 + 1)
         crop = photo[top : top + 160, left : left + 160]
-        edges = detect_edges(np.asarray(Image.fromarray(crop).convert("L")), method="canny", sigma=2)
+        edges = detect_edges(
+            np.asarray(Image.fromarray(crop).convert("L")), method="canny", sigma=2
+        )
         pairs.append((crop, edges))
     return pairs
 
@@ -160,23 +179,43 @@ def run_finetune(args):
     train = _canny_pairs(args.pairs, seed=1)
     held_out = _canny_pairs(args.held_out, seed=2)
     before = boundary_scores(build_boundary_model(pretrained=True), held_out, workers=2)
-    print(f"{args.pairs} training pairs, {args.held_out} held-out pairs (Canny maps of img/ crops)")
-    print(f"before: ODS {before.ods:.3f} OIS {before.ois:.3f} AP {before.ap:.3f}", flush=True)
+    print(
+        f"{args.pairs} training pairs, {args.held_out} held-out pairs (Canny maps of img/ crops)"
+    )
+    print(
+        f"before: ODS {before.ods:.3f} OIS {before.ois:.3f} AP {before.ap:.3f}",
+        flush=True,
+    )
     # Time one short epoch first, then size the run to the time budget.
     steps_per_epoch = 20
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        fit_boundary_model(train, model="pretrained", folder=folder, epochs=1,
-                           steps_per_epoch=steps_per_epoch, crop_size=160, verbose=0)
+        fit_boundary_model(
+            train,
+            model="pretrained",
+            folder=folder,
+            epochs=1,
+            steps_per_epoch=steps_per_epoch,
+            crop_size=160,
+            verbose=0,
+        )
         per_step = (time.perf_counter() - start) / steps_per_epoch
     epochs = max(1, int(args.minutes * 60 / per_step / steps_per_epoch))
     start = time.perf_counter()
-    model, state = fit_boundary_model(train, model="pretrained", epochs=epochs,
-                                      steps_per_epoch=steps_per_epoch, crop_size=160,
-                                      learning_rate=5e-4, verbose=0)
+    model, state = fit_boundary_model(
+        train,
+        model="pretrained",
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        crop_size=160,
+        learning_rate=5e-4,
+        verbose=0,
+    )
     minutes = (time.perf_counter() - start) / 60
     after = boundary_scores(model, held_out, workers=2)
-    print(f"after {epochs * steps_per_epoch} steps ({minutes:.1f} min): ODS {after.ods:.3f} OIS {after.ois:.3f} AP {after.ap:.3f}")
+    print(
+        f"after {epochs * steps_per_epoch} steps ({minutes:.1f} min): ODS {after.ods:.3f} OIS {after.ois:.3f} AP {after.ap:.3f}"
+    )
 
 
 def run_curve(args):
@@ -184,18 +223,24 @@ def run_curve(args):
     print("| epoch | step | minutes | loss | validation ODS |\n|---|---|---|---|---|")
     for entry in provenance["history"]:
         ods = f"{entry['ods']:.3f}" if "ods" in entry else ""
-        print(f"| {entry['epoch']} | {entry['step']} | {entry['seconds'] / 60:.1f} | {entry['loss']:.4f} | {ods} |")
+        print(
+            f"| {entry['epoch']} | {entry['step']} | {entry['seconds'] / 60:.1f} | {entry['loss']:.4f} | {ods} |"
+        )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     quality = commands.add_parser("quality")
     quality.add_argument("--bsds", required=True)
     quality.add_argument("--split", default="val", choices=("train", "val"))
     quality.add_argument("--images", type=int, default=100)
     quality.add_argument("--workers", type=int, default=2)
-    quality.add_argument("--only", help="run only the detectors whose name contains this")
+    quality.add_argument(
+        "--only", help="run only the detectors whose name contains this"
+    )
     quality.set_defaults(run=run_quality)
     speed = commands.add_parser("speed")
     speed.add_argument("--repeat", type=int, default=20)

@@ -127,6 +127,30 @@ def _cached_model(
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _check_model(model) -> None:
+    """Raise unless `model` maps images `(N, H, W, C)` to edge maps `(N, H, W, K)`."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            "Invalid type for argument `model`. Expected a keras.Model. Received: "
+            f"{type(model).__name__}"
+        )
+    inputs = getattr(model, "inputs", None) or []
+    outputs = getattr(model, "outputs", None) or []
+    if not (
+        len(inputs) == len(outputs) == 1
+        and len(inputs[0].shape) == len(outputs[0].shape) == 4
+        and inputs[0].shape[-1] is not None
+    ):
+        raise ValueError(
+            "Invalid value for argument `model`. Expected an edge model: one image input "
+            "(batch, height, width, channels) and one edge map output (batch, height, "
+            "width, 1), as build_edge_model(), build_boundary_model() and `keras-edges "
+            f"train` make. Received: model {model.name!r} with inputs "
+            f"{[tuple(t.shape) for t in inputs]} and outputs "
+            f"{[tuple(t.shape) for t in outputs]}"
+        )
+
+
 def _compiled(model: keras.Model):
     """Return the model's forward pass as one traced `tf.function` for any image size."""
     if model not in _COMPILED:
@@ -204,10 +228,8 @@ def _detect_canny_or_direction(
             f"(Canny returns an edge map). Received: output={output!r}"
         )
     model = options["model"]
-    if model is not None and not isinstance(model, keras.Model):
-        raise TypeError(
-            f"Invalid type for argument `model`. Expected a keras.Model. Received: {type(model).__name__}"
-        )
+    if model is not None:
+        _check_model(model)
     if isinstance(image, (list, tuple)):
         return [
             _detect_canny_or_direction(
@@ -284,7 +306,8 @@ def _detect_learned(image, *, model, threshold, nms, scales, normalize, output):
     if isinstance(image, (list, tuple)):
         options = dict(threshold=threshold, nms=nms, scales=scales, normalize=False)
         return [
-            _detect_learned(each, model=model, output=output, **options) for each in image
+            _detect_learned(each, model=model, output=output, **options)
+            for each in image
         ]
     from_file = isinstance(image, (str, os.PathLike, bytes, bytearray, Image.Image))
     array = load_image(image, mode="RGB") if from_file else _as_array(image)
@@ -446,10 +469,8 @@ def detect_edges(
     check_choice("engine", engine, _ENGINES)
     if model is None:
         model = _cached_model(operator, ksize, padding, magnitude)
-    elif not isinstance(model, keras.Model):
-        raise TypeError(
-            f"Invalid type for argument `model`. Expected a keras.Model. Received: {type(model).__name__}"
-        )
+    else:
+        _check_model(model)
     if isinstance(image, (list, tuple)):
         options = dict(
             threshold=threshold, normalize=normalize, model=model, engine=engine

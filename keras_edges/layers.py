@@ -639,7 +639,11 @@ class PixelDifferenceConv2D(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "kind": self.kind, "dilation_rate": self.dilation_rate}
+        return {
+            **super().get_config(),
+            "kind": self.kind,
+            "dilation_rate": self.dilation_rate,
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_edges")
@@ -679,7 +683,12 @@ class PadToMultiple(keras.layers.Layer):
         def rounded(size):
             return None if size is None else -(-size // self.multiple) * self.multiple
 
-        return (input_shape[0], rounded(input_shape[1]), rounded(input_shape[2]), input_shape[3])
+        return (
+            input_shape[0],
+            rounded(input_shape[1]),
+            rounded(input_shape[2]),
+            input_shape[3],
+        )
 
     def get_config(self):
         return {**super().get_config(), "multiple": self.multiple}
@@ -699,7 +708,10 @@ class CropToReference(keras.layers.Layer):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.input_spec = [keras.layers.InputSpec(ndim=4), keras.layers.InputSpec(ndim=4)]
+        self.input_spec = [
+            keras.layers.InputSpec(ndim=4),
+            keras.layers.InputSpec(ndim=4),
+        ]
 
     def call(self, inputs):
         tensor, reference = inputs
@@ -762,7 +774,12 @@ class BilinearUpsampling(keras.layers.Layer):
         def scaled(size):
             return None if size is None else size * self.scale
 
-        return (input_shape[0], scaled(input_shape[1]), scaled(input_shape[2]), input_shape[3])
+        return (
+            input_shape[0],
+            scaled(input_shape[1]),
+            scaled(input_shape[2]),
+            input_shape[3],
+        )
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale}

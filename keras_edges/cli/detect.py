@@ -8,6 +8,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from keras_edges.cli.common import (
@@ -15,12 +16,16 @@ from keras_edges.cli.common import (
     check_operator,
     import_tensorflow_quietly,
     load_model,
+    scales_option,
 )
 from keras_edges.io import image_files
 
 # Output formats and the suffix each writes.
 OUTPUT_SUFFIXES = {"png": ".png", "tiff": ".tiff", "npy": ".npy"}
 _GLOB_CHARS = frozenset("*?[")
+# A temporary `.part` folder untouched this long was left by a killed run (a live
+# writer fills its folder in seconds).
+_STALE_SECONDS = 3600
 
 
 def add_parser(commands) -> None:
@@ -36,6 +41,8 @@ def add_parser(commands) -> None:
         "  keras-edges detect photos/ -o edges/ --threshold 0.2\n"
         "  keras-edges detect photos/ --recursive -o edges/ --operator scharr --ksize 3 --magnitude l2\n"
         "  keras-edges detect 'photos/*.jpg' -o edges/ --model learned.keras --format npy\n"
+        "  keras-edges detect photos/ -o edges/ --method learned --nms   # the learned detector\n"
+        "  keras-edges detect photos/ -o edges/ --method canny --sigma 2\n"
         "  keras-edges detect photos/ -o edges/ --shard 1/4   # one of 4 independent jobs",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -50,7 +57,31 @@ def add_parser(commands) -> None:
     )
     add_detector_options(parser)
     parser.add_argument(
-        "--model", help="a saved .keras edge model to use instead of --operator"
+        "--model",
+        help="a saved .keras edge model to use instead of --operator (with --method "
+        "learned: a boundary model, e.g. runs/mine/boundaries.keras from finetune)",
+    )
+    parser.add_argument(
+        "--method",
+        default="gradient",
+        choices=("gradient", "canny", "learned"),
+        help="gradient magnitude (default), Canny's binary map, or the learned "
+        "boundary detector (probabilities; reads colour)",
+    )
+    parser.add_argument(
+        "--sigma", type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)"
+    )
+    parser.add_argument(
+        "--nms",
+        action="store_true",
+        help="--method learned: thin the map to one-pixel ridges",
+    )
+    parser.add_argument(
+        "--scales",
+        type=scales_option,
+        default=(1.0,),
+        metavar="S[,S...]",
+        help="--method learned: average over these scales, e.g. 0.5,1,1.5 (default: 1)",
     )
     parser.add_argument(
         "--recursive",
@@ -107,6 +138,9 @@ def _collect_images(
         path = Path(name)
         if path.is_dir():
             files = image_files(path, recursive=recursive)
+            if not files:
+                where = "" if recursive else " (--recursive looks in sub-folders)"
+                parser.error(f"input folder {name!r} holds no image files{where}")
             found += [(p, p.relative_to(path)) for p in files]
         elif path.is_file():
             found.append((path, Path(path.name)))
@@ -122,6 +156,8 @@ def _collect_images(
             if not files:
                 parser.error(f"input {name!r} matches no image files")
             found += files
+        elif path.exists():
+            parser.error(f"input {name!r} is not a regular file")
         else:
             parser.error(f"input {name!r} does not exist")
     return found
@@ -132,32 +168,49 @@ def _plan_outputs(
 ) -> tuple[list[tuple[Path, Path]], int]:
     """Return the sorted `(input, output)` jobs and the number of inputs left out.
 
-    The same file named twice is one job. A file that is the output of another input
-    (an earlier run written into the input folder) is left out, so that it is neither
-    processed nor, being an input, overwritten. Two inputs that map to one output are a
-    usage error, found before any work starts.
+    Every input name gets its output, also when two names are one file (a link). The
+    same name found twice (a file and its folder) is one job. A file that is the output
+    of another input (an earlier run written into the input folder) is left out, so
+    that it is neither processed nor, being an input, overwritten. Two different files
+    that map to one output are a usage error, found before any work starts.
     """
-    jobs, seen = {}, set()
+    jobs = {}
     for path, relative in found:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            target = output / relative.parent / f"{relative.stem}_edges{suffix}"
-            jobs[key] = (path, target)
-    targets = {key: target.resolve() for key, (path, target) in jobs.items()}
-    outputs = set(targets.values())
-    left_out = [key for key in jobs if key in outputs]
-    for key in left_out:
-        del jobs[key]
+        target = output / relative.parent / f"{relative.stem}_edges{suffix}"
+        jobs.setdefault((path.resolve(), target.resolve()), (path, target))
+    outputs = {target for _, target in jobs}
+    left_out = {source for source, _ in jobs if source in outputs}
     owner = {}
-    for key, (path, target) in jobs.items():
-        if targets[key] in owner:
+    for (source, key), (path, target) in jobs.items():
+        if source in left_out:
+            continue
+        if key in owner and owner[key][0] != source:
             parser.error(
-                f"inputs {str(owner[targets[key]])!r} and {str(path)!r} would both be written to "
-                f"{str(target)!r}; rename one or run them separately"
+                f"inputs {str(owner[key][1])!r} and {str(path)!r} would both be written "
+                f"to {str(target)!r}; rename one or run them separately"
             )
-        owner[targets[key]] = path
-    return sorted(jobs.values(), key=lambda job: str(job[0])), len(left_out)
+        owner[key] = (source, path)
+    kept = [job for (source, _), job in jobs.items() if source not in left_out]
+    return sorted(kept, key=lambda job: (str(job[0]), str(job[1]))), len(left_out)
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Delete what a killed run left of `target`: `atomic_path`'s `.part` folder.
+
+    Only those untouched for `_STALE_SECONDS`: a file that another run (a restarted job,
+    a second shard into the same folder) is writing right now is never touched.
+    """
+    cutoff = time.time() - _STALE_SECONDS
+    for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+        try:
+            if part.stat().st_mtime >= cutoff:
+                continue
+            if part.is_dir():
+                shutil.rmtree(part)
+            else:  # an older version's temporary file
+                part.unlink()
+        except FileNotFoundError:  # its writer finished or another run removed it
+            pass
 
 
 def _interrupt(signum, frame):
@@ -179,6 +232,16 @@ def run(args, parser) -> int:
         jobs = jobs[index - 1 :: count]
     import_tensorflow_quietly()
     model = load_model(args.model, parser) if args.model else None
+    if args.method == "canny" and model is not None:
+        parser.error("--model does not apply to --method canny")
+    if args.method == "learned" and model is not None:
+        from keras_edges.engine.learned import is_boundary_model
+
+        if not is_boundary_model(model):
+            parser.error(
+                f"--model {args.model!r} is not a boundary model (RGB in, one map out), "
+                "as --method learned needs: use one from keras-edges learn/finetune"
+            )
     from tqdm import tqdm  # a progress bar on a terminal: one line, rate and time left
 
     from keras_edges.detect import detect_edges
@@ -191,6 +254,17 @@ def run(args, parser) -> int:
         magnitude=args.magnitude,
     )
     options.update(threshold=args.threshold, normalize=args.normalize, model=model)
+    if args.method == "canny":
+        options = dict(method="canny", sigma=args.sigma)
+    elif args.method == "learned":
+        options = dict(
+            method="learned",
+            model=model,
+            threshold=args.threshold,
+            nms=args.nms,
+            scales=args.scales,
+        )
+    mode = "RGB" if args.method == "learned" else "L"
     done = skipped = failed = 0
     bar = tqdm(
         total=len(jobs),
@@ -209,15 +283,11 @@ def run(args, parser) -> int:
                 skipped += 1
             else:
                 try:
-                    edges = detect_edges(load_image(path), **options)
+                    edges = detect_edges(load_image(path, mode=mode), **options)
+                    if edges.ndim == 3:  # the learned detector keeps a channel axis
+                        edges = edges[..., 0]
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    for stale in target.parent.glob(
-                        f".{glob.escape(target.name)}.*.part"
-                    ):  # left by a killed run: atomic_path's folder (or an old file)
-                        if stale.is_dir():
-                            shutil.rmtree(stale, ignore_errors=True)
-                        else:
-                            stale.unlink(missing_ok=True)
+                    _remove_stale_parts(target)
                     save_image(target, edges)
                     done += 1
                 except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch

@@ -23,20 +23,47 @@ _EXAMPLES = {
 
 
 def _add_training_options(parser, *, epochs, steps, learning_rate) -> None:
-    parser.add_argument("-o", "--output", required=True, metavar="FOLDER",
-                        help="run folder: checkpoints (resumed when run again) and results")
-    parser.add_argument("--epochs", type=int, default=epochs, help=f"epochs in all (default {epochs})")
-    parser.add_argument("--steps-per-epoch", type=int, default=steps,
-                        help=f"batches per epoch (default {steps})")
-    parser.add_argument("--batch-size", type=int, default=8, help="crops per batch (default 8)")
-    parser.add_argument("--crop-size", type=int, default=256, help="crop side (default 256)")
-    parser.add_argument("--learning-rate", type=float, default=learning_rate,
-                        help=f"peak learning rate (default {learning_rate:g})")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FOLDER",
+        help="run folder: checkpoints (resumed when run again) and results",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=epochs, help=f"epochs in all (default {epochs})"
+    )
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        default=steps,
+        help=f"batches per epoch (default {steps})",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=8, help="crops per batch (default 8)"
+    )
+    parser.add_argument(
+        "--crop-size", type=int, default=256, help="crop side (default 256)"
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=learning_rate,
+        help=f"peak learning rate (default {learning_rate:g})",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    parser.add_argument("--validate-every", type=int, default=1,
-                        help="epochs between validations (default 1)")
-    parser.add_argument("--thresholds", type=int, default=33,
-                        help="thresholds of the validation ODS (default 33)")
+    parser.add_argument(
+        "--validate-every",
+        type=int,
+        default=1,
+        help="epochs between validations (default 1)",
+    )
+    parser.add_argument(
+        "--thresholds",
+        type=int,
+        default=33,
+        help="thresholds of the validation ODS (default 33)",
+    )
 
 
 def add_parser(commands) -> None:
@@ -47,13 +74,26 @@ def add_parser(commands) -> None:
         epilog=_EXAMPLES["learn"],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    learn.add_argument("--bsds", required=True, metavar="ROOT",
-                       help="BSDS500 folder with images/ and groundTruth/ (you download it)")
-    learn.add_argument("--train-splits", default="train",
-                       help="splits to train on, joined by + (default: train)")
-    learn.add_argument("--val-split", default="val", help="split to validate on (default: val)")
-    learn.add_argument("--val-images", type=int, default=25,
-                       help="validation images, the first of the split (default 25; 0: none)")
+    learn.add_argument(
+        "--bsds",
+        required=True,
+        metavar="ROOT",
+        help="BSDS500 folder with images/ and groundTruth/ (you download it)",
+    )
+    learn.add_argument(
+        "--train-splits",
+        default="train",
+        help="splits to train on, joined by + (default: train)",
+    )
+    learn.add_argument(
+        "--val-split", default="val", help="split to validate on (default: val)"
+    )
+    learn.add_argument(
+        "--val-images",
+        type=int,
+        default=25,
+        help="validation images, the first of the split (default 25; 0: none)",
+    )
     _add_training_options(learn, epochs=14, steps=500, learning_rate=2e-3)
     learn.set_defaults(run=run, parser=learn)
 
@@ -63,29 +103,53 @@ def add_parser(commands) -> None:
         epilog=_EXAMPLES["finetune"],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    finetune.add_argument("pairs", metavar="PAIRS",
-                          help="folder with images/ and edges/ (or BIPED's imgs/ and edge_maps/)")
-    finetune.add_argument("--validation", metavar="PAIRS",
-                          help="a second pair folder to validate on (default: hold out --holdout pairs)")
-    finetune.add_argument("--holdout", type=int, default=None,
-                          help="pairs of PAIRS kept for validation (default: a fifth, at most 10)")
-    finetune.add_argument("--from-scratch", action="store_true",
-                          help="start from random weights instead of the shipped ones")
+    finetune.add_argument(
+        "pairs",
+        metavar="PAIRS",
+        help="folder with images/ and edges/ (or BIPED's imgs/ and edge_maps/)",
+    )
+    finetune.add_argument(
+        "--validation",
+        metavar="PAIRS",
+        help="a second pair folder to validate on (default: hold out --holdout pairs)",
+    )
+    finetune.add_argument(
+        "--holdout",
+        type=int,
+        default=None,
+        help="pairs of PAIRS kept for validation (default: a fifth, at most 10)",
+    )
+    finetune.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="start from random weights instead of the shipped ones",
+    )
     _add_training_options(finetune, epochs=6, steps=100, learning_rate=5e-4)
     finetune.set_defaults(run=run, parser=finetune)
 
 
 def _check_options(args, parser) -> None:
-    for option in ("epochs", "steps_per_epoch", "batch_size", "crop_size", "validate_every", "thresholds"):
+    for option in (
+        "epochs",
+        "steps_per_epoch",
+        "batch_size",
+        "crop_size",
+        "validate_every",
+        "thresholds",
+    ):
         if getattr(args, option) < 1:
-            parser.error(f"--{option.replace('_', '-')} must be a positive integer, got {getattr(args, option)}")
+            parser.error(
+                f"--{option.replace('_', '-')} must be a positive integer, got {getattr(args, option)}"
+            )
     if not 0 < args.learning_rate < 1:
         parser.error(f"--learning-rate must be in (0, 1), got {args.learning_rate}")
     output = Path(args.output)
     if output.exists() and not output.is_dir():
         parser.error(f"-o/--output must be a folder, got the file {args.output!r}")
     if not output.parent.is_dir():
-        parser.error(f"the folder {str(output.parent)!r} (that would hold {args.output!r}) does not exist")
+        parser.error(
+            f"the folder {str(output.parent)!r} (that would hold {args.output!r}) does not exist"
+        )
 
 
 def _data(args, parser):
@@ -98,13 +162,19 @@ def _data(args, parser):
         splits = args.train_splits.split("+")
         for split in [*splits, args.val_split]:
             if split not in BSDS_SPLITS:
-                parser.error(f"unknown split {split!r}: expected one of {', '.join(BSDS_SPLITS)}")
+                parser.error(
+                    f"unknown split {split!r}: expected one of {', '.join(BSDS_SPLITS)}"
+                )
         if args.val_split in splits and args.val_images:
-            parser.error(f"--val-split {args.val_split} is also a training split: choose another, or --val-images 0")
+            parser.error(
+                f"--val-split {args.val_split} is also a training split: choose another, or --val-images 0"
+            )
         if args.val_images < 0:
             parser.error(f"--val-images must be >= 0, got {args.val_images}")
         train = [pair for split in splits for pair in load_bsds500(args.bsds, split)]
-        validation = list(itertools.islice(load_bsds500(args.bsds, args.val_split), args.val_images))
+        validation = list(
+            itertools.islice(load_bsds500(args.bsds, args.val_split), args.val_images)
+        )
         description = {
             "train": f"BSDS500 {'+'.join(splits)} ({len(train)} images, all annotators)",
             "validation": f"BSDS500 {args.val_split}, first {len(validation)} images (sorted by name)",
@@ -116,11 +186,14 @@ def _data(args, parser):
     else:
         holdout = min(10, len(train) // 5) if args.holdout is None else args.holdout
         if not 0 <= holdout < len(train):
-            parser.error(f"--holdout must be in [0, {len(train) - 1}] for {len(train)} pairs, got {holdout}")
+            parser.error(
+                f"--holdout must be in [0, {len(train) - 1}] for {len(train)} pairs, got {holdout}"
+            )
         train, validation = train[: len(train) - holdout], train[len(train) - holdout :]
     description = {
         "train": f"{len(train)} pairs from {args.pairs}",
-        "validation": f"{len(validation)} pairs" + (f" from {args.validation}" if args.validation else " held out"),
+        "validation": f"{len(validation)} pairs"
+        + (f" from {args.validation}" if args.validation else " held out"),
     }
     return train, validation or None, description
 
@@ -130,7 +203,10 @@ def _commit() -> str | None:
 
     try:
         return subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
             cwd=Path(__file__).parent,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
@@ -167,7 +243,10 @@ def run(args, parser) -> int:
         parser.error(str(error))
     output = Path(args.output)
     start = None if args.command == "learn" or args.from_scratch else "pretrained"
-    print(f"training on {description['train']}; validating on {description['validation']}", flush=True)
+    print(
+        f"training on {description['train']}; validating on {description['validation']}",
+        flush=True,
+    )
     model, state = fit_boundary_model(
         train,
         validation=validation,
@@ -205,7 +284,11 @@ def run(args, parser) -> int:
     best = state["best"]
     print(
         f"done: {state['epoch']} epochs in {state['seconds'] / 60:.1f} min"
-        + (f"; best validation ODS {best['ods']:.3f} (epoch {best['epoch']})" if best else "")
+        + (
+            f"; best validation ODS {best['ods']:.3f} (epoch {best['epoch']})"
+            if best
+            else ""
+        )
         + f"; weights in {output / 'boundaries.weights.h5'}"
     )
     return 0

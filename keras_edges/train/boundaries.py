@@ -79,7 +79,9 @@ def _save_json(data: dict, path: Path) -> None:
 class _RunState(keras.callbacks.Callback):
     """At each epoch's end: validation ODS, best weights, checkpoint, one line of progress."""
 
-    def __init__(self, folder, inference, validation, state, validate_every, thresholds):
+    def __init__(
+        self, folder, inference, validation, state, validate_every, thresholds
+    ):
         super().__init__()
         self.folder = folder
         self.inference = inference
@@ -249,7 +251,9 @@ def fit_boundary_model(
         ("validate_every", validate_every),
     ):
         check_positive_int(name, value)
-    check_number("learning_rate", learning_rate, low=0, high=1, low_open=True, high_open=True)
+    check_number(
+        "learning_rate", learning_rate, low=0, high=1, low_open=True, high_open=True
+    )
     if not (len(scales) == 2 and 0 < scales[0] <= scales[1]):
         raise ValueError(
             "Invalid value for argument `scales`. Expected (low, high) with "
@@ -262,7 +266,9 @@ def fit_boundary_model(
         )
     pairs = _as_pairs(train, "train")
     validation = (
-        None if validation is None else [(i, [t]) for i, t in _as_pairs(validation, "validation")]
+        None
+        if validation is None
+        else [(i, [t]) for i, t in _as_pairs(validation, "validation")]
     )
     folder = None if folder is None else Path(folder)
     state = {
@@ -287,7 +293,9 @@ def fit_boundary_model(
         )
         if model is not None:
             copy_weights(
-                build_boundary_model(pretrained=True) if model == "pretrained" else model,
+                build_boundary_model(pretrained=True)
+                if model == "pretrained"
+                else model,
                 training,
             )
         total = epochs * steps_per_epoch

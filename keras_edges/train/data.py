@@ -374,7 +374,11 @@ def boundary_dataset(
         `(batch, crop, crop, 1)` targets.
     """
     images, targets, sizes = _stack_pairs(pairs)
-    images, targets, sizes = tf.constant(images), tf.constant(targets), tf.constant(sizes)
+    images, targets, sizes = (
+        tf.constant(images),
+        tf.constant(targets),
+        tf.constant(sizes),
+    )
     count = len(pairs)
     log_low, log_high = float(np.log(scales[0])), float(np.log(scales[1]))
 
@@ -388,11 +392,22 @@ def boundary_dataset(
         region_h, region_w = tf.minimum(region, height), tf.minimum(region, width)
         top = tf.cast(draws[2] * tf.cast(height - region_h + 1, tf.float32), tf.int32)
         left = tf.cast(draws[3] * tf.cast(width - region_w + 1, tf.float32), tf.int32)
-        top, left = tf.minimum(top, height - region_h), tf.minimum(left, width - region_w)
-        image = tf.cast(images[k, top : top + region_h, left : left + region_w], tf.float32)
+        top, left = (
+            tf.minimum(top, height - region_h),
+            tf.minimum(left, width - region_w),
+        )
+        image = tf.cast(
+            images[k, top : top + region_h, left : left + region_w], tf.float32
+        )
         target = targets[k, top : top + region_h, left : left + region_w]
-        out_h = tf.minimum(tf.cast(tf.round(tf.cast(region_h, tf.float32) * scale), tf.int32), crop_size)
-        out_w = tf.minimum(tf.cast(tf.round(tf.cast(region_w, tf.float32) * scale), tf.int32), crop_size)
+        out_h = tf.minimum(
+            tf.cast(tf.round(tf.cast(region_h, tf.float32) * scale), tf.int32),
+            crop_size,
+        )
+        out_w = tf.minimum(
+            tf.cast(tf.round(tf.cast(region_w, tf.float32) * scale), tf.int32),
+            crop_size,
+        )
         out_h, out_w = tf.maximum(out_h, 1), tf.maximum(out_w, 1)
         image = tf.image.resize(image, (out_h, out_w), antialias=True) / 255.0
         # Thin boundaries would fade when shrunk: widen them by one pixel first.
@@ -410,10 +425,14 @@ def boundary_dataset(
         target = tf.cond(if_flip, lambda: tf.reverse(target, [1]), lambda: target)
         turns = tf.cast(draws[5] * 4, tf.int32)
         image, target = tf.image.rot90(image, turns), tf.image.rot90(target, turns)
-        image = tf.ensure_shape(tf.clip_by_value(image, 0.0, 1.0), (crop_size, crop_size, 3))
+        image = tf.ensure_shape(
+            tf.clip_by_value(image, 0.0, 1.0), (crop_size, crop_size, 3)
+        )
         target = tf.ensure_shape(target, (crop_size, crop_size, 1))
         return image, target
 
     dataset = tf.data.Dataset.range(start * batch_size, 2**62)
-    dataset = dataset.map(sample, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.map(
+        sample, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

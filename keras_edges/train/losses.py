@@ -28,7 +28,9 @@ class ConsensusBalancedCrossEntropy(keras.losses.Loss):
         negative_weight: RCF's lambda, the extra weight of the negatives (1.1).
     """
 
-    def __init__(self, threshold=0.3, negative_weight=1.1, name="consensus_bce", **kwargs):
+    def __init__(
+        self, threshold=0.3, negative_weight=1.1, name="consensus_bce", **kwargs
+    ):
         super().__init__(name=name, **kwargs)
         self.threshold = float(threshold)
         self.negative_weight = float(negative_weight)
@@ -47,7 +49,9 @@ class ConsensusBalancedCrossEntropy(keras.losses.Loss):
         )
         # stable log(1 + exp(-|z|)) form of the cross-entropy with logits
         cross_entropy = (
-            ops.maximum(y_pred, 0.0) - y_pred * positive + ops.log1p(ops.exp(-ops.abs(y_pred)))
+            ops.maximum(y_pred, 0.0)
+            - y_pred * positive
+            + ops.log1p(ops.exp(-ops.abs(y_pred)))
         )
         pixels = ops.cast(ops.prod(ops.shape(y_pred)[1:]), y_pred.dtype)
         return ops.sum(weight * cross_entropy, axis=axes) / pixels
