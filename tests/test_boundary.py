@@ -5,13 +5,13 @@ import math
 import shutil
 import subprocess
 import sys
-import warnings
 import zipfile
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_export import run_tflite
 
 from keras_edges import detect_edges, export_model, save_image
 from keras_edges.datasets import (
@@ -240,22 +240,6 @@ def test_save_and_load_in_safe_mode_give_equal_outputs(tmp_path, random_model):
     )
 
 
-def _run_tflite(path, batch: np.ndarray) -> np.ndarray:
-    """Run a .tflite file on a float32 batch of any size with the TFLite interpreter."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
-        interpreter = tf.lite.Interpreter(model_path=str(path))
-    (source,), (result,) = (
-        interpreter.get_input_details(),
-        interpreter.get_output_details(),
-    )
-    interpreter.resize_tensor_input(source["index"], batch.shape)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(source["index"], batch)
-    interpreter.invoke()
-    return interpreter.get_tensor(result["index"])
-
-
 @pytest.mark.slow
 def test_tflite_export_gives_equal_outputs(tmp_path, random_model):
     """The TFLite export, resized to two other image sizes, gives the Keras probabilities."""
@@ -263,7 +247,7 @@ def test_tflite_export_gives_equal_outputs(tmp_path, random_model):
     for shape in [(1, 37, 53, 3), (2, 20, 31, 3)]:
         batch = RNG.uniform(size=shape).astype(np.float32)
         np.testing.assert_allclose(
-            _run_tflite(target, batch),
+            run_tflite(target, batch),
             np.asarray(random_model(batch)),
             rtol=1e-4,
             atol=1e-5,
