@@ -81,6 +81,7 @@ class _RunState(keras.callbacks.Callback):
         self.state = state
         self.validate_every = validate_every
         self.thresholds = thresholds
+        self.best_weights = None  # the best inference weights, kept here without a folder
         self._clock = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -89,8 +90,12 @@ class _RunState(keras.callbacks.Callback):
             self.model.stop_training = True
             raise FloatingPointError(
                 f"Training diverged at epoch {epoch + 1} (loss={loss}); nothing of this "
-                f"epoch was written. Resume from {str(self.folder)!r} with a lower "
-                "learning rate."
+                "epoch was written. "
+                + (
+                    "Train again with a lower learning rate."
+                    if self.folder is None
+                    else f"Resume from {str(self.folder)!r} with a lower learning rate."
+                )
             )
         self.state["seconds"] += time.perf_counter() - self._clock
         entry = {
@@ -106,11 +111,15 @@ class _RunState(keras.callbacks.Callback):
             entry.update(ods=scores.ods, ois=scores.ois, ap=scores.ap)
             if scores.ods > self.state["best"].get("ods", -1.0):
                 self.state["best"] = dict(entry)
-                _save_weights(self.inference, self.folder / "best.weights.h5")
+                if self.folder is None:
+                    self.best_weights = self.inference.get_weights()
+                else:
+                    _save_weights(self.inference, self.folder / "best.weights.h5")
         self.state["epoch"] = epoch + 1
         self.state["history"].append(entry)
-        _save_weights(self.model, self.folder / "state.weights.h5")
-        _save_json(self.state, self.folder / "state.json")
+        if self.folder is not None:
+            _save_weights(self.model, self.folder / "state.weights.h5")
+            _save_json(self.state, self.folder / "state.json")
         if self.state["verbose"]:
             shown = " ".join(
                 f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}"
@@ -227,7 +236,8 @@ def fit_boundary_model(
     Example:
     >>> from keras_edges.datasets import synthetic_shapes
     >>> images, truths = synthetic_shapes(4, size=(64, 64), seed=0)
-    >>> pairs = [(np.repeat(image[..., None], 3, -1), truth) for image, truth in zip(images, truths)]
+    >>> images = np.repeat(np.rint(images[..., None] * 255).astype("uint8"), 3, -1)
+    >>> pairs = list(zip(images, truths))
     >>> model, state = fit_boundary_model(pairs, epochs=1, steps_per_epoch=2, batch_size=2,
     ...                                   crop_size=64, verbose=0)
     >>> state["epoch"], state["history"][0]["step"]
@@ -304,6 +314,7 @@ def fit_boundary_model(
         if state["epoch"]:
             training.optimizer.build(training.trainable_variables)
             training.load_weights(folder / "state.weights.h5")
+    run_state = _RunState(folder, inference, validation, state, validate_every, thresholds)
     if state["epoch"] >= epochs:
         if verbose:
             print(f"already trained for {state['epoch']} epochs", flush=True)
@@ -326,23 +337,18 @@ def fit_boundary_model(
         )
         outputs = len(training.outputs)
         dataset = dataset.map(lambda x, y: (x, (y,) * outputs))
-        callbacks = []
-        if folder is not None:
-            callbacks.append(
-                _RunState(
-                    folder, inference, validation, state, validate_every, thresholds
-                )
-            )
         training.fit(
             dataset,
             epochs=epochs,
             initial_epoch=state["epoch"],
             steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks,
+            callbacks=[run_state],
             verbose=2 if verbose >= 2 else 0,
         )
     if folder is not None and (folder / "best.weights.h5").exists():
         inference.load_weights(folder / "best.weights.h5")
+    elif folder is None and run_state.best_weights is not None:
+        inference.set_weights(run_state.best_weights)
     result = copy_weights(inference, build_boundary_model())
     state.pop("verbose", None)
     return result, state
