@@ -343,6 +343,7 @@ def fit_boundary_model(
             initial_epoch=state["epoch"],
             steps_per_epoch=steps_per_epoch,
             callbacks=[run_state],
+            shuffle=False,  # the stream is already shuffled, and resumable
             verbose=2 if verbose >= 2 else 0,
         )
     if folder is not None and (folder / "best.weights.h5").exists():
