@@ -117,7 +117,7 @@ def run_quality(args):
     if args.sides:
         detectors += side_output_detectors()
     for name, detector, nms in detectors:
-        if args.only and args.only not in name:
+        if (args.only and args.only not in name) or (args.skip and args.skip in name):
             continue
         start = time.perf_counter()
         maps = []
