@@ -562,7 +562,7 @@ def test_pairs_of_different_sizes_are_reported():
     """A pair whose boundaries do not match its image's size names the item."""
     image = np.zeros((16, 20, 3), np.uint8)
     with pytest.raises(
-        ValueError, match=r"Item 0: its boundaries have shape \(16, 16\)"
+        ValueError, match=r"Item 0: its boundaries have shapes \[\(16, 16\)\]"
     ):
         fit_boundary_model([(image, np.zeros((16, 16), bool))])
 
