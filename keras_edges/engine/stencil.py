@@ -31,7 +31,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_edges.kernels import KERNELS, max_response, operator_kernels
+from keras_edges.kernels import (
+    KERNELS,
+    gradient_frame,
+    max_response,
+    operator_kernels,
+)
 from keras_edges.layers import BorderPadding, GradientMagnitude
 
 __all__ = ["Plan", "plan", "run"]
@@ -231,6 +236,8 @@ def _fast_function(
     ]
     if plan.kernels[0] is None:
         specs += [tf.TensorSpec(plan.kernels[1], tf.float32)] * 2
+        if output == "orientation":
+            specs.append(tf.TensorSpec((2, 2), tf.float32))
     return function.get_concrete_function(*specs)
 
 
@@ -268,11 +275,14 @@ def _pad_in_graph(image, plan: Plan):
 
 @functools.lru_cache(maxsize=64)
 def _fast_graph(plan: Plan, output: str, pad: bool = False):
-    """The `tf.function` `(buffer, divisor, cut[, kernel_x, kernel_y]) -> edges`.
+    """The `tf.function` `(buffer, divisor, cut[, kernel_x, kernel_y[, frame]]) -> edges`.
 
     `output` is `"float"`, `"uint8"` (round, saturate), `"bool"` (`edges >= cut`), each
-    optionally with `"/"` (divide by `divisor` first, as `normalize` does). The kernels
-    are `plan`'s constants, or the last two arguments when `plan` has no kernel values.
+    optionally with `"/"` (divide by `divisor` first, as `normalize` does), or
+    `"gradients"` (float32 `(grad_x, grad_y)` in a last axis of size 2) or
+    `"orientation"` (float32 `atan2` of the gradient in the image frame). The kernels
+    are `plan`'s constants or, when `plan` has no kernel values, arguments (then
+    `"orientation"` also takes the 2x2 `gradient_frame` as an argument).
     """
     pair, shape = plan.kernels
     if pair is not None:
@@ -280,7 +290,7 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
     size_y, size_x = shape[:2]
 
     def edges(buffer, divisor, cut, *weights):
-        kernels = weights or (kernel_x, kernel_y)
+        kernels = weights[:2] or (kernel_x, kernel_y)
         work = None
         if buffer.dtype == tf.uint8 and not weights:
             work = _integer_dtype(kernel_x, kernel_y)
@@ -290,6 +300,22 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
         height = image.shape[1] - size_y + 1
         width = image.shape[2] - size_x + 1
         grad_x, grad_y = (_stencil(image, k, height, width) for k in kernels)
+        if output in ("gradients", "orientation"):
+            grad_x, grad_y = tf.cast(grad_x, tf.float32), tf.cast(grad_y, tf.float32)
+            if output == "gradients":
+                return tf.stack([grad_x, grad_y], axis=-1)
+            if weights:
+                (a, b), (c, d) = weights[2][0], weights[2][1]
+            else:
+                (a, b), (c, d) = gradient_frame(kernel_x, kernel_y).tolist()
+            if weights or (a, b, c, d) != (
+                1.0,
+                0.0,
+                0.0,
+                1.0,
+            ):  # as GradientOrientation
+                grad_x, grad_y = a * grad_x + b * grad_y, c * grad_x + d * grad_y
+            return tf.atan2(grad_y, grad_x)
         if plan.norm == "l1":
             result = tf.abs(grad_x) + tf.abs(grad_y)
             if work is not None and output == "uint8":  # exact integers: saturate only
@@ -409,6 +435,26 @@ def _tiles(length: int, tile: int) -> list[tuple[int, int]]:
     return [(start, min(start + tile, length)) for start in range(0, length, tile)]
 
 
+def _tiling(count: int, height: int, width: int, tile: int, most_pixels: int):
+    """`(tile height, tile width, chunks)` for an `(N, H, W)` output.
+
+    One bucketed tile holds the whole image unless it has more than `most_pixels`
+    pixels, then `tile x tile` tiles; `chunks` are the `(first, size)` batch slices,
+    powers of two (so few batch sizes are compiled) of at most `_MAX_BATCH_CHUNK` and
+    `most_pixels` pixels.
+    """
+    tile_height, tile_width = _bucket(height), _bucket(width)
+    if tile_height * tile_width > most_pixels:
+        tile_height, tile_width = min(tile_height, tile), min(tile_width, tile)
+    most = max(1, min(_MAX_BATCH_CHUNK, most_pixels // (tile_height * tile_width)))
+    chunks, first = [], 0
+    while first < count:
+        size = 1 << (min(most, count - first).bit_length() - 1)
+        chunks.append((first, size))
+        first += size
+    return tile_height, tile_width, chunks
+
+
 @functools.lru_cache(maxsize=256)
 def _layout(plan: Plan, count: int, height: int, width: int, channels: int):
     """How the fast engine cuts an `(N, H, W, C)` batch into compiled calls.
@@ -428,15 +474,10 @@ def _layout(plan: Plan, count: int, height: int, width: int, channels: int):
         len(rows_index) - size_y + 1,
         len(columns_index) - size_x + 1,
     )
-    tile_height, tile_width = _bucket(out_height), _bucket(out_width)
-    if tile_height * tile_width > _MAX_CALL_PIXELS:  # tiled: halo = the kernel's reach
-        tile_height, tile_width = min(tile_height, _TILE), min(tile_width, _TILE)
-    most = max(1, min(_MAX_BATCH_CHUNK, _MAX_CALL_PIXELS // (tile_height * tile_width)))
-    chunks, first = [], 0
-    while first < count:
-        size = 1 << (min(most, count - first).bit_length() - 1)
-        chunks.append((first, size))
-        first += size
+    # tiled: halo = the kernel's reach
+    tile_height, tile_width, chunks = _tiling(
+        count, out_height, out_width, _TILE, _MAX_CALL_PIXELS
+    )
     row_tiles = [
         (y0, y1, _segments(rows_index, y0, y1 + size_y - 1))
         for y0, y1 in _tiles(out_height, tile_height)
@@ -480,6 +521,8 @@ def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut:
     )
     divisor, cut = _scalar(float(divisor)), _scalar(float(cut))
     key, weights = _compiled_form(plan)
+    if weights and output == "orientation":
+        weights += (tf.constant(gradient_frame(*weights), tf.float32),)
     if len(chunks) == len(row_tiles) == len(column_tiles) == 1 and _exact_bucket(
         plan, batch.shape, shape
     ):
@@ -504,7 +547,9 @@ def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut:
                         return edges
                     return np.ascontiguousarray(edges[:, :out_height, :out_width])
                 if result is None:
-                    result = np.empty((count, out_height, out_width), edges.dtype)
+                    result = np.empty(
+                        (count, out_height, out_width, *edges.shape[3:]), edges.dtype
+                    )
                 result[first : first + size, y0:y1, x0:x1] = edges[
                     :, : y1 - y0, : x1 - x0
                 ]
@@ -512,15 +557,24 @@ def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut:
 
 
 def run(
-    plan: Plan, batch: np.ndarray, *, threshold: float | None = None, normalize=False
+    plan: Plan,
+    batch: np.ndarray,
+    *,
+    threshold: float | None = None,
+    normalize=False,
+    output: str = "magnitude",
 ) -> np.ndarray:
     """Run `plan` on an `(N, H, W, C)` batch; returns the `(N, H', W')` edges.
 
     A uint8 batch gives uint8 edges (rounded, saturated at 255), any other float32 batch
     float32 edges. `normalize` divides by the full scale (the largest magnitude of the
     plan's kernels on pixels in [0, 1], 0..255 for uint8); `threshold` in [0, 1] returns
-    the bool map `edges >= threshold * full scale` instead.
+    the bool map `edges >= threshold * full scale` instead. `output="gradients"` returns
+    the float32 `(N, H', W', 2)` signed gradients, `"orientation"` their float32 angle
+    (as `build_edge_model(output=...)`).
     """
+    if output != "magnitude":
+        return _fast_edges(plan, batch, output, 1.0, 0.0)
     (bytes_x, bytes_y), shape = plan.kernels
     full_scale = np.float32(
         max_response(
