@@ -152,12 +152,18 @@ def _check_model(model) -> None:
 
 
 def _compiled(model: keras.Model):
-    """Return the model's forward pass as one traced `tf.function` for any image size."""
+    """Return the model's forward pass as one traced `tf.function` for any image size.
+
+    The function reaches the model through a weak reference: a value that held the
+    model itself would keep its own key alive, and no model would ever be freed.
+    """
     if model not in _COMPILED:
         channels = model.input_shape[-1]
         signature = [tf.TensorSpec((None, None, None, channels), tf.float32)]
+        reference = weakref.ref(model)
         _COMPILED[model] = tf.function(
-            lambda batch: model(batch, training=False), input_signature=signature
+            lambda batch: reference()(batch, training=False),
+            input_signature=signature,
         )
     return _COMPILED[model]
 

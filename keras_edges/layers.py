@@ -78,6 +78,7 @@ class BorderPadding(keras.layers.Layer):
 
     def __init__(self, pad_width=1, mode="reflect", **kwargs):
         super().__init__(**kwargs)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
         check_choice("mode", mode, PADDING_MODES)
         if isinstance(pad_width, int):
             pad_width = ((pad_width, pad_width), (pad_width, pad_width))
@@ -149,6 +150,7 @@ class GradientMagnitude(keras.layers.Layer):
 
     def __init__(self, norm="l1", **kwargs):
         super().__init__(**kwargs)
+        self.input_spec = [keras.layers.InputSpec(ndim=4)] * 2
         check_choice("norm", norm, MAGNITUDES)
         self.norm = norm
 
@@ -233,6 +235,7 @@ class GaussianBlur(keras.layers.Layer):
 
     def __init__(self, sigma=1.0, **kwargs):
         super().__init__(**kwargs)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
         self.sigma = check_number("sigma", sigma, low=0.0)
 
     def _kernel(self):
@@ -250,10 +253,11 @@ class GaussianBlur(keras.layers.Layer):
         channels = inputs.shape[-1]
         column = np.tile(kernel[:, None, None, None], (1, 1, channels, 1))
         row = np.ascontiguousarray(column.transpose(1, 0, 2, 3))
-        smoothed = ops.depthwise_conv(
-            inputs, ops.convert_to_tensor(column), padding="valid"
+        column, row = (
+            ops.convert_to_tensor(k, self.compute_dtype) for k in (column, row)
         )
-        return ops.depthwise_conv(smoothed, ops.convert_to_tensor(row), padding="valid")
+        smoothed = ops.depthwise_conv(inputs, column, padding="valid")
+        return ops.depthwise_conv(smoothed, row, padding="valid")
 
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape
@@ -311,6 +315,7 @@ class GradientOrientation(keras.layers.Layer):
 
     def __init__(self, frame=((1.0, 0.0), (0.0, 1.0)), **kwargs):
         super().__init__(**kwargs)
+        self.input_spec = [keras.layers.InputSpec(ndim=4)] * 2
         self.frame = _check_frame(frame)
 
     def call(self, inputs):
@@ -363,6 +368,7 @@ class NonMaxSuppression(keras.layers.Layer):
 
     def __init__(self, interpolate=True, frame=((1.0, 0.0), (0.0, 1.0)), **kwargs):
         super().__init__(**kwargs)
+        self.input_spec = [keras.layers.InputSpec(ndim=4)] * 3
         if not isinstance(interpolate, bool):
             raise TypeError(
                 f"Invalid type for argument `interpolate`. Expected a bool. Received: interpolate={interpolate!r}"
@@ -558,6 +564,7 @@ class Hysteresis(keras.layers.Layer):
 
     def __init__(self, low=0.1, high=0.2, use_quantiles=False, steps=1, **kwargs):
         super().__init__(**kwargs)
+        self.input_spec = [keras.layers.InputSpec(ndim=4)] * 2
         if not isinstance(use_quantiles, bool):
             raise TypeError(
                 f"Invalid type for argument `use_quantiles`. Expected a bool. Received: use_quantiles={use_quantiles!r}"

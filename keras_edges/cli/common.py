@@ -1,4 +1,4 @@
-"""What several subcommands share: the detector options and loading a `--model`."""
+"""What several subcommands share: detector options, loading `--model`, a quiet TensorFlow."""
 
 from __future__ import annotations
 
