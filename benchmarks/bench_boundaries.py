@@ -256,6 +256,10 @@ def main():
     quality.add_argument(
         "--only", help="run only the detectors whose name contains this"
     )
+    quality.add_argument("--skip", help="skip the detectors whose name contains this")
+    quality.add_argument(
+        "--sides", action="store_true", help="also each side output alone"
+    )
     quality.set_defaults(run=run_quality)
     speed = commands.add_parser("speed")
     speed.add_argument("--repeat", type=int, default=20)
