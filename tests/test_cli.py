@@ -135,7 +135,10 @@ def test_demo_writes_every_sample(tmp_path):
         f"{s}_edges.png" for s in samples
     ]
     side = load_image(tmp_path / "camera_side_by_side.png")
-    assert side.shape == (512, 512 * 4 + 24)  # image | Sobel | Canny | learned, 8-px gaps
+    assert side.shape == (
+        512,
+        512 * 4 + 24,
+    )  # image | Sobel | Canny | learned, 8-px gaps
     camera = load_image(IMG / "camera.png")
     np.testing.assert_array_equal(side[:, :512], camera)
     sobel = detect_edges(camera, normalize=True).astype("float32")

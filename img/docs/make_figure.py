@@ -28,7 +28,9 @@ def make_figure(image, output, *, dpi: float = 72) -> Path:
             detect_edges(image, normalize=True)
         ),
         "Canny": detect_edges(image, method="canny"),
-        "learned (keras_edges weights)": detect_edges(image, method="learned", nms=True),
+        "learned (keras_edges weights)": detect_edges(
+            image, method="learned", nms=True
+        ),
     }
     figure = show_edges(image, panels, titles=["input", *panels])
     figure.set_dpi(dpi)

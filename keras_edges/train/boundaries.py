@@ -81,7 +81,9 @@ class _RunState(keras.callbacks.Callback):
         self.state = state
         self.validate_every = validate_every
         self.thresholds = thresholds
-        self.best_weights = None  # the best inference weights, kept here without a folder
+        self.best_weights = (
+            None  # the best inference weights, kept here without a folder
+        )
         self._clock = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -314,7 +316,9 @@ def fit_boundary_model(
         if state["epoch"]:
             training.optimizer.build(training.trainable_variables)
             training.load_weights(folder / "state.weights.h5")
-    run_state = _RunState(folder, inference, validation, state, validate_every, thresholds)
+    run_state = _RunState(
+        folder, inference, validation, state, validate_every, thresholds
+    )
     if state["epoch"] >= epochs:
         if verbose:
             print(f"already trained for {state['epoch']} epochs", flush=True)
