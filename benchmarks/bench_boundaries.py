@@ -122,7 +122,7 @@ def run_quality(args):
         start = time.perf_counter()
         maps = []
         for image in images:
-            edges = np.asarray(detector(image))
+            edges = np.asarray(detector(image)).reshape(image.shape[:2])
             maps.append(
                 edges.astype(np.float32) / (255.0 if edges.dtype == np.uint8 else 1.0)
             )
