@@ -790,3 +790,24 @@ def test_wheel_contains_the_weights_and_their_provenance(tmp_path):
     assert weights == (ROOT / "keras_edges/weights/boundaries.weights.h5").read_bytes()
     assert len(weights) < 1_000_000
     assert isinstance(provenance, dict) and provenance
+
+
+def test_shipped_weights_give_the_stored_reference_output():
+    """The shipped weights load (no network) and reproduce the stored map of img/camera.png.
+
+    `tests/data/learned_camera_every8.npy` holds every 8th pixel of
+    `detect_edges(camera / 255, method="learned")`, computed when the weights were
+    committed; the provenance names the same weights by their SHA-256.
+    """
+    import hashlib
+
+    from keras_edges.io import load_image
+    from keras_edges.models import PRETRAINED_WEIGHTS
+
+    reference = np.load(ROOT / "tests" / "data" / "learned_camera_every8.npy")
+    camera = load_image(IMG / "camera.png").astype(np.float32) / 255
+    probabilities = detect_edges(camera, method="learned")
+    np.testing.assert_allclose(probabilities[::8, ::8], reference, atol=2e-5)
+    provenance = json.loads(PRETRAINED_WEIGHTS.with_name("boundaries.json").read_text())
+    digest = hashlib.sha256(PRETRAINED_WEIGHTS.read_bytes()).hexdigest()
+    assert provenance["weights_sha256"] == digest
