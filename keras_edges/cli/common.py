@@ -119,3 +119,14 @@ def scales_option(text: str) -> tuple[float, ...]:
             f"expected comma-separated scale factors in [0.1, 4], e.g. 0.5,1,1.5; got {text!r}"
         )
     return scales
+
+
+def add_scales_option(parser: argparse.ArgumentParser) -> None:
+    """Add `--scales` (the learned detector's multi-scale testing)."""
+    parser.add_argument(
+        "--scales",
+        type=scales_option,
+        default=(1.0,),
+        metavar="S[,S...]",
+        help="--method learned: average over these scales, e.g. 0.5,1,1.5 (default: 1)",
+    )

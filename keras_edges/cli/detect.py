@@ -13,10 +13,10 @@ from pathlib import Path
 
 from keras_edges.cli.common import (
     add_detector_options,
+    add_scales_option,
     check_operator,
     import_tensorflow_quietly,
     load_model,
-    scales_option,
 )
 from keras_edges.io import image_files
 
@@ -76,13 +76,7 @@ def add_parser(commands) -> None:
         action="store_true",
         help="--method learned: thin the map to one-pixel ridges",
     )
-    parser.add_argument(
-        "--scales",
-        type=scales_option,
-        default=(1.0,),
-        metavar="S[,S...]",
-        help="--method learned: average over these scales, e.g. 0.5,1,1.5 (default: 1)",
-    )
+    add_scales_option(parser)
     parser.add_argument(
         "--recursive",
         action="store_true",

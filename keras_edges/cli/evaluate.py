@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 from keras_edges.cli.common import (
+    add_scales_option,
     check_operator,
     import_tensorflow_quietly,
     load_model,
-    scales_option,
 )
 from keras_edges.kernels import KERNELS
 
@@ -99,13 +99,7 @@ def add_parser(commands) -> None:
         action="store_true",
         help="edge non-maximum suppression before thresholding",
     )
-    parser.add_argument(
-        "--scales",
-        type=scales_option,
-        default=(1.0,),
-        metavar="S[,S...]",
-        help="--method learned: average over these scales, e.g. 0.5,1,1.5 (default: 1)",
-    )
+    add_scales_option(parser)
     parser.add_argument(
         "--thresholds", type=int, default=99, help="number of thresholds (default: 99)"
     )
