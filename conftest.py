@@ -1,11 +1,64 @@
-"""Doctests see `np` and the public API, as a user's session would (`pytest keras_edges` alone)."""
+"""Doctests see `np` and the public API, as a user's session would (`pytest keras_edges` alone).
+
+`pytest --backend jax` (or `torch`, `tensorflow`) sets `KERAS_BACKEND` before Keras is
+imported. Under a backend other than TensorFlow only the tests marked `backends` run (the
+layers, builders, Canny, the engines, and `tests/test_backends.py`, which compares every
+output with the TensorFlow backend's), plus the doctests of the modules in
+`BACKEND_DOCTESTS`; the rest use TensorFlow features (tf.data, SavedModel, TFLite).
+"""
 
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+BACKENDS = ("tensorflow", "jax", "torch")
+# Modules whose doctests run on every backend.
+BACKEND_DOCTESTS = ("keras_edges.kernels", "keras_edges.layers", "keras_edges.models")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="Keras backend of the run (sets KERAS_BACKEND). Other than tensorflow, "
+        "only the tests marked `backends` run.",
+    )
+
+
+def pytest_configure(config):
+    backend = config.getoption("--backend")
+    if backend is None:
+        return
+    if "keras" in sys.modules and sys.modules["keras"].backend.backend() != backend:
+        raise pytest.UsageError(
+            f"--backend {backend}: Keras was imported before the option took effect "
+            f"(backend {sys.modules['keras'].backend.backend()!r}); set KERAS_BACKEND={backend}"
+        )
+    os.environ["KERAS_BACKEND"] = backend
+
+
+def pytest_collection_modifyitems(config, items):
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        return
+    keep, drop = [], []
+    for item in items:
+        doctest = type(item).__name__ == "DoctestItem"
+        wanted = (
+            item.name.startswith(tuple(f"{module}." for module in BACKEND_DOCTESTS))
+            if doctest
+            else item.get_closest_marker("backends") is not None
+        )
+        (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(autouse=True)

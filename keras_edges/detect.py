@@ -8,7 +8,6 @@ import weakref
 
 import keras
 import numpy as np
-import tensorflow as tf
 from PIL import Image
 
 from keras_edges.engine import stencil
@@ -37,11 +36,13 @@ def _as_array(image) -> np.ndarray:
         return load_image(image)
     if isinstance(image, np.ndarray):
         return image
-    if tf.is_tensor(image) or hasattr(image, "__array__"):
+    if keras.ops.is_tensor(image):  # a tensor of the Keras backend
+        return keras.ops.convert_to_numpy(image)
+    if hasattr(image, "__array__"):
         return np.asarray(image)
     raise TypeError(
         "Invalid type for argument `image`. Expected a path, a PIL image, bytes, a NumPy "
-        "array, a tf.Tensor or a list of those. Received: image of type "
+        "array, a tensor of the Keras backend or a list of those. Received: image of type "
         f"{type(image).__name__}"
     )
 
@@ -119,21 +120,79 @@ def _standardize(
 def _cached_model(
     operator: str, ksize: int, padding: str, magnitude: str
 ) -> keras.Model:
-    return build_edge_model(operator, ksize=ksize, padding=padding, magnitude=magnitude)
+    options = dict(ksize=ksize, padding=padding, magnitude=magnitude)
+    return build_edge_model(operator, data_format="channels_last", **options)
 
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _compiled(model: keras.Model):
-    """Return the model's forward pass as one traced `tf.function` for any image size."""
-    if model not in _COMPILED:
-        channels = model.input_shape[-1]
-        signature = [tf.TensorSpec((None, None, None, channels), tf.float32)]
-        _COMPILED[model] = tf.function(
+def _compile(model: keras.Model):
+    """The model's forward pass compiled by the Keras backend: `float32 batch -> array`.
+
+    TensorFlow: one traced `tf.function` for any image size. JAX: `jax.jit` of the
+    model's stateless call, given the current weights at each call (a new image size
+    traces again). PyTorch: an eager call without autograd.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        signature = [tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)]
+        traced = tf.function(
             lambda batch: model(batch, training=False), input_signature=signature
         )
-    return _COMPILED[model]
+        return lambda batch: traced(tf.constant(batch)).numpy()
+    if backend == "jax":
+        import jax
+
+        traced = jax.jit(
+            lambda trainable, fixed, batch: model.stateless_call(
+                trainable, fixed, batch, training=False
+            )[0]
+        )
+
+        def run(batch):
+            trainable = [v.value for v in model.trainable_variables]
+            fixed = [v.value for v in model.non_trainable_variables]
+            return np.asarray(traced(trainable, fixed, batch))
+
+        return run
+    if backend == "torch":
+        import torch
+
+        def run(batch):
+            with torch.no_grad():
+                return keras.ops.convert_to_numpy(model(batch, training=False))
+
+        return run
+    return lambda batch: keras.ops.convert_to_numpy(model(batch, training=False))
+
+
+def _run_model(model: keras.Model, batch: np.ndarray) -> np.ndarray:
+    """Run `model` on the float32 NHWC `batch`, compiled once; NHWC out.
+
+    A channels_first model gets the batch as NCHW and its output back as NHWC.
+    """
+    if model not in _COMPILED:
+        _COMPILED[model] = _compile(model)
+    first = _channels_first(model)
+    batch = np.ascontiguousarray(batch.transpose(0, 3, 1, 2) if first else batch)
+    result = _COMPILED[model](batch)
+    return result.transpose(0, 2, 3, 1) if first else result
+
+
+def _channels_first(model: keras.Model) -> bool:
+    """Whether `model` reads NCHW: its first layer with a `data_format` says so."""
+    for layer in model.layers:
+        if getattr(layer, "data_format", None) is not None:
+            return layer.data_format == "channels_first"
+    return False
+
+
+def _channels(model: keras.Model) -> int:
+    """The number of input channels of `model`."""
+    return model.input_shape[1 if _channels_first(model) else -1]
 
 
 def _full_scale(model: keras.Model) -> float:
@@ -168,9 +227,8 @@ def _cached_canny(
     operator, ksize, padding, magnitude, sigma, low, high, use_quantiles
 ) -> keras.Model:
     options = dict(ksize=ksize, padding=padding, magnitude=magnitude, sigma=sigma)
-    return build_canny_model(
-        operator, low=low, high=high, use_quantiles=use_quantiles, **options
-    )
+    options.update(low=low, high=high, use_quantiles=use_quantiles)
+    return build_canny_model(operator, data_format="channels_last", **options)
 
 
 _HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -215,7 +273,7 @@ def _detect_canny_or_direction(
         ]
     array = _as_array(image)
     rank = array.ndim
-    channels = 1 if model is None else model.input_shape[-1]
+    channels = 1 if model is None else _channels(model)
     batch, value_range, _ = _standardize(array, channels)
     if model is None:
         key = (options["operator"], options["ksize"], options["padding"])
@@ -233,7 +291,7 @@ def _detect_canny_or_direction(
             )
     elif method == "gradient":
         model = _cached_head(model, output)
-    result = _compiled(model)(tf.constant(batch)).numpy()
+    result = _run_model(model, batch)
     if rank == 2:
         return result[0, :, :, 0] if result.shape[-1] == 1 else result[0]
     return result[0] if rank == 3 else result
@@ -391,7 +449,7 @@ def detect_edges(
             else stencil.plan(model)
         )
     batch, value_range, uint8_out = _standardize(
-        array, model.input_shape[-1], keep_uint8=plan is not None
+        array, _channels(model), keep_uint8=plan is not None
     )
     pad_layer = next((layer for layer in model.layers if layer.name == "pad"), None)
     if pad_layer is not None and pad_layer.mode == "valid":
@@ -408,7 +466,7 @@ def detect_edges(
             if rank == 2
             else (edges[0, ..., None] if rank == 3 else edges[..., None])
         )
-    edges = _compiled(model)(tf.constant(batch)).numpy()
+    edges = _run_model(model, batch)
     if normalize or threshold is not None:
         full_scale = _full_scale(model)
         if threshold is not None:

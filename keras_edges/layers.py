@@ -15,6 +15,7 @@ from keras import ops
 from keras_edges.kernels import MAGNITUDES, PADDING_MODES, _check_choice
 
 __all__ = [
+    "DATA_FORMATS",
     "BorderPadding",
     "GaussianBlur",
     "GradientMagnitude",
@@ -24,6 +25,23 @@ __all__ = [
     "ZeroSum",
     "gaussian_radius",
 ]
+
+
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def _check_data_format(data_format):
+    """`data_format`, or Keras' global `image_data_format()` for None, validated."""
+    data_format = (
+        keras.config.image_data_format() if data_format is None else data_format
+    )
+    _check_choice("data_format", data_format, DATA_FORMATS)
+    return data_format
+
+
+def _spatial_axes(data_format):
+    """The (height, width) axes of a 4-D tensor in `data_format`."""
+    return (1, 2) if data_format == "channels_last" else (2, 3)
 
 
 def _source_indices(size, before, after, mode):
@@ -43,7 +61,7 @@ def _source_indices(size, before, after, mode):
 
 @keras.saving.register_keras_serializable(package="keras_edges")
 class BorderPadding(keras.layers.Layer):
-    """Pad the height and width of an NHWC tensor so that a `valid` convolution keeps its size.
+    """Pad the height and width of an image tensor so that a `valid` convolution keeps its size.
 
     Unlike `Conv2D(padding="same")`, which pads with zeros and so invents edges along the
     frame, the default `"reflect"` mode mirrors the image about its border pixels
@@ -54,13 +72,16 @@ class BorderPadding(keras.layers.Layer):
         pad_width: Pixels added on each side, an int or `((top, bottom), (left, right))`.
         mode: One of `PADDING_MODES`: `"reflect"`, `"symmetric"`, `"replicate"`,
             `"zeros"` or `"valid"` (no padding).
+        data_format: `"channels_last"` (`(batch, height, width, channels)`) or
+            `"channels_first"` (`(batch, channels, height, width)`); None is
+            `keras.config.image_data_format()`.
         **kwargs: Base layer arguments, such as `name`.
 
     Call arguments:
-        inputs: A tensor of shape `(batch, height, width, channels)`.
+        inputs: A 4-D tensor in `data_format`.
 
     Input shape:
-        `(batch, height, width, channels)`.
+        `(batch, height, width, channels)` (channels_first: channels before height).
 
     Output shape:
         `(batch, height + top + bottom, width + left + right, channels)`; unchanged for
@@ -72,9 +93,10 @@ class BorderPadding(keras.layers.Layer):
     array([3., 2., 1., 2., 3., 2., 1.], dtype=float32)
     """
 
-    def __init__(self, pad_width=1, mode="reflect", **kwargs):
+    def __init__(self, pad_width=1, mode="reflect", data_format=None, **kwargs):
         super().__init__(**kwargs)
         _check_choice("mode", mode, PADDING_MODES)
+        self.data_format = _check_data_format(data_format)
         if isinstance(pad_width, int):
             pad_width = ((pad_width, pad_width), (pad_width, pad_width))
         try:
@@ -96,25 +118,29 @@ class BorderPadding(keras.layers.Layer):
     def call(self, inputs):
         if self.mode == "valid":
             return inputs
-        (top, bottom), (left, right) = self.pad_width
+        row_axis, column_axis = _spatial_axes(self.data_format)
         if self.mode == "zeros":
-            return ops.pad(inputs, ((0, 0), (top, bottom), (left, right), (0, 0)))
-        height, width = ops.shape(inputs)[1], ops.shape(inputs)[2]
-        rows = _source_indices(height, top, bottom, self.mode)
-        columns = _source_indices(width, left, right, self.mode)
-        return ops.take(ops.take(inputs, rows, axis=1), columns, axis=2)
+            pads = [(0, 0)] * 4
+            pads[row_axis], pads[column_axis] = self.pad_width
+            return ops.pad(inputs, pads)
+        (top, bottom), (left, right) = self.pad_width
+        shape = ops.shape(inputs)
+        rows = _source_indices(shape[row_axis], top, bottom, self.mode)
+        columns = _source_indices(shape[column_axis], left, right, self.mode)
+        rows_taken = ops.take(inputs, rows, axis=row_axis)
+        return ops.take(rows_taken, columns, axis=column_axis)
 
     def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
         if self.mode == "valid":
-            return tuple(input_shape)
-        batch, height, width, channels = input_shape
-        (top, bottom), (left, right) = self.pad_width
-        height = None if height is None else height + top + bottom
-        width = None if width is None else width + left + right
-        return (batch, height, width, channels)
+            return tuple(shape)
+        for axis, pads in zip(_spatial_axes(self.data_format), self.pad_width):
+            shape[axis] = None if shape[axis] is None else shape[axis] + sum(pads)
+        return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "pad_width": self.pad_width, "mode": self.mode}
+        config = {"pad_width": self.pad_width, "mode": self.mode}
+        return {**super().get_config(), **config, "data_format": self.data_format}
 
 
 @keras.saving.register_keras_serializable(package="keras_edges")
@@ -237,10 +263,13 @@ class GaussianBlur(keras.layers.Layer):
 
     Args:
         sigma: Standard deviation in pixels, >= 0.
+        data_format: `"channels_last"` or `"channels_first"`; None is
+            `keras.config.image_data_format()`.
         **kwargs: Base layer arguments, such as `name`.
 
     Call arguments:
-        inputs: A tensor of shape `(batch, height, width, channels)`.
+        inputs: A tensor of shape `(batch, height, width, channels)` (channels_first:
+            `(batch, channels, height, width)`).
 
     Output shape:
         `(batch, height - 2 * radius, width - 2 * radius, channels)`.
@@ -252,9 +281,10 @@ class GaussianBlur(keras.layers.Layer):
     ((1, 1, 1, 1), 0.159156)
     """
 
-    def __init__(self, sigma=1.0, **kwargs):
+    def __init__(self, sigma=1.0, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.sigma = _check_number("sigma", sigma, 0.0)
+        self.data_format = _check_data_format(data_format)
 
     def _kernel(self):
         radius = gaussian_radius(self.sigma)
@@ -268,30 +298,33 @@ class GaussianBlur(keras.layers.Layer):
         kernel = self._kernel()
         if kernel.size == 1:
             return inputs
-        channels = inputs.shape[-1]
+        first = self.data_format == "channels_first"
+        channels = inputs.shape[1 if first else -1]
         column = np.tile(kernel[:, None, None, None], (1, 1, channels, 1))
         row = np.ascontiguousarray(column.transpose(1, 0, 2, 3))
-        smoothed = ops.depthwise_conv(
-            inputs, ops.convert_to_tensor(column), padding="valid"
-        )
-        return ops.depthwise_conv(smoothed, ops.convert_to_tensor(row), padding="valid")
+        options = dict(padding="valid", data_format=self.data_format)
+        smoothed = ops.depthwise_conv(inputs, ops.convert_to_tensor(column), **options)
+        return ops.depthwise_conv(smoothed, ops.convert_to_tensor(row), **options)
 
     def compute_output_shape(self, input_shape):
-        batch, height, width, channels = input_shape
+        shape = list(input_shape)
         shrink = 2 * gaussian_radius(self.sigma)
-        height = None if height is None else height - shrink
-        width = None if width is None else width - shrink
-        return (batch, height, width, channels)
+        for axis in _spatial_axes(self.data_format):
+            shape[axis] = None if shape[axis] is None else shape[axis] - shrink
+        return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "sigma": self.sigma}
+        config = {"sigma": self.sigma, "data_format": self.data_format}
+        return {**super().get_config(), **config}
 
 
-def _shifted(padded, d_row, d_column):
+def _shifted(padded, d_row, d_column, data_format="channels_last"):
     """The view of a 1-pixel padded map moved so that pixel (i, j) holds (i + d_row, j + d_column)."""
-    return padded[
-        :, 1 + d_row : (d_row - 1) or None, 1 + d_column : (d_column - 1) or None, :
-    ]
+    rows = slice(1 + d_row, (d_row - 1) or None)
+    columns = slice(1 + d_column, (d_column - 1) or None)
+    if data_format == "channels_first":
+        return padded[:, :, rows, columns]
+    return padded[:, rows, columns, :]
 
 
 def _check_frame(frame):
@@ -368,10 +401,13 @@ class NonMaxSuppression(keras.layers.Layer):
         interpolate: Interpolated (scikit-image) or quantised (OpenCV) directions.
         frame: 2x2 matrix turning `(grad_x, grad_y)` into the image gradient (see
             `gradient_frame`); the identity for axis-aligned operators.
+        data_format: `"channels_last"` or `"channels_first"`; None is
+            `keras.config.image_data_format()`.
         **kwargs: Base layer arguments, such as `name`.
 
     Call arguments:
-        inputs: List `[grad_x, grad_y, magnitude]` of tensors `(batch, H, W, 1)`.
+        inputs: List `[grad_x, grad_y, magnitude]` of tensors `(batch, H, W, 1)`
+            (channels_first: `(batch, 1, H, W)`).
 
     Output shape:
         The shape of `magnitude`: the magnitude where kept, 0 elsewhere.
@@ -382,8 +418,15 @@ class NonMaxSuppression(keras.layers.Layer):
     array([0., 0., 3., 0., 0.], dtype=float32)
     """
 
-    def __init__(self, interpolate=True, frame=((1.0, 0.0), (0.0, 1.0)), **kwargs):
+    def __init__(
+        self,
+        interpolate=True,
+        frame=((1.0, 0.0), (0.0, 1.0)),
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
+        self.data_format = _check_data_format(data_format)
         if not isinstance(interpolate, bool):
             raise TypeError(
                 f"Invalid type for argument `interpolate`. Expected a bool. Received: interpolate={interpolate!r}"
@@ -395,8 +438,15 @@ class NonMaxSuppression(keras.layers.Layer):
         (a, b), (c, d) = self.frame
         grad_x, grad_y, magnitude = inputs
         grad_x, grad_y = a * grad_x + b * grad_y, c * grad_x + d * grad_y
-        padded = ops.pad(magnitude, ((0, 0), (1, 1), (1, 1), (0, 0)))
-        near = {(i, j): _shifted(padded, i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)}
+        pads = [(0, 0)] * 4
+        for axis in _spatial_axes(self.data_format):
+            pads[axis] = (1, 1)
+        padded = ops.pad(magnitude, pads)
+        near = {
+            (i, j): _shifted(padded, i, j, self.data_format)
+            for i in (-1, 0, 1)
+            for j in (-1, 0, 1)
+        }
         abs_x, abs_y = ops.abs(grad_x), ops.abs(grad_y)
         down, right = grad_y >= 0, grad_x >= 0
         if self.interpolate:
@@ -460,6 +510,7 @@ class NonMaxSuppression(keras.layers.Layer):
             **super().get_config(),
             "interpolate": self.interpolate,
             "frame": self.frame,
+            "data_format": self.data_format,
         }
 
 
@@ -484,6 +535,8 @@ class Hysteresis(keras.layers.Layer):
         high: Strong threshold, `>= low`.
         use_quantiles: Whether `low` and `high` are quantiles.
         steps: Dilations per loop iteration, >= 1.
+        data_format: `"channels_last"` or `"channels_first"`; None is
+            `keras.config.image_data_format()`.
         **kwargs: Base layer arguments, such as `name`.
 
     Call arguments:
@@ -499,8 +552,17 @@ class Hysteresis(keras.layers.Layer):
     array([0, 1, 1, 1, 1, 0, 0, 0])
     """
 
-    def __init__(self, low=0.1, high=0.2, use_quantiles=False, steps=4, **kwargs):
+    def __init__(
+        self,
+        low=0.1,
+        high=0.2,
+        use_quantiles=False,
+        steps=4,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
+        self.data_format = _check_data_format(data_format)
         if not isinstance(use_quantiles, bool):
             raise TypeError(
                 f"Invalid type for argument `use_quantiles`. Expected a bool. Received: use_quantiles={use_quantiles!r}"
@@ -531,11 +593,15 @@ class Hysteresis(keras.layers.Layer):
         weak = ops.cast(ops.logical_and(present, suppressed >= low), "float32")
         strong = ops.cast(ops.logical_and(present, suppressed >= high), "float32")
         shape = ops.shape(suppressed)
-        bound = ops.cast(shape[1], "int32") * ops.cast(shape[2], "int32")
+        row_axis, column_axis = _spatial_axes(self.data_format)
+        bound = ops.cast(shape[row_axis], "int32") * ops.cast(
+            shape[column_axis], "int32"
+        )
+        pool = dict(strides=1, padding="same", data_format=self.data_format)
 
         def grow(edges):
             for _ in range(self.steps):
-                edges = ops.max_pool(edges, 3, strides=1, padding="same") * weak
+                edges = ops.max_pool(edges, 3, **pool) * weak
             return edges
 
         def cond(edges, changed):
@@ -563,4 +629,5 @@ class Hysteresis(keras.layers.Layer):
             "high": self.high,
             "use_quantiles": self.use_quantiles,
             "steps": self.steps,
+            "data_format": self.data_format,
         }

@@ -10,6 +10,8 @@ import keras_edges  # noqa: F401 - registers the layers, as a user's import does
 from keras_edges.kernels import KERNELS, get_kernels
 from keras_edges.models import build_edge_model, build_sobel_model
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.mark.parametrize("operator", sorted(KERNELS))
 def test_two_bias_free_conv_layers_hold_the_table(operator):
