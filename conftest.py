@@ -2,8 +2,9 @@
 
 `pytest --backend jax` (or `torch`, `tensorflow`) sets `KERAS_BACKEND` before Keras is
 imported. Under a backend other than TensorFlow only the tests marked `backends` run (the
-layers, builders, Canny, the engines, and `tests/test_backends.py`, which compares every
-output with the TensorFlow backend's), plus the doctests of the modules in
+layers, builders, Canny, and `tests/test_backends.py`, which compares every output with
+the TensorFlow backend's; `backends("jax")` limits a test to the backends named, as for
+the stencil engine, which runs under TensorFlow and JAX), plus the doctests of the modules in
 `BACKEND_DOCTESTS`; the rest use TensorFlow features (tf.data, SavedModel, TFLite).
 """
 
@@ -47,14 +48,14 @@ def pytest_collection_modifyitems(config, items):
 
     if keras.backend.backend() == "tensorflow":
         return
+    backend = keras.backend.backend()
     keep, drop = [], []
     for item in items:
-        doctest = type(item).__name__ == "DoctestItem"
-        wanted = (
-            item.name.startswith(tuple(f"{module}." for module in BACKEND_DOCTESTS))
-            if doctest
-            else item.get_closest_marker("backends") is not None
-        )
+        marker = item.get_closest_marker("backends")
+        if type(item).__name__ == "DoctestItem":
+            wanted = item.name.startswith(tuple(f"{m}." for m in BACKEND_DOCTESTS))
+        else:  # `backends` alone: every backend; `backends("jax", ...)`: those named
+            wanted = marker is not None and (not marker.args or backend in marker.args)
         (keep if wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)

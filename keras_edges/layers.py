@@ -210,6 +210,7 @@ class ZeroSum(keras.constraints.Constraint):
     """
 
     def __call__(self, w):
+        w = ops.convert_to_tensor(w)  # NumPy minus a torch tensor is a TypeError
         return w - ops.mean(w, axis=(0, 1), keepdims=True)
 
     def get_config(self):
