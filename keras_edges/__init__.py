@@ -1,115 +1,97 @@
 """keras_edges: edge detection as Keras models, exact, fast and trainable.
 
-`import keras_edges` registers the package's Keras layers, so that saved models load
-with `keras.saving.load_model(path)` (safe mode, no `custom_objects`). The public names
-below are imported on first use, which keeps `keras-edges --help` free of TensorFlow.
+The public API is every name in the `__all__` of the modules below; each name is
+listed once, there. `import keras_edges` is light (no TensorFlow): a name is imported
+from its module on first use, so `keras-edges --help` answers at once.
+
+The package's Keras layers register themselves with Keras as soon as both are imported,
+in either order (`import keras_edges` then `import keras`, or the reverse), so saved
+models load with `keras.saving.load_model(path)` in safe mode, without
+`custom_objects`, on every path: a script, a notebook, `python -m keras_edges.cli`.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
+import importlib.abc
+import importlib.util
 import sys
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "KERNELS",
-    "BorderPadding",
-    "GaussianBlur",
-    "GradientMagnitude",
-    "GradientOrientation",
-    "Hysteresis",
-    "NonMaxSuppression",
-    "build_canny_model",
-    "build_edge_model",
-    "build_sobel_model",
-    "detect_edges",
-    "export_model",
-    "get_kernels",
-    "gradient_frame",
-    "load_image",
-    "max_response",
-    "save_image",
-    "plot_history",
-    "plot_kernels",
-    "show_edges",
-    "stretch_contrast",
-    "ZeroSum",
-    "fit_edge_model",
-    "kernel_error",
-    "learned_kernels",
-    # measuring edge quality: keras_edges.datasets and keras_edges.metrics
-    "BoundaryScores",
-    "boundaries_from_labels",
-    "count_boundary_matches",
-    "evaluate_boundaries",
-    "load_bsds500",
-    "match_boundaries",
-    "plot_precision_recall",
-    "summarize_counts",
-    "suppress_nonmaxima",
-    "synthetic_dataset",
-    "synthetic_images",
-    "synthetic_shapes",
-    "thin_edges",
-]
+# The modules whose `__all__` make up the public API, lightest first (the first four
+# need only NumPy, SciPy and Pillow).
+_PUBLIC_MODULES = (
+    "io",
+    "kernels",
+    "metrics",
+    "datasets",
+    "plot",
+    "layers",
+    "models",
+    "detect",
+    "export",
+    "train",
+)
 
-_HOME = {
-    "KERNELS": "kernels",
-    "get_kernels": "kernels",
-    "max_response": "kernels",
-    "BorderPadding": "layers",
-    "GradientMagnitude": "layers",
-    "GaussianBlur": "layers",
-    "GradientOrientation": "layers",
-    "Hysteresis": "layers",
-    "NonMaxSuppression": "layers",
-    "gradient_frame": "kernels",
-    "build_canny_model": "models",
-    "build_edge_model": "models",
-    "build_sobel_model": "models",
-    "detect_edges": "detect",
-    "export_model": "export",
-    "load_image": "io",
-    "save_image": "io",
-    "plot_history": "plot",
-    "plot_kernels": "plot",
-    "show_edges": "plot",
-    "stretch_contrast": "plot",
-    "ZeroSum": "layers",
-    "fit_edge_model": "train",
-    "kernel_error": "train",
-    "learned_kernels": "train",
-    "boundaries_from_labels": "datasets",
-    "load_bsds500": "datasets",
-    "synthetic_dataset": "datasets",
-    "synthetic_images": "datasets",
-    "synthetic_shapes": "datasets",
-    "BoundaryScores": "metrics",
-    "count_boundary_matches": "metrics",
-    "evaluate_boundaries": "metrics",
-    "match_boundaries": "metrics",
-    "plot_precision_recall": "plot",
-    "summarize_counts": "metrics",
-    "suppress_nonmaxima": "metrics",
-    "thin_edges": "metrics",
-}
+
+def _public_names() -> list[str]:
+    names = []
+    for module in _PUBLIC_MODULES:
+        names += importlib.import_module(f"keras_edges.{module}").__all__
+    return sorted(names)
 
 
 def __getattr__(name):
-    if name in _HOME:
-        value = getattr(importlib.import_module(f"keras_edges.{_HOME[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'keras_edges' has no attribute {name!r}")
+    if name == "__all__":  # `from keras_edges import *`, `keras_edges.__all__`
+        value = _public_names()
+    elif name.startswith("_"):
+        raise AttributeError(f"module 'keras_edges' has no attribute {name!r}")
+    else:
+        for module_name in _PUBLIC_MODULES:
+            module = importlib.import_module(f"keras_edges.{module_name}")
+            if name in module.__all__:
+                value = getattr(module, name)
+                break
+        else:
+            raise AttributeError(f"module 'keras_edges' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__getattr__("__all__")))
 
 
-# The `keras-edges` command imports TensorFlow only for the subcommands that need it
-# ("-m": `python -m keras_edges[.cli]`, whose argv[0] is "-m" while the package loads).
-if os.path.basename(sys.argv[0] if sys.argv else "") not in ("keras-edges", "-m"):
+class _RegisterLayersAfterKeras(importlib.abc.MetaPathFinder):
+    """Import `keras_edges.layers` (which registers the layers) right after `keras`.
+
+    Finds nothing itself: it asks the other finders for `keras`'s spec and wraps its
+    loader so that the layers register as soon as Keras has finished importing. It
+    removes itself on first use.
+    """
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "keras":
+            return None
+        try:
+            sys.meta_path.remove(self)
+        except ValueError:  # another thread got here first
+            return None
+        spec = importlib.util.find_spec("keras")
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_module_then_register(module):
+            exec_module(module)
+            importlib.import_module("keras_edges.layers")
+
+        spec.loader.exec_module = exec_module_then_register
+        return spec
+
+
+if "keras" in sys.modules:
     importlib.import_module("keras_edges.layers")
+else:
+    sys.meta_path.insert(0, _RegisterLayersAfterKeras())

@@ -13,9 +13,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from keras_edges.io import load_image
-from keras_edges.kernels import _check_choice
+from keras_edges.io import image_files, load_image
 from keras_edges.metrics import thin_edges
+from keras_edges.validation import check_choice, check_number
 
 __all__ = [
     "boundaries_from_labels",
@@ -77,18 +77,6 @@ def _check_size(size) -> tuple[int, int]:
             f"Received: size={size!r}"
         )
     return height, width
-
-
-def _check_amount(name: str, value) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.number))
-        or not 0 <= value < 1e3
-    ):
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Expected a non-negative number. Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 def _shape_mask(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
@@ -246,7 +234,7 @@ def synthetic_shapes(
     """
     height, width = _check_size(size)
     amounts = [
-        _check_amount(name, value)
+        check_number(name, value, low=0, high=1000)
         for name, value in (("noise", noise), ("blur", blur), ("texture", texture))
     ]
     shapes = _check_shapes(shapes)
@@ -305,7 +293,7 @@ def synthetic_dataset(
 
     height, width = _check_size(size)
     amounts = [
-        _check_amount(name, value)
+        check_number(name, value, low=0, high=1000)
         for name, value in (("noise", noise), ("blur", blur), ("texture", texture))
     ]
     shapes = _check_shapes(shapes)
@@ -446,7 +434,7 @@ def load_bsds500(root, split: str = "test", *, mode: str = "RGB"):
     ...     print(str(error).split(". ")[0])
     Cannot read BSDS500 from '/no/such/BSDS500': no such folder
     """
-    _check_choice("split", split, BSDS_SPLITS)
+    check_choice("split", split, BSDS_SPLITS)
     root = Path(root)
     hint = "Download BSDS500 yourself and pass its BSR/BSDS500/data folder (with images/ and groundTruth/)."
     if not root.is_dir():
@@ -462,15 +450,11 @@ def load_bsds500(root, split: str = "test", *, mode: str = "RGB"):
             raise FileNotFoundError(
                 f"Cannot read BSDS500 split {split!r}: folder {str(folder)!r} does not exist. {hint}"
             )
-    images = {
-        p.stem: p
-        for p in folders["images"].iterdir()
-        if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-    }
+    images = {p.stem: p for p in image_files(folders["images"], recursive=False)}
     truths = {
         p.stem: p
         for p in folders["groundTruth"].iterdir()
-        if p.suffix.lower() == ".mat"
+        if p.suffix.lower() == ".mat" and not p.name.startswith(".")
     }
     if not images:
         raise FileNotFoundError(

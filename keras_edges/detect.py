@@ -11,14 +11,15 @@ import numpy as np
 from PIL import Image
 
 from keras_edges.engine import stencil
-from keras_edges.io import load_image
-from keras_edges.kernels import _check_choice, max_response
+from keras_edges.io import load_image, to_float
+from keras_edges.kernels import max_response
 from keras_edges.models import (
     OUTPUTS,
     _output_head,
     build_canny_model,
     build_edge_model,
 )
+from keras_edges.validation import check_choice, check_number
 
 __all__ = ["detect_edges"]
 
@@ -81,7 +82,7 @@ def _standardize(
     if array.shape[-1] == 4:
         array = array[..., :3]  # alpha is dropped
     if array.dtype == np.uint16:
-        array = array.astype(np.float32) / np.float32(65535)
+        array = to_float(array)
     if array.shape[-1] == 3 and channels == 1:
         if uint8_in:
             array = ((array.astype(np.uint32) @ _LUMA_FIXED + 0x8000) >> 16)[..., None]
@@ -246,8 +247,8 @@ def _detect_canny_or_direction(
     image, method, output, low, high, sigma, use_quantiles, **options
 ):
     """`detect_edges` for `method="canny"` or `output` other than the magnitude."""
-    _check_choice("method", method, METHODS)
-    _check_choice("output", output, OUTPUTS)
+    check_choice("method", method, METHODS)
+    check_choice("output", output, OUTPUTS)
     if options["threshold"] is not None or options["normalize"]:
         raise ValueError(
             "Invalid value for argument `threshold`/`normalize`. They apply to the gradient "
@@ -417,16 +418,8 @@ def detect_edges(
         )
     magnitude = magnitude or "l1"
     if threshold is not None:
-        if (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, (int, float, np.number))
-            or not 0.0 <= threshold <= 1.0
-        ):
-            raise ValueError(
-                "Invalid value for argument `threshold`. Expected None or a number in [0, 1] "
-                f"(a fraction of the full-scale response). Received: threshold={threshold!r}"
-            )
-    _check_choice("engine", engine, _ENGINES)
+        check_number("threshold", threshold, low=0, high=1)
+    check_choice("engine", engine, _ENGINES)
     if model is None:
         model = _cached_model(operator, ksize, padding, magnitude)
     elif not isinstance(model, keras.Model):

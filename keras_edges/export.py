@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
-import keras_edges.layers  # noqa: F401 - registers the layers that saved models refer to
-from keras_edges.kernels import _check_choice
+from keras_edges.io import atomic_path
+from keras_edges.validation import check_choice
 
 __all__ = ["EXPORT_FORMATS", "export_model"]
 
@@ -75,27 +73,15 @@ def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
     >>> target.stat().st_size > 0
     True
     """
-    _check_choice("format", format, EXPORT_FORMATS)
+    check_choice("format", format, EXPORT_FORMATS)
     model = _as_model(model_or_path)
     path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist."
-        )
-    with tempfile.TemporaryDirectory(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
-    ) as work:
-        saved = Path(work) / "savedmodel"
-        model.export(str(saved), format="tf_saved_model", verbose=False)
+    with atomic_path(path) as temporary:
         if format == "tflite":
+            saved = temporary.parent / ".savedmodel"  # inside the temporary folder
+            model.export(str(saved), format="tf_saved_model", verbose=False)
             data = tf.lite.TFLiteConverter.from_saved_model(str(saved)).convert()
-            result = Path(work) / "model.tflite"
-            result.write_bytes(data)
+            temporary.write_bytes(data)
         else:
-            result = saved
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() and result.is_dir():
-            path.unlink()
-        os.replace(result, path)
+            model.export(str(temporary), format="tf_saved_model", verbose=False)
     return path

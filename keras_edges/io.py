@@ -1,16 +1,33 @@
-"""Image I/O: the only module that touches files and Pillow."""
+"""Image I/O: reading and writing images, finding them in folders, their value ranges.
+
+The one place for: `load_image`/`save_image`; `image_files` (which files in a folder are
+images); `pixel_range`/`to_float` (uint8 is 0..255, uint16 0..65535, everything else as
+it is); `atomic_path` (every file or folder the package writes appears complete or not
+at all).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["IMAGE_SUFFIXES", "load_image", "save_image"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "atomic_path",
+    "image_files",
+    "load_image",
+    "pixel_range",
+    "save_image",
+    "to_float",
+]
 
 LOAD_MODES = ("L", "RGB", "RGBA")
 # Suffixes that `save_image` writes, with their Pillow format (None: NumPy's .npy).
@@ -36,6 +53,122 @@ IMAGE_SUFFIXES = (
     ".pgm",
 )
 _HIGH_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+# The value of white for integer pixels that are scaled; other dtypes are used as they are.
+_PIXEL_RANGES = {"uint8": 255.0, "uint16": 65535.0}
+
+
+def pixel_range(dtype) -> float:
+    """The value of white: 255 for uint8, 65535 for uint16, 1 for every other dtype.
+
+    Example:
+    >>> pixel_range(np.uint8), pixel_range("uint16"), pixel_range(np.float32)
+    (255.0, 65535.0, 1.0)
+    """
+    return _PIXEL_RANGES.get(np.dtype(dtype).name, 1.0)
+
+
+def to_float(array) -> np.ndarray:
+    """Pixels as float32 in the package's value range: `array / pixel_range(array.dtype)`.
+
+    uint8 and uint16 become [0, 1]; bool, other integers and floats keep their values.
+
+    Raises:
+        TypeError: If the pixels are not bool, integer or float.
+
+    Example:
+    >>> to_float(np.array([0, 51, 255], np.uint8))
+    array([0. , 0.2, 1. ], dtype=float32)
+    """
+    array = np.asarray(array)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            "Invalid dtype for an image. Expected bool, integer or float pixels. "
+            f"Received: dtype={array.dtype}"
+        )
+    scale = pixel_range(array.dtype)
+    array = array.astype(np.float32)
+    return array / np.float32(scale) if scale != 1.0 else array
+
+
+def image_files(folder, *, pattern: str = "*", recursive: bool = True) -> list[Path]:
+    """The image files in `folder` that match `pattern`, sorted.
+
+    One rule set for every folder the package reads: a file whose suffix (any case) is
+    one of `IMAGE_SUFFIXES`, and no hidden file or folder (a name starting with "."
+    below `folder`, such as macOS's `._photo.jpg` or an interrupted write's temporary).
+
+    Args:
+        folder: The folder to look through.
+        pattern: A glob pattern relative to `folder` (e.g. `"*.jpg"` or `"**/*.tif"`).
+        recursive: Look through sub-folders too (for `"*"`); `**` in `pattern` then
+            matches any depth, and without it only one level.
+
+    Returns:
+        The paths, sorted.
+
+    Example:
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("b.png", "a.JPG", ".hidden.png", "notes.txt"):
+    ...     _ = (folder / name).write_bytes(b"")
+    >>> [path.name for path in image_files(folder)]
+    ['a.JPG', 'b.png']
+    """
+    folder = Path(folder)
+    if recursive and pattern == "*":
+        pattern = "**/*"
+    elif not recursive:
+        pattern = pattern.replace("**", "*")
+    return sorted(
+        path
+        for path in folder.glob(pattern)
+        if path.suffix.lower() in IMAGE_SUFFIXES
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        and path.is_file()
+    )
+
+
+@contextlib.contextmanager
+def atomic_path(path) -> Iterator[Path]:
+    """Write `path` atomically: yield a temporary path to write, then move it into place.
+
+    The temporary path has `path`'s name, inside a hidden folder
+    `.<name>.<random>.part` next to `path` (so writers that look at the suffix, such as
+    Keras and Matplotlib, see the real one). When the block ends without an error the
+    result (a file or a folder) replaces `path` in one rename, an existing folder
+    `path` included when the result is a folder; on any error, or an interrupt, nothing
+    at `path` changes and the temporary folder is removed. Files get the permissions a
+    plain `open()` gives (the umask applies).
+
+    Args:
+        path: The destination; its parent folder must exist.
+
+    Raises:
+        FileNotFoundError: If the parent folder does not exist.
+
+    Example:
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> with atomic_path(target) as temporary:
+    ...     _ = temporary.write_text("complete")
+    >>> target.read_text(), [p.name for p in target.parent.iterdir()]
+    ('complete', ['notes.txt'])
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist."
+        )
+    with tempfile.TemporaryDirectory(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
+    ) as work:
+        temporary = Path(work) / path.name
+        yield temporary
+        if temporary.is_dir() and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif temporary.is_dir() and path.exists():
+            path.unlink()
+        os.replace(temporary, path)
 
 
 def _open(source) -> Image.Image:
@@ -207,30 +340,13 @@ def save_image(path, array) -> Path:
             f"Invalid file suffix for argument `path`. Expected one of {sorted(_SAVE_FORMATS)}. "
             f"Received: path={str(path)!r}"
         )
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            f"Cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist."
-        )
     array = np.asarray(array)
     data = array if suffix == ".npy" else _as_savable(array, suffix)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
-    )
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(
-            temporary, 0o666 & ~umask
-        )  # mkstemp creates 0600; give the usual permissions
-        with os.fdopen(handle, "wb") as stream:
-            if suffix == ".npy":
-                np.save(stream, data)
-            else:
-                Image.fromarray(data).save(stream, format=_SAVE_FORMATS[suffix])
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary, open(temporary, "wb") as stream:
+        if suffix == ".npy":
+            np.save(stream, data)
+        else:
+            Image.fromarray(data).save(stream, format=_SAVE_FORMATS[suffix])
+        stream.flush()
+        os.fsync(stream.fileno())
     return path

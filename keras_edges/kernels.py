@@ -57,6 +57,8 @@ import types
 
 import numpy as np
 
+from keras_edges.validation import check_choice, check_positive_int
+
 __all__ = [
     "KERNELS",
     "MAGNITUDES",
@@ -64,6 +66,7 @@ __all__ = [
     "get_kernels",
     "gradient_frame",
     "max_response",
+    "operator_kernels",
 ]
 
 # Border modes and their names in scipy.ndimage / OpenCV:
@@ -107,9 +110,21 @@ _FARID_DERIVATIVE = [
     0.109603762960254,
 ]
 
+
+def _frozen(rows: dict) -> types.MappingProxyType:
+    """The table as read-only mappings of read-only arrays (a write raises ValueError)."""
+    for sizes in rows.values():
+        for row in sizes.values():
+            for kernel in row if isinstance(row, tuple) else (row,):
+                kernel.flags.writeable = False
+    return types.MappingProxyType(
+        {name: types.MappingProxyType(sizes) for name, sizes in rows.items()}
+    )
+
+
 # One row per operator: {ksize: horizontal kernel (cross-correlation form)}, or
 # {ksize: (kernel_x, kernel_y)} where kernel_y is not kernel_x.T.
-KERNELS = types.MappingProxyType(
+KERNELS = _frozen(
     {
         "farid": {5: np.outer(_FARID_SMOOTH, _FARID_DERIVATIVE)},
         "prewitt": {3: np.outer([1.0, 1.0, 1.0], [-1.0, 0.0, 1.0])},
@@ -125,18 +140,25 @@ KERNELS = types.MappingProxyType(
 )
 
 
-def _check_choice(name: str, value, choices) -> None:
-    """Raise the package's standard error unless `value` is one of `choices`."""
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Expected one of {list(choices)}. "
-            f"Received: {name}={value!r}"
-        )
+def operator_kernels(
+    operator: str, ksize: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the table's 2-D `(kernel_x, kernel_y)` of `operator`, read-only.
 
+    Args:
+        operator: A key of `KERNELS`.
+        ksize: One of the operator's sizes; None is its smallest.
 
-def _check_operator(operator, ksize) -> tuple[np.ndarray, np.ndarray]:
-    """Return the operator's `(kernel_x, kernel_y)` of size `ksize`, or raise a clear error."""
-    _check_choice("operator", operator, sorted(KERNELS))
+    Raises:
+        ValueError: If `operator` or `ksize` is not one of the table's.
+        TypeError: If `ksize` is not an int.
+
+    Example:
+    >>> kernel_x, kernel_y = operator_kernels("roberts")
+    >>> kernel_x.shape, bool((kernel_y == kernel_x.T).all())
+    ((2, 2), False)
+    """
+    check_choice("operator", operator, sorted(KERNELS))
     sizes = sorted(KERNELS[operator])
     if ksize is None:
         ksize = sizes[0]
@@ -192,16 +214,8 @@ def get_kernels(
     >>> bool((kernel_y[:, :, 0, 0] == kernel_x[:, :, 0, 0].T).all())
     True
     """
-    kernel, kernel_t = _check_operator(operator, ksize)
-    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)):
-        raise TypeError(
-            f"Expected an int for argument `channels`. Received: {channels!r}"
-        )
-    if channels < 1:
-        raise ValueError(
-            f"Invalid value for argument `channels`. Expected a positive integer. "
-            f"Received: channels={channels!r}"
-        )
+    kernel, kernel_t = operator_kernels(operator, ksize)
+    channels = check_positive_int("channels", channels)
     bound = max_response(kernel, kernel_t, magnitude)  # also validates `magnitude`
     scale = channels * (bound if normalize else 1.0)
     kernel_x, kernel_y = (
@@ -279,5 +293,5 @@ def max_response(kernel_x, kernel_y, magnitude: str = "l1") -> float:
         white = (np.cos(angles)[:, None] * a + np.sin(angles)[:, None] * b) > 0
         best = np.hypot(white @ a, white @ b).max()
     else:
-        _check_choice("magnitude", magnitude, MAGNITUDES)
+        check_choice("magnitude", magnitude, MAGNITUDES)
     return float(best) if best > 0 else 1.0

@@ -6,13 +6,12 @@ with ``keras.saving.load_model(path)`` in safe mode once ``keras_edges`` is impo
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
 
-from keras_edges.kernels import MAGNITUDES, PADDING_MODES, _check_choice
+from keras_edges.kernels import MAGNITUDES, PADDING_MODES
+from keras_edges.validation import check_choice, check_number, check_positive_int
 
 __all__ = [
     "DATA_FORMATS",
@@ -35,8 +34,7 @@ def _check_data_format(data_format):
     data_format = (
         keras.config.image_data_format() if data_format is None else data_format
     )
-    _check_choice("data_format", data_format, DATA_FORMATS)
-    return data_format
+    return check_choice("data_format", data_format, DATA_FORMATS)
 
 
 def _spatial_axes(data_format):
@@ -95,7 +93,7 @@ class BorderPadding(keras.layers.Layer):
 
     def __init__(self, pad_width=1, mode="reflect", data_format=None, **kwargs):
         super().__init__(**kwargs)
-        _check_choice("mode", mode, PADDING_MODES)
+        check_choice("mode", mode, PADDING_MODES)
         self.data_format = _check_data_format(data_format)
         if isinstance(pad_width, int):
             pad_width = ((pad_width, pad_width), (pad_width, pad_width))
@@ -171,7 +169,7 @@ class GradientMagnitude(keras.layers.Layer):
 
     def __init__(self, norm="l1", **kwargs):
         super().__init__(**kwargs)
-        _check_choice("norm", norm, MAGNITUDES)
+        check_choice("norm", norm, MAGNITUDES)
         self.norm = norm
 
     def call(self, inputs):
@@ -217,31 +215,6 @@ class ZeroSum(keras.constraints.Constraint):
         return {}
 
 
-def _check_number(name, value, low=None, high=None):
-    """Return `value` as a float, or raise the package's error if it is not a number in range."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        and not hasattr(value, "__float__")
-    ):
-        raise TypeError(
-            f"Invalid type for argument `{name}`. Expected a number. Received: {name}={value!r}"
-        )
-    value = float(value)
-    if (
-        math.isnan(value)
-        or (low is not None and value < low)
-        or (high is not None and value > high)
-    ):
-        bounds = (
-            f"a number in [{low}, {high}]" if high is not None else f"a number >= {low}"
-        )
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Expected {bounds}. Received: {name}={value!r}"
-        )
-    return value
-
-
 def gaussian_radius(sigma: float) -> int:
     """Half-width of the Gaussian kernel: `int(4 * sigma + 0.5)`, as scipy's `gaussian_filter`.
 
@@ -284,7 +257,7 @@ class GaussianBlur(keras.layers.Layer):
 
     def __init__(self, sigma=1.0, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.sigma = _check_number("sigma", sigma, 0.0)
+        self.sigma = check_number("sigma", sigma, low=0.0)
         self.data_format = _check_data_format(data_format)
 
     def _kernel(self):
@@ -569,19 +542,15 @@ class Hysteresis(keras.layers.Layer):
                 f"Invalid type for argument `use_quantiles`. Expected a bool. Received: use_quantiles={use_quantiles!r}"
             )
         bound = 1.0 if use_quantiles else None
-        self.low = _check_number("low", low, 0.0, bound)
-        self.high = _check_number("high", high, 0.0, bound)
+        self.low = check_number("low", low, low=0.0, high=bound)
+        self.high = check_number("high", high, low=0.0, high=bound)
         if self.high < self.low:
             raise ValueError(
                 "Invalid value for argument `high`. Expected high >= low. "
                 f"Received: low={self.low!r}, high={self.high!r}"
             )
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(
-                f"Invalid value for argument `steps`. Expected a positive int. Received: steps={steps!r}"
-            )
         self.use_quantiles = use_quantiles
-        self.steps = steps
+        self.steps = check_positive_int("steps", steps)
 
     def call(self, inputs):
         suppressed, magnitude = inputs

@@ -7,7 +7,6 @@ import keras
 from keras_edges.kernels import (
     MAGNITUDES,
     PADDING_MODES,
-    _check_choice,
     get_kernels,
     gradient_frame,
 )
@@ -21,6 +20,7 @@ from keras_edges.layers import (
     _check_data_format,
     gaussian_radius,
 )
+from keras_edges.validation import check_choice
 
 __all__ = ["OUTPUTS", "build_canny_model", "build_edge_model", "build_sobel_model"]
 
@@ -104,7 +104,7 @@ def _image_input(channels: int, data_format: str):
 
 def _output_head(model: keras.Model, output: str) -> keras.Model:
     """Return `model`, or a model sharing its layers that returns `output` instead."""
-    _check_choice("output", output, OUTPUTS)
+    check_choice("output", output, OUTPUTS)
     if output == "magnitude":
         return model
     try:
@@ -198,9 +198,9 @@ def build_edge_model(
            [0., 4., 4., 0.],
            [0., 4., 4., 0.]], dtype=float32)
     """
-    _check_choice("padding", padding, PADDING_MODES)
-    _check_choice("magnitude", magnitude, MAGNITUDES)
-    _check_choice("output", output, OUTPUTS)
+    check_choice("padding", padding, PADDING_MODES)
+    check_choice("magnitude", magnitude, MAGNITUDES)
+    check_choice("output", output, OUTPUTS)
     get_kernels(
         operator, ksize=ksize, channels=channels
     )  # validates before any layer exists
@@ -294,8 +294,8 @@ def build_canny_model(
     >>> edges.dtype, int(edges.sum()), bool(edges[5, 2] or edges[5, 3])
     (dtype('bool'), 20, True)
     """
-    _check_choice("padding", padding, PADDING_MODES)
-    _check_choice("magnitude", magnitude, MAGNITUDES)
+    check_choice("padding", padding, PADDING_MODES)
+    check_choice("magnitude", magnitude, MAGNITUDES)
     get_kernels(
         operator, ksize=ksize, channels=channels
     )  # validates before any layer exists

@@ -1,5 +1,6 @@
 """Tests for the keras-edges command line (keras_edges.cli)."""
 
+import os
 import subprocess
 import sys
 
@@ -166,6 +167,84 @@ def test_version_and_help_without_tensorflow():
         check=True,
     )
     assert result.stdout.strip().splitlines() == ["keras-edges 0.1.0", "False"]
+
+
+@pytest.mark.parametrize("argv0", ["script.py", "-m", "/usr/bin/keras-edges"])
+@pytest.mark.parametrize("keras_first", [False, True])
+def test_layers_register_on_every_loading_path(tmp_path, argv0, keras_first):
+    """After `import keras_edges`, Keras loads a saved model in safe mode, whatever sys.argv[0]
+    is (`python -m keras_edges.cli`, the console script) and whichever is imported first."""
+    from keras_edges import build_canny_model
+
+    path = tmp_path / "canny.keras"
+    build_canny_model().save(path)
+    imports = ["import keras", "import keras_edges"]
+    code = "\n".join(
+        [
+            f"import sys; sys.argv[0] = {argv0!r}",
+            *(imports if keras_first else imports[::-1]),
+            f"model = keras.saving.load_model({str(path)!r}, safe_mode=True)",
+            "print(type(model.get_layer('hysteresis')).__name__)",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.stdout.strip().splitlines()[-1:] == ["Hysteresis"], result.stderr
+
+
+def test_import_is_light():
+    """`import keras_edges` and its light names (image I/O, metrics) import no TensorFlow."""
+    code = (
+        "import sys, keras_edges\n"
+        "keras_edges.load_image, keras_edges.evaluate_boundaries, keras_edges.KERNELS\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_cli_prints_no_tensorflow_start_up_lines(tmp_path):
+    """A CLI run writes nothing to stderr: TensorFlow's C++ start-up lines are silenced."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [*PYTHON_CLI, "detect", str(IMG / "coins.png"), "-o", str(tmp_path), "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    assert (tmp_path / "coins_edges.png").is_file()
+
+
+def test_unexpected_errors_are_one_line(monkeypatch, capsys):
+    """An unexpected exception is one line naming the input and the error, exit 1;
+    --debug (or KERAS_EDGES_DEBUG=1) shows the traceback instead."""
+    import keras_edges.metrics
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk caught fire\nsecond line")
+
+    monkeypatch.setattr(keras_edges.metrics, "evaluate_boundaries", broken)
+    argv = ["evaluate", "--synthetic", "1", "--size", "32", "32", "--workers", "1"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "keras-edges evaluate: failed on 1 synthetic images: RuntimeError: the disk "
+        "caught fire (--debug shows the traceback)"
+    ]
+    with pytest.raises(RuntimeError, match="caught fire"):
+        main(["--debug", *argv])
+    monkeypatch.setenv("KERAS_EDGES_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="caught fire"):
+        main(argv)
 
 
 # --- detect: trees, re-runs, shards, atomic writes (issue 5) -------------------------
@@ -539,7 +618,6 @@ def test_help_is_fast_and_imports_no_tensorflow(argv):
     """`python -m keras_edges.cli ... --help` neither imports TensorFlow nor takes long."""
     code = (
         "import sys, time; start = time.perf_counter()\n"
-        "sys.argv[0] = '-m'\n"  # as while `python -m keras_edges.cli` loads the package
         "from keras_edges.cli import main\n"
         f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
         "print('tensorflow' in sys.modules, time.perf_counter() - start)"
@@ -765,25 +843,31 @@ def test_evaluate_model_matches_operator(tmp_path, capsys):
     assert _scores_line(capsys.readouterr().out) == from_model
 
 
-def test_evaluate_bsds_layout(tmp_path, capsys):
-    """evaluate --bsds reads a BSDS500-layout folder written with scipy.io.savemat."""
+def _bsds_folder(root, colours=((40, 40, 40), (200, 200, 200))):
+    """A BSDS500-layout split `val` with one colour JPEG (two regions) and its ground truth."""
     from scipy.io import savemat
 
     from keras_edges.datasets import boundaries_from_labels
 
     for folder in ("images/val", "groundTruth/val"):
-        (tmp_path / folder).mkdir(parents=True)
-    labels = np.zeros((40, 60), np.uint16)
-    labels[:, 30:] = 1
-    image = np.where(labels == 1, 200, 40).astype(np.uint8)
-    save_image(tmp_path / "images/val/1.jpg", np.repeat(image[:, :, None], 3, axis=2))
+        (root / folder).mkdir(parents=True)
+    labels = np.zeros((80, 120), np.uint16)  # a match radius of 1.08 pixels
+    labels[:, 60:] = 1
+    image = np.array(colours, np.uint8)[labels]
+    save_image(root / "images/val/1.jpg", image)
     cells = np.empty((1, 2), dtype=object)
     for k in range(2):
         cells[0, k] = {
             "Segmentation": labels + 1,
             "Boundaries": boundaries_from_labels(labels).astype(np.uint8),
         }
-    savemat(tmp_path / "groundTruth/val/1.mat", {"groundTruth": cells})
+    savemat(root / "groundTruth/val/1.mat", {"groundTruth": cells})
+    return root
+
+
+def test_evaluate_bsds_layout(tmp_path, capsys):
+    """evaluate --bsds reads a BSDS500-layout folder written with scipy.io.savemat."""
+    _bsds_folder(tmp_path)
     assert (
         main(["evaluate", "--bsds", str(tmp_path), "--split", "val", "--workers", "1"])
         == 0
@@ -793,6 +877,35 @@ def test_evaluate_bsds_layout(tmp_path, capsys):
     assert (
         float(_scores_line(out).split()[0][4:]) >= 0.95
     )  # one straight step: all but the ends
+
+
+def test_evaluate_bsds_canny_on_colour_images(tmp_path, capsys):
+    """--method canny on BSDS500's colour JPEGs scores the (H, W) edge map (no traceback)."""
+    _bsds_folder(tmp_path, colours=((230, 200, 40), (20, 40, 200)))
+    argv = ["evaluate", "--bsds", str(tmp_path), "--split", "val", "--workers", "1"]
+    assert main(argv + ["--method", "canny"]) == 0
+    assert float(_scores_line(capsys.readouterr().out).split()[0][4:]) >= 0.9
+
+
+@pytest.mark.parametrize("operator", ["roberts", "farid"])
+def test_evaluate_default_ksize_fits_every_operator(operator, capsys):
+    """--ksize defaults to the operator's smallest size, so Roberts (2) and Farid (5) just work."""
+    argv = ["evaluate", "--synthetic", "1", "--size", "40", "48", "--workers", "1"]
+    assert main(argv + ["--operator", operator]) == 0
+    assert f"{operator} on 1 synthetic images" in capsys.readouterr().out
+
+
+def test_train_default_ksize_fits_roberts(tmp_path, capsys):
+    """train --operator roberts with default options learns a 2 x 2 pair."""
+    import keras
+
+    output = tmp_path / "roberts.keras"
+    argv = ["train", "--synthetic", "4", "--operator", "roberts", "--epochs", "1"]
+    argv += ["--steps-per-epoch", "2", "--batch-size", "2", "--crop-size", "16"]
+    assert main(argv + ["--seed", "0", "-o", str(output)]) == 0
+    assert "kernel error vs roberts" in capsys.readouterr().out
+    model = keras.saving.load_model(output, safe_mode=True)
+    assert tuple(model.get_layer("grad_x").kernel.shape) == (2, 2, 1, 1)
 
 
 def test_evaluate_canny_scores_a_binary_map(capsys):

@@ -455,9 +455,9 @@ def test_bad_files_are_reported(tmp_path):
         (
             dict(threshold=7),
             ValueError,
-            r"`threshold`. Expected None or a number in \[0, 1\].*Received: threshold=7",
+            r"`threshold`. Expected a number in \[0, 1\].*Received: threshold=7",
         ),
-        (dict(threshold="high"), ValueError, r"Received: threshold='high'"),
+        (dict(threshold="high"), TypeError, r"Received: threshold='high'"),
         (dict(model="sobel"), TypeError, r"`model`. Expected a keras.Model"),
     ],
 )

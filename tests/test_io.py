@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_edges.io import load_image, save_image
+from keras_edges.io import (
+    atomic_path,
+    image_files,
+    load_image,
+    pixel_range,
+    save_image,
+    to_float,
+)
 
 from conftest import IMG
 
@@ -128,6 +135,25 @@ def test_saved_file_has_the_usual_permissions(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o644
 
 
+def test_save_never_touches_the_process_umask(tmp_path, monkeypatch):
+    """save_image never changes the umask (setting it to read it races with other threads)."""
+    import os
+
+    def forbidden(mask):
+        raise AssertionError(f"os.umask({mask:o}) called")
+
+    umask = os.umask(0o027)
+    os.umask(umask)  # the test reads it here, before forbidding the call
+    try:
+        os.umask(0o027)
+        monkeypatch.setattr(os, "umask", forbidden)
+        path = save_image(tmp_path / "p.png", GREY)
+    finally:
+        monkeypatch.undo()
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def test_save_is_atomic(tmp_path, monkeypatch):
     """A failing write leaves neither a partial file nor a temporary file behind."""
     target = tmp_path / "edges.png"
@@ -191,3 +217,68 @@ def test_bad_save_arguments(tmp_path):
         match=r"`mode`. Expected one of \['L', 'RGB', 'RGBA'\]. Received: mode='CMYK'",
     ):
         load_image(IMG / "coins.png", mode="CMYK")
+
+
+def test_atomic_path_replaces_files_and_folders(tmp_path):
+    """A file replaces a file, a folder replaces a folder or a file, and nothing is left behind."""
+    target = tmp_path / "out.keras"
+    with atomic_path(target) as temporary:
+        assert temporary.name == "out.keras" and temporary.parent.name.endswith(".part")
+        temporary.write_text("first")
+    with atomic_path(target) as temporary:
+        temporary.mkdir()
+        (temporary / "inside").write_text("folder")
+    assert (target / "inside").read_text() == "folder"
+    with atomic_path(target) as temporary:
+        temporary.mkdir()
+    assert target.is_dir() and not list(target.iterdir())
+    assert [p.name for p in tmp_path.iterdir()] == ["out.keras"]
+
+
+def test_atomic_path_keeps_the_old_result_on_error(tmp_path):
+    """An error inside the block leaves the destination as it was and no temporary."""
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("interrupted")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == [
+        "a.txt"
+    ]
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        with atomic_path(tmp_path / "no" / "b.txt"):
+            pass
+
+
+def test_image_files_has_one_rule_set(tmp_path):
+    """Image suffixes of any case, no hidden files or folders; recursive or one level."""
+    for name in ("a.png", "B.JPG", "c.txt", ".d.png", "sub/e.tif", ".git/f.png"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "folder.png").mkdir()  # a folder named like an image is not one
+    names = lambda paths: [p.relative_to(tmp_path).as_posix() for p in paths]
+    assert names(image_files(tmp_path)) == ["B.JPG", "a.png", "sub/e.tif"]
+    assert names(image_files(tmp_path, recursive=False)) == ["B.JPG", "a.png"]
+    assert names(image_files(tmp_path, pattern="**/*.tif")) == ["sub/e.tif"]
+    assert names(image_files(tmp_path, pattern="**/*.tif", recursive=False)) == [
+        "sub/e.tif"
+    ]  # without recursion, ** is one level
+    assert names(image_files(tmp_path, pattern="*.png")) == ["a.png"]
+
+
+def test_pixel_ranges():
+    """uint8 and uint16 scale to [0, 1]; bool, other integers and floats keep their values."""
+    np.testing.assert_array_equal(
+        to_float(np.array([0, 65535], np.uint16)), np.array([0, 1], np.float32)
+    )
+    assert to_float(np.array([255], np.uint8)).dtype == np.float32
+    np.testing.assert_array_equal(to_float(np.array([-3, 7], np.int32)), [-3, 7])
+    np.testing.assert_array_equal(to_float(np.array([True, False])), [1, 0])
+    assert [pixel_range(t) for t in ("uint8", "uint16", "int16", "float64")] == [
+        255,
+        65535,
+        1,
+        1,
+    ]
+    with pytest.raises(TypeError, match="Expected bool, integer or float pixels"):
+        to_float(np.array(["a"]))

@@ -205,3 +205,18 @@ def test_bad_arguments_are_reported(kwargs, error, message):
     operator = kwargs.pop("operator")
     with pytest.raises(error, match=message):
         get_kernels(operator, **kwargs)
+
+
+def test_table_is_read_only():
+    """Neither the table's arrays nor its rows can be changed, so every get_kernels sees the table."""
+    before = get_kernels("sobel")[0].copy()
+    with pytest.raises(ValueError, match="read-only"):
+        KERNELS["sobel"][3][0, 0] = 99
+    with pytest.raises(ValueError, match="read-only"):
+        KERNELS["roberts"][2][1][0, 0] = 99
+    with pytest.raises(TypeError):
+        KERNELS["sobel"][9] = np.zeros((9, 9))
+    np.testing.assert_array_equal(get_kernels("sobel")[0], before)
+    kernel_x, _ = get_kernels("sobel")
+    kernel_x[0, 0] = 5  # what get_kernels returns is the caller's own copy
+    np.testing.assert_array_equal(get_kernels("sobel")[0], before)

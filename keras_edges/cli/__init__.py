@@ -2,13 +2,16 @@
 
 Each subcommand module (`detect`, `export`, `demo`, `train`, `evaluate`) owns its parser
 (`add_parser`) and its runner (`run`) and imports TensorFlow only inside `run`, so
-`keras-edges --help` answers at once.
+`keras-edges --help` answers at once. A usage error exits with 2 and one line; any other
+error with 1 and one line naming the input and the error (`--debug`, or the environment
+variable `KERAS_EDGES_DEBUG=1`, shows the traceback instead).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from keras_edges import __version__
 from keras_edges.cli import demo, detect, evaluate, export, train
@@ -39,14 +42,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}"
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an unexpected error (or set KERAS_EDGES_DEBUG=1)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for subcommand in SUBCOMMANDS:
         subcommand.add_parser(commands)
     return parser
 
 
+def _input_of(args) -> str:
+    """What the subcommand was working on, for a one-line error message."""
+    for name in ("inputs", "images", "bsds", "model"):
+        value = getattr(args, name, None)
+        if value:
+            return " ".join(value) if isinstance(value, list) else str(value)
+    if getattr(args, "synthetic", None) is not None:
+        return f"{args.synthetic} synthetic images"
+    return f"--operator {getattr(args, 'operator', None) or 'sobel'}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run `keras-edges` with `argv` (default: `sys.argv[1:]`); return the exit code."""
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-    return args.run(args, args.parser)
+    debug = args.debug or os.environ.get("KERAS_EDGES_DEBUG", "0") not in ("", "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+    try:
+        return args.run(args, args.parser)
+    except Exception as error:
+        if debug:
+            raise
+        reason = (str(error).strip().splitlines() or [""])[0]
+        print(
+            f"keras-edges {args.command}: failed on {_input_of(args)}: "
+            f"{type(error).__name__}: {reason} (--debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"keras-edges {args.command}: interrupted", file=sys.stderr)
+        return 130

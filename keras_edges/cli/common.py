@@ -3,9 +3,45 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import sys
+import tempfile
 from pathlib import Path
 
-from keras_edges.kernels import KERNELS, MAGNITUDES, PADDING_MODES, _check_operator
+from keras_edges.kernels import KERNELS, MAGNITUDES, PADDING_MODES, operator_kernels
+
+# TensorFlow's C++ log lines ("I0000 00:00:17... port.cc:153] ...") and absl's notice
+# before its logging is set up, which TF_CPP_MIN_LOG_LEVEL does not reach.
+_TF_LOG_LINE = re.compile(
+    r"[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ [\w.]+:\d+\] |WARNING: All log messages before absl::"
+)
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow without its start-up lines on stderr; anything else is kept.
+
+    `TF_CPP_MIN_LOG_LEVEL=3` (unless set) silences TensorFlow's C++ logging, and the
+    lines written to file descriptor 2 while TensorFlow loads (before that setting is
+    read) are captured; those that are not TensorFlow's log lines are written back.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().decode(errors="replace").splitlines()
+            kept = [line for line in lines if not _TF_LOG_LINE.match(line)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
 
 
 def add_detector_options(
@@ -52,7 +88,7 @@ def add_detector_options(
 def check_operator(parser: argparse.ArgumentParser, operator: str, ksize) -> None:
     """A usage error unless `ksize` is one of `operator`'s sizes (None: its smallest)."""
     try:
-        _check_operator(operator, ksize)
+        operator_kernels(operator, ksize)
     except (ValueError, TypeError) as error:
         parser.error(str(error))
 
@@ -61,9 +97,8 @@ def load_model(name: str, parser: argparse.ArgumentParser):
     """Load `--model`; a missing or unreadable file is a usage error."""
     if not Path(name).is_file():
         parser.error(f"--model {name!r}: no such file")
-    import keras
-
-    import keras_edges.layers  # noqa: F401 - registers the layers the model refers to
+    import_tensorflow_quietly()
+    import keras  # the package's layers register with it (see keras_edges/__init__)
 
     try:
         return keras.saving.load_model(name)

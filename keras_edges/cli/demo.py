@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_edges.io import IMAGE_SUFFIXES
+from keras_edges.cli.common import import_tensorflow_quietly
 
 
 def add_parser(commands) -> None:
@@ -59,11 +59,12 @@ def run(args, parser) -> int:
         parser.error(
             f"--images {args.images!r} is not a folder (run from the repository root, or pass --images)"
         )
-    from keras_edges.io import load_image, save_image
+    import_tensorflow_quietly()
+    from keras_edges.io import image_files, load_image, save_image
 
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = image_files(images, recursive=False)
     for path in paths:
         image = load_image(path, mode="RGB")
         if (image[..., :1] == image).all():  # a grey file stays one channel

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import glob
+import shutil
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from keras_edges.cli.common import add_detector_options, check_operator, load_model
-from keras_edges.io import IMAGE_SUFFIXES
+from keras_edges.cli.common import (
+    add_detector_options,
+    check_operator,
+    import_tensorflow_quietly,
+    load_model,
+)
+from keras_edges.io import image_files
 
 # Output formats and the suffix each writes.
 OUTPUT_SUFFIXES = {"png": ".png", "tiff": ".tiff", "npy": ".npy"}
@@ -87,16 +93,6 @@ def _shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def _is_scanned_image(path: Path, root: Path) -> bool:
-    """Whether a file found in a folder is an image to process (hidden files are not)."""
-    relative = path.relative_to(root)
-    return (
-        path.suffix.lower() in IMAGE_SUFFIXES
-        and not any(part.startswith(".") for part in relative.parts)
-        and path.is_file()
-    )
-
-
 def _collect_images(
     inputs: list[str], parser: argparse.ArgumentParser, recursive: bool = False
 ) -> list[tuple[Path, Path]]:
@@ -110,21 +106,18 @@ def _collect_images(
     for name in inputs:
         path = Path(name)
         if path.is_dir():
-            files = path.glob("**/*" if recursive else "*")
-            found += [
-                (p, p.relative_to(path))
-                for p in sorted(files)
-                if _is_scanned_image(p, path)
-            ]
+            files = image_files(path, recursive=recursive)
+            found += [(p, p.relative_to(path)) for p in files]
         elif path.is_file():
             found.append((path, Path(path.name)))
         elif _GLOB_CHARS & set(name):
             parts = Path(name).parts
             fixed = next(i for i, part in enumerate(parts) if _GLOB_CHARS & set(part))
             root = Path(*parts[:fixed]) if fixed else Path()
-            matches = sorted(Path(m) for m in glob.glob(name, recursive=recursive))
+            pattern = str(Path(*parts[fixed:]))
             files = [
-                (p, p.relative_to(root)) for p in matches if _is_scanned_image(p, root)
+                (p, p.relative_to(root))
+                for p in image_files(root, pattern=pattern, recursive=recursive)
             ]
             if not files:
                 parser.error(f"input {name!r} matches no image files")
@@ -184,6 +177,7 @@ def run(args, parser) -> int:
     if args.shard:
         index, count = args.shard
         jobs = jobs[index - 1 :: count]
+    import_tensorflow_quietly()
     model = load_model(args.model, parser) if args.model else None
     from tqdm import tqdm  # a progress bar on a terminal: one line, rate and time left
 
@@ -219,8 +213,11 @@ def run(args, parser) -> int:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     for stale in target.parent.glob(
                         f".{glob.escape(target.name)}.*.part"
-                    ):
-                        stale.unlink(missing_ok=True)  # left by a killed run
+                    ):  # left by a killed run: atomic_path's folder (or an old file)
+                        if stale.is_dir():
+                            shutil.rmtree(stale, ignore_errors=True)
+                        else:
+                            stale.unlink(missing_ok=True)
                     save_image(target, edges)
                     done += 1
                 except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_edges.cli.common import check_operator, load_model
+from keras_edges.cli.common import (
+    check_operator,
+    import_tensorflow_quietly,
+    load_model,
+)
 from keras_edges.kernels import KERNELS
 
 
@@ -73,7 +77,9 @@ def add_parser(commands) -> None:
         help="a binary detector, scored at one threshold",
     )
     parser.add_argument(
-        "--ksize", type=int, default=3, help="kernel size for --operator (default: 3)"
+        "--ksize",
+        type=int,
+        help="kernel size for --operator (default: the operator's smallest)",
     )
     parser.add_argument(
         "--sigma", type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)"
@@ -109,7 +115,6 @@ def add_parser(commands) -> None:
 
 def _evaluation_data(args, parser):
     """(images as float [0, 1] arrays, ground truths) for `evaluate`, and a description."""
-    import numpy as np
 
     if args.synthetic is not None:
         if args.synthetic < 1:
@@ -130,12 +135,13 @@ def _evaluation_data(args, parser):
             f"{args.synthetic} synthetic images (noise {args.noise})",
         )
     from keras_edges.datasets import load_bsds500
+    from keras_edges.io import to_float
 
     try:
         pairs = load_bsds500(args.bsds, args.split)
         images, truths = [], []
         for image, boundaries in pairs:
-            images.append(image.astype(np.float32) / 255)
+            images.append(to_float(image))
             truths.append(boundaries)
             if args.limit is not None and len(images) >= args.limit:
                 break
@@ -145,7 +151,10 @@ def _evaluation_data(args, parser):
 
 
 def _evaluation_edges(args, parser, images):
-    """Soft edge maps in [0, 1] (or binary maps for Canny) and the thresholds to use."""
+    """Soft `(H, W)` edge maps in [0, 1] (or binary maps for Canny) and the thresholds.
+
+    Colour images give `(H, W, 1)` edges (the input's rank): the channel axis goes.
+    """
     import numpy as np
 
     from keras_edges.detect import detect_edges
@@ -154,7 +163,10 @@ def _evaluation_edges(args, parser, images):
         options = dict(method="canny", sigma=args.sigma, low=args.low, high=args.high)
         try:
             return [
-                np.asarray(detect_edges(image, **options), bool) for image in images
+                np.squeeze(detect_edges(image, **options), axis=-1)
+                if image.ndim == 3
+                else detect_edges(image, **options)
+                for image in images
             ], 1
         except (ValueError, TypeError) as error:
             parser.error(str(error))
@@ -195,6 +207,7 @@ def run(args, parser) -> int:
     if args.plot is not None and not Path(args.plot).resolve().parent.is_dir():
         parser.error(f"--plot {args.plot!r}: its folder does not exist")
     images, truths, described = _evaluation_data(args, parser)
+    import_tensorflow_quietly()
     edges, thresholds = _evaluation_edges(args, parser, images)
     from keras_edges.metrics import evaluate_boundaries
     from keras_edges.plot import plot_precision_recall
@@ -220,19 +233,10 @@ def run(args, parser) -> int:
         f"precision {scores.ods_precision:.3f})"
     )
     if args.plot is not None:
-        import os
-        import tempfile
+        from keras_edges.io import atomic_path
 
         figure = plot_precision_recall({detector: scores}, title=described)
-        target = Path(args.plot)
-        handle, temporary = tempfile.mkstemp(
-            dir=target.resolve().parent, suffix=target.suffix
-        )
-        os.close(handle)
-        try:
+        with atomic_path(args.plot) as temporary:
             figure.savefig(temporary, dpi=120)
-            os.replace(temporary, target)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
-        print(f"precision-recall curve in {target}")
+        print(f"precision-recall curve in {args.plot}")
     return 0

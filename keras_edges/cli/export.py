@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_edges.cli.common import add_detector_options, check_operator, load_model
+from keras_edges.cli.common import (
+    add_detector_options,
+    check_operator,
+    import_tensorflow_quietly,
+    load_model,
+)
 
 
 def add_parser(commands) -> None:
@@ -55,6 +60,7 @@ def run(args, parser) -> int:
         parser.error(f"output {args.output!r} exists (pass --overwrite to replace it)")
     if not output.parent.is_dir():
         parser.error(f"output folder {str(output.parent)!r} does not exist")
+    import_tensorflow_quietly()
     if args.model:
         model = load_model(args.model, parser)
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_edges.cli.common import check_operator
+from keras_edges.cli.common import check_operator, import_tensorflow_quietly
 from keras_edges.kernels import KERNELS, MAGNITUDES
 
 
@@ -42,7 +42,11 @@ def add_parser(commands) -> None:
         choices=sorted(KERNELS),
         help="operator that makes the targets (default: sobel)",
     )
-    parser.add_argument("--ksize", type=int, default=3, help="kernel size (default: 3)")
+    parser.add_argument(
+        "--ksize",
+        type=int,
+        help="kernel size (default: the operator's smallest)",
+    )
     parser.add_argument(
         "--magnitude",
         default="l1",
@@ -85,8 +89,6 @@ def add_parser(commands) -> None:
 
 def run(args, parser) -> int:
     """Run `keras-edges train`; returns the exit code."""
-    import os
-
     if (args.images is None) == (args.synthetic is None):
         parser.error("give either an IMAGES folder or --synthetic N (not both)")
     if args.synthetic is not None and args.synthetic < 1:
@@ -111,11 +113,11 @@ def run(args, parser) -> int:
     if not output.parent.is_dir():
         parser.error(f"the output folder {str(output.parent)!r} does not exist")
     check_operator(parser, args.operator, args.ksize)
-    import tempfile
-
+    import_tensorflow_quietly()
     import numpy as np
 
     from keras_edges.datasets import synthetic_images
+    from keras_edges.io import atomic_path
     from keras_edges.train import fit_edge_model, kernel_error, learned_kernels
 
     images = (
@@ -140,16 +142,8 @@ def run(args, parser) -> int:
         )
     except (ValueError, TypeError, FileNotFoundError) as error:
         parser.error(str(error))
-    handle, temporary = tempfile.mkstemp(
-        dir=output.parent, prefix=f".{output.name}.", suffix=".keras"
-    )
-    os.close(handle)
-    try:
+    with atomic_path(output) as temporary:
         model.save(temporary)
-        os.replace(temporary, output)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     kernel_x, kernel_y = learned_kernels(model)
     with np.printoptions(precision=4, suppress=True):
         print(f"learned kernel_x:\n{kernel_x}\nlearned kernel_y:\n{kernel_y}")

@@ -11,33 +11,18 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from keras_edges.io import IMAGE_SUFFIXES, load_image
+from keras_edges.io import (
+    IMAGE_SUFFIXES,
+    image_files,
+    load_image,
+    pixel_range,
+    to_float,
+)
 
 __all__ = ["dataset_channels", "load_arrays", "make_dataset"]
 
 
 # --------------------------------------------------------------------------- loading
-def _as_float(array: np.ndarray) -> np.ndarray:
-    """uint8 -> /255, uint16 -> /65535, floats as they are (the package's value ranges)."""
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / 255.0
-    if array.dtype == np.uint16:
-        return array.astype(np.float32) / 65535.0
-    if array.dtype == np.bool_ or array.dtype.kind in "iuf":
-        return array.astype(np.float32)
-    raise TypeError(
-        f"Invalid dtype for an image: expected bool, integer or float. Received: dtype={array.dtype}"
-    )
-
-
-def _image_files(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-    )
-
-
 def _read_source(source, name: str):
     """Return `(arrays, labels)` for a folder path, an array or a list of arrays."""
     if isinstance(source, (str, Path)):
@@ -48,7 +33,7 @@ def _read_source(source, name: str):
                 f"a tf.data.Dataset or a folder of images. Received: {name}={str(source)!r} "
                 "(not a folder)"
             )
-        files = _image_files(folder)
+        files = image_files(folder)
         if not files:
             raise ValueError(
                 f"Invalid value for argument `{name}`. Expected a folder containing image files "
@@ -87,22 +72,22 @@ def _to_hwc(array: np.ndarray, label, name: str) -> np.ndarray:
             f"Invalid shape for argument `{name}`. Expected each image to be (H, W) or "
             f"(H, W, C). Received: {label} of shape {array.shape}"
         )
-    return _as_float(array)
+    return to_float(array)
 
 
 def _pair_targets(
-    image_files: list[Path], images_root: Path, targets_root: Path
+    images: list[Path], images_root: Path, targets_root: Path
 ) -> list[Path]:
     """Match every image file with the target file of the same relative name (any suffix)."""
     key = lambda path, root: path.relative_to(root).with_suffix("").as_posix()
-    target_files = _image_files(targets_root)
+    target_files = image_files(targets_root)
     if not target_files:
         raise ValueError(
             "Invalid value for argument `targets`. Expected a folder containing edge maps "
             f"named like the images. Received: targets={str(targets_root)!r} (no image files found)"
         )
     by_key = {key(path, targets_root): path for path in target_files}
-    image_keys = {key(path, images_root) for path in image_files}
+    image_keys = {key(path, images_root) for path in images}
     for path in target_files:
         if key(path, targets_root) not in image_keys:
             raise ValueError(
@@ -110,13 +95,13 @@ def _pair_targets(
                 f"the same name in {str(images_root)!r}. Received: unmatched target file "
                 f"{str(path)!r}"
             )
-    for path in image_files:
+    for path in images:
         if key(path, images_root) not in by_key:
             raise ValueError(
                 f"Invalid value for argument `targets`. Expected an edge map for every image. "
                 f"Received: no target for image file {str(path)!r} in {str(targets_root)!r}"
             )
-    return [by_key[key(path, images_root)] for path in image_files]
+    return [by_key[key(path, images_root)] for path in images]
 
 
 def load_arrays(images, targets, crop_size: int):
@@ -314,11 +299,8 @@ def make_dataset(
 
 
 def _tf_float(tensor):
-    if tensor.dtype == tf.uint8:
-        return tf.cast(tensor, tf.float32) / 255.0
-    if tensor.dtype == tf.uint16:
-        return tf.cast(tensor, tf.float32) / 65535.0
-    return tf.cast(tensor, tf.float32)
+    """`to_float` for a tensor in a tf.data pipeline."""
+    return tf.cast(tensor, tf.float32) / pixel_range(tensor.dtype.as_numpy_dtype)
 
 
 def dataset_channels(

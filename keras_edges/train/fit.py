@@ -21,44 +21,16 @@ Adam then runs with a cosine-decayed learning rate, so the kernels settle to wel
 0.02 of the target values (see `benchmarks/README.md`, "Learning the filters").
 """
 
-import math
-
 import keras
-import numpy as np
 import tensorflow as tf
 
-from keras_edges.kernels import MAGNITUDES, _check_choice, _check_operator
+from keras_edges.kernels import MAGNITUDES, operator_kernels
 from keras_edges.layers import ZeroSum
 from keras_edges.models import build_edge_model
 from keras_edges.train.data import dataset_channels, load_arrays, make_dataset
+from keras_edges.validation import check_choice, check_number, check_positive_int
 
 __all__ = ["fit_edge_model"]
-
-
-# --------------------------------------------------------------------------- validation
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Expected a positive integer. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
-
-
-def _check_number(
-    name: str, value, low: float, high: float | None, expected: str
-) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number))
-    if (
-        not ok
-        or not math.isfinite(value)
-        or value < low
-        or (high is not None and value >= high)
-    ):
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Expected {expected}. Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 # --------------------------------------------------------------------------- training
@@ -67,7 +39,7 @@ def fit_edge_model(
     targets=None,
     *,
     operator: str = "sobel",
-    ksize: int = 3,
+    ksize: int | None = None,
     magnitude: str = "l1",
     epochs: int = 15,
     batch_size: int = 32,
@@ -108,7 +80,7 @@ def fit_edge_model(
             suffix) with an `images` folder. Float TIFFs keep their values.
         operator: The operator whose table size and name the model takes, and the one
             that makes the targets when `targets` is None.
-        ksize: Kernel size.
+        ksize: Kernel size; None is the operator's smallest (3 for Sobel).
         magnitude: `"l1"` or `"l2"`.
         epochs: Number of epochs (positive).
         batch_size: Crops per batch (positive); the global batch under a strategy.
@@ -151,24 +123,20 @@ def fit_edge_model(
     >>> len(history.history["loss"]), [w.shape for w in learned_kernels(model)]
     (1, [(3, 3), (3, 3)])
     """
-    _check_operator(operator, ksize)
-    _check_choice("magnitude", magnitude, MAGNITUDES)
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    crop_size = _check_positive_int("crop_size", crop_size)
-    steps_per_epoch = _check_positive_int("steps_per_epoch", steps_per_epoch)
-    validation_split = _check_number(
-        "validation_split", validation_split, 0.0, 1.0, "a number in [0, 1)"
+    ksize = operator_kernels(operator, ksize)[0].shape[0]  # None: the smallest
+    check_choice("magnitude", magnitude, MAGNITUDES)
+    epochs = check_positive_int("epochs", epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
+    crop_size = check_positive_int("crop_size", crop_size)
+    steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch)
+    validation_split = check_number(
+        "validation_split", validation_split, low=0, high=1, high_open=True
     )
-    noise = _check_number("noise", noise, 0.0, None, "a non-negative number")
+    noise = check_number("noise", noise, low=0)
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        learning_rate = _check_number(
-            "learning_rate", learning_rate, 0.0, None, "a positive number or a schedule"
+        learning_rate = check_number(
+            "learning_rate", learning_rate, low=0, low_open=True
         )
-        if learning_rate == 0:
-            raise ValueError(
-                "Invalid value for argument `learning_rate`. Expected a positive number or a schedule. Received: learning_rate=0.0"
-            )
     if crop_size < ksize:
         raise ValueError(
             f"Invalid value for argument `crop_size`. Expected at least ksize={ksize}. "

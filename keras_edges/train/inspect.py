@@ -7,7 +7,8 @@ import itertools
 import keras
 import numpy as np
 
-from keras_edges.kernels import MAGNITUDES, _check_choice, _check_operator, get_kernels
+from keras_edges.kernels import MAGNITUDES, get_kernels
+from keras_edges.validation import check_choice
 
 __all__ = ["kernel_error", "learned_kernels"]
 
@@ -70,7 +71,11 @@ def _as_pair(kernels, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def kernel_error(
-    model_or_kernels, reference="sobel", *, ksize: int = 3, magnitude: str | None = None
+    model_or_kernels,
+    reference="sobel",
+    *,
+    ksize: int | None = None,
+    magnitude: str | None = None,
 ) -> float:
     """Return the max abs error of learned kernels, after the best invisible alignment.
 
@@ -95,7 +100,7 @@ def kernel_error(
         model_or_kernels: A model from `build_edge_model` / `fit_edge_model`, or a pair
             `(kernel_x, kernel_y)` of `(k, k)` (or `(k, k, C[, 1])`) arrays.
         reference: An operator name (a key of `KERNELS`), or a kernel or pair as above.
-        ksize: The reference operator's size.
+        ksize: The reference operator's size; None is its smallest.
         magnitude: `"l1"` or `"l2"`; default: the model's, or `"l1"` for arrays.
 
     Returns:
@@ -118,10 +123,9 @@ def kernel_error(
                 magnitude = model_or_kernels.get_layer("magnitude").norm
             except (ValueError, AttributeError):
                 pass
-    _check_choice("magnitude", magnitude, MAGNITUDES)
+    check_choice("magnitude", magnitude, MAGNITUDES)
     learned = _as_pair(model_or_kernels, "model_or_kernels")
     if isinstance(reference, str):
-        _check_operator(reference, ksize)
         kernel_x, kernel_y = get_kernels(reference, ksize=ksize)
         target = (
             kernel_x[:, :, 0, 0].astype(np.float64),
