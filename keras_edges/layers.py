@@ -344,7 +344,10 @@ class GradientOrientation(keras.layers.Layer):
     def call(self, inputs):
         (a, b), (c, d) = self.frame
         grad_x, grad_y = inputs
-        return ops.arctan2(c * grad_x + d * grad_y, a * grad_x + b * grad_y)
+        y = c * grad_x + d * grad_y
+        # atan2(-0, x < 0) is -pi: a zero y of either sign becomes +0, so the angle is pi.
+        y = ops.where(y == 0, ops.zeros_like(y), y)
+        return ops.arctan2(y, a * grad_x + b * grad_y)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])

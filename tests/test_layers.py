@@ -209,3 +209,13 @@ def test_zero_sum_constraint_projects_and_serializes():
     assert isinstance(
         keras.saving.deserialize_keras_object(config, safe_mode=True), ZeroSum
     )
+
+
+def test_orientation_of_a_leftward_gradient_is_plus_pi():
+    """A gradient pointing left gives +pi whatever the sign of its zero y: angles lie in (-pi, pi]."""
+    from keras_edges.layers import GradientOrientation
+
+    grad_x = np.full((1, 1, 2, 1), -2.0, "float32")
+    grad_y = np.array([0.0, -0.0], "float32").reshape(1, 1, 2, 1)
+    angles = np.asarray(GradientOrientation()([grad_x, grad_y])).ravel()
+    np.testing.assert_array_equal(angles, np.float32(np.pi))
