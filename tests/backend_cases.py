@@ -205,7 +205,6 @@ def cases() -> dict:
 EXACT = (
     "pad_",
     "hysteresis",
-    "zero_sum",
     "edges_prewitt",
     "edges_roberts",
     "edges_scharr",

@@ -219,3 +219,20 @@ def test_orientation_of_a_leftward_gradient_is_plus_pi():
     grad_y = np.array([0.0, -0.0], "float32").reshape(1, 1, 2, 1)
     angles = np.asarray(GradientOrientation()([grad_x, grad_y])).ravel()
     np.testing.assert_array_equal(angles, np.float32(np.pi))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda f: BorderPadding(((2, 1), (0, 3)), mode="symmetric", data_format=f),
+        lambda f: BorderPadding(2, mode="zeros", data_format=f),
+    ],
+)
+def test_channels_first_padding_equals_channels_last(make):
+    """BorderPadding pads NCHW as it pads NHWC, bit for bit."""
+    image = np.random.default_rng(11).normal(size=(2, 5, 6, 3)).astype("float32")
+    expected = np.moveaxis(np.asarray(make("channels_last")(image)), -1, 1)
+    layer = make("channels_first")
+    output = np.asarray(layer(np.moveaxis(image, -1, 1)))
+    np.testing.assert_array_equal(output, expected)
+    assert layer.compute_output_shape((None, 3, 5, 6)) == (None, *expected.shape[1:])
