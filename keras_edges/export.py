@@ -1,4 +1,4 @@
-"""Export edge models for deployment: a TensorFlow SavedModel or a TFLite flatbuffer."""
+"""Export edge models for deployment: a TensorFlow SavedModel, a TFLite flatbuffer or ONNX."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from keras_edges.validation import check_choice
 
 __all__ = ["EXPORT_FORMATS", "export_model"]
 
-EXPORT_FORMATS = ("savedmodel", "tflite")
+EXPORT_FORMATS = ("savedmodel", "tflite", "onnx")
 
 
 def _as_model(model_or_path) -> keras.Model:
@@ -53,9 +53,11 @@ def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
     Args:
         model_or_path: A `keras.Model` (e.g. from `build_edge_model`) or the path of a
             saved `.keras` model.
-        path: Destination: a folder for `"savedmodel"`, a file (`.tflite`) for
-            `"tflite"`. Its parent folder must exist.
-        format: `"savedmodel"` or `"tflite"`.
+        path: Destination: a folder for `"savedmodel"`, a file (`.tflite`, `.onnx`)
+            for `"tflite"` and `"onnx"`. Its parent folder must exist.
+        format: `"savedmodel"`, `"tflite"` or `"onnx"` (Keras'
+            `model.export(format="onnx")`, which needs `pip install tf2onnx` and the
+            TensorFlow backend; run the file with onnxruntime).
 
     Returns:
         The path written, as a `pathlib.Path`.
@@ -74,10 +76,24 @@ def export_model(model_or_path, path, *, format: str = "savedmodel") -> Path:
     True
     """
     check_choice("format", format, EXPORT_FORMATS)
+    if format == "onnx" and keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "Invalid value for argument `format` under the Keras backend "
+            f"{keras.backend.backend()!r}. Expected 'savedmodel' or 'tflite' (ONNX export "
+            "is checked under KERAS_BACKEND=tensorflow only). Received: format='onnx'"
+        )
     model = _as_model(model_or_path)
     path = Path(path)
     with atomic_path(path) as temporary:
-        if format == "tflite":
+        if format == "onnx":  # Keras' own exporter (tf2onnx), dynamic batch, H and W
+            signature = [keras.InputSpec(shape=model.input_shape, dtype="float32")]
+            model.export(
+                str(temporary),
+                format="onnx",
+                input_signature=signature,
+                verbose=False,
+            )
+        elif format == "tflite":
             saved = temporary.parent / ".savedmodel"  # inside the temporary folder
             model.export(str(saved), format="tf_saved_model", verbose=False)
             data = tf.lite.TFLiteConverter.from_saved_model(str(saved)).convert()

@@ -48,12 +48,15 @@ def _source_indices(size, before, after, mode):
     last = size - 1
     if mode == "replicate":
         return ops.clip(index, 0, last)
+    # `mod` only sees non-negative numbers (index + before * period >= 0): converters
+    # disagree on the sign of a negative remainder (tf2onnx's ONNX graph took it from
+    # the dividend, which padded the top and left borders with the wrong rows).
     if mode == "symmetric":
-        folded = ops.mod(index, 2 * size)
+        folded = ops.mod(index + before * 2 * size, 2 * size)
         return ops.where(folded < size, folded, 2 * size - 1 - folded)
     # reflect: period 2 * (size - 1); an axis of length 1 can only repeat itself.
     period = ops.maximum(2 * last, 1)
-    folded = ops.mod(index, period)
+    folded = ops.mod(index + before * period, period)
     return ops.minimum(ops.where(folded < size, folded, period - folded), last)
 
 
