@@ -14,7 +14,6 @@ from keras_edges.kernels import MAGNITUDES, PADDING_MODES
 from keras_edges.validation import check_choice, check_number, check_positive_int
 
 __all__ = [
-    "DATA_FORMATS",
     "BorderPadding",
     "GaussianBlur",
     "GradientMagnitude",
@@ -26,7 +25,7 @@ __all__ = [
 ]
 
 
-DATA_FORMATS = ("channels_last", "channels_first")
+DATA_FORMATS = ("channels_last", "channels_first")  # Keras' names for NHWC and NCHW
 
 
 def _check_data_format(data_format):
