@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from PIL import Image
 
-from keras_edges.engine import stencil
+from keras_edges.engine import canny, stencil
 from keras_edges.io import load_image, to_float
 from keras_edges.kernels import max_response
 from keras_edges.models import (
@@ -128,6 +128,30 @@ def _cached_model(
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _check_model(model) -> None:
+    """Raise unless `model` maps images `(N, H, W, C)` to edge maps `(N, H, W, K)`."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            "Invalid type for argument `model`. Expected a keras.Model. Received: "
+            f"{type(model).__name__}"
+        )
+    inputs = getattr(model, "inputs", None) or []
+    outputs = getattr(model, "outputs", None) or []
+    if not (
+        len(inputs) == len(outputs) == 1
+        and len(inputs[0].shape) == len(outputs[0].shape) == 4
+        and inputs[0].shape[1 if _channels_first(model) else -1] is not None
+    ):
+        raise ValueError(
+            "Invalid value for argument `model`. Expected an edge model: one image input "
+            "(batch, height, width, channels) and one edge map output (batch, height, "
+            "width, 1), as build_edge_model(), build_boundary_model() and `keras-edges "
+            f"train` make. Received: model {model.name!r} with inputs "
+            f"{[tuple(t.shape) for t in inputs]} and outputs "
+            f"{[tuple(t.shape) for t in outputs]}"
+        )
+
+
 def _compile(model: keras.Model):
     """The model's forward pass compiled by the Keras backend: `float32 batch -> array`.
 
@@ -232,6 +256,12 @@ def _cached_canny(
     return build_canny_model(operator, data_format="channels_last", **options)
 
 
+@functools.lru_cache(maxsize=32)
+def _cached_canny_plan(*key) -> canny.Plan | None:
+    """The Canny engine's plan of `_cached_canny(*key)` (frozen: it never changes)."""
+    return canny.plan(_cached_canny(*key))
+
+
 _HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -249,6 +279,7 @@ def _detect_canny_or_direction(
     """`detect_edges` for `method="canny"` or `output` other than the magnitude."""
     check_choice("method", method, METHODS)
     check_choice("output", output, OUTPUTS)
+    check_choice("engine", options["engine"], _ENGINES)
     if options["threshold"] is not None or options["normalize"]:
         raise ValueError(
             "Invalid value for argument `threshold`/`normalize`. They apply to the gradient "
@@ -261,10 +292,8 @@ def _detect_canny_or_direction(
             f"(Canny returns an edge map). Received: output={output!r}"
         )
     model = options["model"]
-    if model is not None and not isinstance(model, keras.Model):
-        raise TypeError(
-            f"Invalid type for argument `model`. Expected a keras.Model. Received: {type(model).__name__}"
-        )
+    if model is not None:
+        _check_model(model)
     if isinstance(image, (list, tuple)):
         return [
             _detect_canny_or_direction(
@@ -275,7 +304,8 @@ def _detect_canny_or_direction(
     array = _as_array(image)
     rank = array.ndim
     channels = 1 if model is None else _channels(model)
-    batch, value_range, _ = _standardize(array, channels)
+    fast = options["engine"] == "fast"
+    batch, value_range, _ = _standardize(array, channels, keep_uint8=fast)
     if model is None:
         key = (options["operator"], options["ksize"], options["padding"])
         if method == "canny":
@@ -283,16 +313,24 @@ def _detect_canny_or_direction(
             low = 0.1 * scale if low is None else low
             high = 0.2 * scale if high is None else high
             magnitude = options["magnitude"] or "l2"
-            model = _cached_canny(
-                *key, magnitude, float(sigma), float(low), float(high), use_quantiles
-            )
+            key = (*key, magnitude, float(sigma), float(low), float(high))
+            model = _cached_canny(*key, use_quantiles)
+            plan = fast and _cached_canny_plan(*key, use_quantiles)
         else:
-            model = _cached_head(
-                _cached_model(*key, options["magnitude"] or "l1"), output
-            )
-    elif method == "gradient":
-        model = _cached_head(model, output)
-    result = _run_model(model, batch)
+            key = (*key, options["magnitude"] or "l1")
+            plan = fast and _cached_plan(*key)
+            model = _cached_head(_cached_model(*key), output)
+    else:
+        plan = fast and (canny if method == "canny" else stencil).plan(model)
+        if method == "gradient":
+            model = _cached_head(model, output)
+    if method == "canny" and plan:
+        result = canny.run(plan, batch)[..., None]
+    elif plan:
+        result = stencil.run(plan, batch, output=output)
+        result = result if output == "gradients" else result[..., None]
+    else:
+        result = _run_model(model, batch)
     if rank == 2:
         return result[0, :, :, 0] if result.shape[-1] == 1 else result[0]
     return result[0] if rank == 3 else result
@@ -365,7 +403,10 @@ def detect_edges(
             Both give the same edges: bit for bit for integer kernels on uint8 images,
             within float32 rounding otherwise. A model that is not shaped like
             `build_edge_model`'s (other layers, a bias, a non-float32 dtype policy) always
-            runs as `"model"`, and so do `method="canny"` and the directional outputs.
+            runs as `"model"`. `method="canny"` has its own fast path (see
+            `keras_edges.engine.canny`) for the models of `build_canny_model` with one
+            channel and a padding other than `"valid"`: the same edge map as the model,
+            pixel for pixel, with hysteresis in linear time.
         method: `"gradient"` (the edge magnitude) or `"canny"` (a boolean edge map).
         output: For `method="gradient"`: `"magnitude"`, `"gradients"` (the signed
             `(grad_x, grad_y)` in OpenCV's sign convention, stacked in a last axis of
@@ -412,7 +453,9 @@ def detect_edges(
         options = dict(
             operator=operator, ksize=ksize, padding=padding, magnitude=magnitude
         )
-        options.update(threshold=threshold, normalize=normalize, model=model)
+        options.update(
+            threshold=threshold, normalize=normalize, model=model, engine=engine
+        )
         return _detect_canny_or_direction(
             image, method, output, low, high, sigma, use_quantiles, **options
         )
@@ -422,10 +465,8 @@ def detect_edges(
     check_choice("engine", engine, _ENGINES)
     if model is None:
         model = _cached_model(operator, ksize, padding, magnitude)
-    elif not isinstance(model, keras.Model):
-        raise TypeError(
-            f"Invalid type for argument `model`. Expected a keras.Model. Received: {type(model).__name__}"
-        )
+    else:
+        _check_model(model)
     if isinstance(image, (list, tuple)):
         options = dict(
             threshold=threshold, normalize=normalize, model=model, engine=engine

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,19 +128,23 @@ def image_files(folder, *, pattern: str = "*", recursive: bool = True) -> list[P
 
 
 @contextlib.contextmanager
-def atomic_path(path) -> Iterator[Path]:
+def atomic_path(path, *, replace_folder: bool = False) -> Iterator[Path]:
     """Write `path` atomically: yield a temporary path to write, then move it into place.
 
     The temporary path has `path`'s name, inside a hidden folder
     `.<name>.<random>.part` next to `path` (so writers that look at the suffix, such as
     Keras and Matplotlib, see the real one). When the block ends without an error the
-    result (a file or a folder) replaces `path` in one rename, an existing folder
-    `path` included when the result is a folder; on any error, or an interrupt, nothing
-    at `path` changes and the temporary folder is removed. Files get the permissions a
-    plain `open()` gives (the umask applies).
+    result (a file or a folder) replaces `path` in one rename. A folder result, or a
+    file result over a folder with `replace_folder=True`, first moves the existing
+    `path` into the temporary folder (deleted with it) and moves it back if the rename
+    fails. On any error, or an interrupt, nothing at `path` changes and the temporary
+    folder is removed. Files get the permissions a plain `open()` gives (the umask
+    applies).
 
     Args:
         path: The destination; its parent folder must exist.
+        replace_folder: Let a file replace an existing folder `path` (the caller has
+            checked what the folder holds); without it that is an `IsADirectoryError`.
 
     Raises:
         FileNotFoundError: If the parent folder does not exist.
@@ -164,11 +167,21 @@ def atomic_path(path) -> Iterator[Path]:
     ) as work:
         temporary = Path(work) / path.name
         yield temporary
-        if temporary.is_dir() and path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif temporary.is_dir() and path.exists():
-            path.unlink()
-        os.replace(temporary, path)
+        swap = temporary.is_dir() or (
+            replace_folder and path.is_dir() and not path.is_symlink()
+        )
+        if swap and (path.exists() or path.is_symlink()):
+            # No single rename does this: the old result moves into the temporary
+            # folder (removed with it) and comes back if the new one cannot move in.
+            previous = Path(work) / f"{path.name}.previous"
+            os.replace(path, previous)
+            try:
+                os.replace(temporary, path)
+            except BaseException:
+                os.replace(previous, path)
+                raise
+        else:
+            os.replace(temporary, path)
 
 
 def _open(source) -> Image.Image:
@@ -180,7 +193,13 @@ def _open(source) -> Image.Image:
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            what = "a folder" if path.is_dir() else "no such file"
+            what = (
+                "a folder"
+                if path.is_dir()
+                else "not a regular file"
+                if path.exists()
+                else "no such file"
+            )
             raise FileNotFoundError(f"Cannot read image {str(path)!r}: {what}.")
         name, stream = str(path), path
     else:
@@ -196,7 +215,8 @@ def _open(source) -> Image.Image:
             f"Cannot read image {name!r}: not an image file Pillow can identify."
         ) from None
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:
-        raise ValueError(f"Cannot read image {name!r}: {error}.") from None
+        reason = str(error).strip().rstrip(".") or type(error).__name__
+        raise ValueError(f"Cannot read image {name!r}: {reason}.") from None
     return image
 
 
@@ -214,8 +234,9 @@ def load_image(source, *, mode: str = "L") -> np.ndarray:
             (`(H, W, 4)`).
 
     Returns:
-        A `uint8` array; `uint16` for 16-bit grey images, `float32` for floating-point
-        TIFFs.
+        A `uint8` array; `uint16` for 16-bit grey images in mode `"L"` (in `"RGB"` and
+        `"RGBA"` they are scaled to `uint8`, 65535 -> 255); `float32` for floating-point
+        TIFFs in every mode, values kept as stored (alpha 1.0 in `"RGBA"`).
 
     Raises:
         FileNotFoundError: If the path does not name an existing file.
@@ -241,27 +262,18 @@ def load_image(source, *, mode: str = "L") -> np.ndarray:
         pass
     if image.mode in _HIGH_BIT_MODES:
         array = np.asarray(image)
-        if (
-            array.dtype.kind in "iu"
-            and array.size
-            and array.min() >= 0
-            and array.max() <= 65535
-        ):
-            array = array.astype(np.uint16)
-        elif array.dtype.kind in "iu":
-            array = array.astype(np.float32)
+        if array.dtype.kind in "iu":
+            fits = array.size and array.min() >= 0 and array.max() <= 65535
+            array = array.astype(np.uint16 if fits else np.float32)
         if mode == "L":
             return array
-        channels = 3 if mode == "RGB" else 4
         if array.dtype == np.uint16:
-            array = (array // 257).astype(
-                np.uint8
-            )  # 65535 -> 255, exact for 8-bit data
+            array, opaque = (array // 257).astype(np.uint8), 255  # exact for 8-bit data
         else:
-            array = np.clip(array, 0, 255).round().astype(np.uint8)
-        stacked = np.repeat(array[:, :, None], channels, axis=2)
-        if channels == 4:
-            stacked[:, :, 3] = 255
+            opaque = 1.0  # floats keep their values (the package's [0, 1] convention)
+        stacked = np.repeat(array[:, :, None], len(mode), axis=2)
+        if mode == "RGBA":
+            stacked[:, :, 3] = opaque
         return stacked
     if image.mode == "P" or (
         mode == "L" and image.mode not in ("L", "1", "LA", "RGB", "RGBA")

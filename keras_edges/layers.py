@@ -493,17 +493,95 @@ class NonMaxSuppression(keras.layers.Layer):
         }
 
 
+def _components(weak, steps=1):
+    """Label the 8-connected components of the bool map `weak` `(N, H, W, 1)`.
+
+    Returns `(pointers, rounds)`: `pointers` is the flat int32 vector of length
+    `N * H * W + 1` in which each weak pixel holds the smallest flat index of its
+    component and every other entry holds the sentinel `N * H * W`; `rounds` counts the
+    hooking rounds that changed something. See `Hysteresis`.
+    """
+    shape = ops.shape(weak)
+    flat = ops.reshape(weak, (-1,))
+    size = ops.cast(ops.shape(flat)[0], "int32")
+    sentinel = ops.reshape(size, (1,))
+    pointers = ops.concatenate(
+        [ops.where(flat, ops.arange(size, dtype="int32"), size), sentinel], axis=0
+    )
+
+    def shorten(pointers):
+        def body(pointers, changed):
+            jumped = pointers
+            for _ in range(steps):
+                jumped = ops.take(jumped, jumped)
+            return jumped, ops.any(jumped != pointers)
+
+        pointers, _ = ops.while_loop(
+            lambda pointers, changed: changed,
+            body,
+            (pointers, ops.convert_to_tensor(True)),
+            maximum_iterations=size,
+        )
+        return pointers
+
+    def smallest_near(labels):
+        """The smallest label among each pixel's 8 neighbours and itself."""
+        labels = ops.reshape(labels[:-1], shape)
+        # Keys `size - label` are >= 1 on weak pixels, so the zero padding never wins.
+        keys = ops.pad(size - labels, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        best = keys[:, 1:-1, 1:-1, :]
+        for d_row in (-1, 0, 1):
+            for d_column in (-1, 0, 1):
+                if d_row or d_column:
+                    best = ops.maximum(best, _shifted(keys, d_row, d_column))
+        return ops.concatenate(
+            [ops.where(flat, size - ops.reshape(best, (-1,)), size), sentinel], axis=0
+        )
+
+    def body(pointers, rounds, changed):
+        near = smallest_near(pointers)  # pointers are roots here: labels
+        hooked = ops.minimum(
+            pointers, ops.segment_min(near, pointers, num_segments=size + 1)
+        )
+        return shorten(hooked), rounds + 1, ops.any(hooked != pointers)
+
+    pointers, rounds, _ = ops.while_loop(
+        lambda pointers, rounds, changed: changed,
+        body,
+        (pointers, ops.convert_to_tensor(0, "int32"), ops.convert_to_tensor(True)),
+        maximum_iterations=size,
+    )
+    return pointers, rounds - 1
+
+
+def _connected_to(weak, strong, steps=1):
+    """The weak pixels whose 8-connected component of `weak` holds a `strong` pixel."""
+    pointers, _ = _components(weak, steps)
+    seeds = ops.reshape(ops.cast(strong, "int32"), (-1,))
+    seeds = ops.concatenate([seeds, ops.zeros((1,), "int32")], axis=0)
+    kept = ops.segment_max(seeds, pointers, num_segments=ops.shape(pointers)[0])
+    edges = ops.take(kept, pointers[:-1]) > 0
+    return ops.reshape(
+        ops.logical_and(ops.reshape(weak, (-1,)), edges), ops.shape(weak)
+    )
+
+
 @keras.saving.register_keras_serializable(package="keras_edges")
 class Hysteresis(keras.layers.Layer):
     """Canny's double threshold and edge tracking, inside the graph.
 
     Strong pixels (`suppressed >= high`) are edges; weak pixels (`suppressed >= low`)
-    are edges when 8-connected to a strong pixel through weak pixels. The connection is
-    propagated by a `while_loop` of 3x3 max-pool dilations masked by the weak map until
-    nothing changes. Each iteration that changes something adds at least one pixel and
-    no pixel is ever removed, so the loop stops after at most `H * W` iterations; that
-    bound is also given to the loop, so it terminates on any input. Each iteration runs
-    `steps` dilations, which only lowers the number of (cheap) convergence checks.
+    are edges when 8-connected to a strong pixel through weak pixels. The connected
+    components of the weak map are found inside the graph by label propagation with
+    pointer jumping (Shiloach and Vishkin, 1982): every weak pixel points to a pixel
+    of its component, at first itself; each round, every tree of pointers is hooked
+    onto the smallest root seen next to any of its pixels, and then the pointers are
+    shortened (`p = p[p]`) until each points to its root. Every round merges each tree
+    that has a smaller neighbour, so a chain of length L is one tree after O(log L)
+    rounds (not L, as a loop of dilations needs). A round that changes nothing ends
+    the loop, each changing round merges at least two trees, and both loops also get
+    that bound, so they terminate on any input. A component is kept when it holds a
+    strong pixel.
 
     Thresholds are absolute (in the magnitude's units) or, with `use_quantiles=True`,
     quantiles in [0, 1] of each image's gradient magnitude before suppression, as
@@ -513,7 +591,7 @@ class Hysteresis(keras.layers.Layer):
         low: Weak threshold.
         high: Strong threshold, `>= low`.
         use_quantiles: Whether `low` and `high` are quantiles.
-        steps: Dilations per loop iteration, >= 1.
+        steps: Pointer jumps per convergence check of the shortening loop, >= 1.
         data_format: `"channels_last"` or `"channels_first"`; None is
             `keras.config.image_data_format()`.
         **kwargs: Base layer arguments, such as `name`.
@@ -536,7 +614,7 @@ class Hysteresis(keras.layers.Layer):
         low=0.1,
         high=0.2,
         use_quantiles=False,
-        steps=4,
+        steps=1,
         data_format=None,
         **kwargs,
     ):
@@ -565,31 +643,12 @@ class Hysteresis(keras.layers.Layer):
         else:
             low, high = self.low, self.high
         present = suppressed > 0
-        weak = ops.cast(ops.logical_and(present, suppressed >= low), "float32")
-        strong = ops.cast(ops.logical_and(present, suppressed >= high), "float32")
-        shape = ops.shape(suppressed)
-        row_axis, column_axis = _spatial_axes(self.data_format)
-        bound = ops.cast(shape[row_axis], "int32") * ops.cast(
-            shape[column_axis], "int32"
-        )
-        pool = dict(strides=1, padding="same", data_format=self.data_format)
-
-        def grow(edges):
-            for _ in range(self.steps):
-                edges = ops.max_pool(edges, 3, **pool) * weak
-            return edges
-
-        def cond(edges, changed):
-            return changed
-
-        def body(edges, changed):
-            grown = grow(edges)
-            return grown, ops.any(grown != edges)
-
-        edges, _ = ops.while_loop(
-            cond, body, (strong, ops.convert_to_tensor(True)), maximum_iterations=bound
-        )
-        return edges > 0
+        weak = ops.logical_and(present, suppressed >= low)
+        strong = ops.logical_and(present, suppressed >= high)
+        if self.data_format == "channels_first":  # (N, 1, H, W): label as (N, H, W, 1)
+            weak, strong = ops.moveaxis(weak, 1, -1), ops.moveaxis(strong, 1, -1)
+            return ops.moveaxis(_connected_to(weak, strong, self.steps), -1, 1)
+        return _connected_to(weak, strong, self.steps)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])

@@ -53,6 +53,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.sparse import csr_matrix
 
+from keras_edges.validation import check_number
+
 __all__ = [
     "BoundaryScores",
     "count_boundary_matches",
@@ -426,17 +428,20 @@ def match_boundaries(
     return matched_predicted, matched_truth
 
 
+def _check_max_dist(max_dist) -> float:
+    """Return `max_dist` as a float in [0, 1), or raise: 1 already spans the whole image."""
+    return check_number(
+        "max_dist",
+        max_dist,
+        low=0,
+        high=1,
+        high_open=True,
+        what="a fraction of the image diagonal, e.g. 0.0075 (the benchmark's),",
+    )
+
+
 def _radius(shape, max_dist) -> float:
-    if (
-        isinstance(max_dist, bool)
-        or not isinstance(max_dist, (int, float, np.number))
-        or not max_dist >= 0
-    ):
-        raise ValueError(
-            "Invalid value for argument `max_dist`. Expected a non-negative fraction of the "
-            f"image diagonal (the benchmark uses 0.0075). Received: max_dist={max_dist!r}"
-        )
-    return float(max_dist) * float(np.hypot(*shape))
+    return _check_max_dist(max_dist) * float(np.hypot(*shape))
 
 
 # ------------------------------------------------------------------------------ counting
@@ -712,7 +717,8 @@ def evaluate_boundaries(
             evaluated at one threshold if `thresholds=1`), or an `(N, H, W)` array.
         truths: For each image, one boundary map or a list of them (one per annotator).
         thresholds: Number of thresholds (99, as the benchmark) or their values.
-        max_dist: Matching radius as a fraction of the image diagonal (0.0075).
+        max_dist: Matching radius as a fraction of the image diagonal (0.0075), in
+            [0, 1): 1 would already reach across the whole image.
         thin: Thin the binarised maps to one pixel (as the benchmark).
         nms: Apply `suppress_nonmaxima` to each soft map first.
         workers: Processes to share the images among; default: the CPU count (at most
@@ -723,7 +729,8 @@ def evaluate_boundaries(
         A `BoundaryScores` with `ods`, `ois`, `ap` and the precision-recall curve.
 
     Raises:
-        ValueError: If the numbers of edge maps and truths differ, or a map is invalid.
+        ValueError: If the numbers of edge maps and truths differ, a map is invalid, or
+            `max_dist` is not in [0, 1).
 
     Example:
     >>> truth = np.zeros((128, 128), bool); truth[64, 8:120] = True
@@ -742,6 +749,7 @@ def evaluate_boundaries(
             f"{len(truths)} ground truths."
         )
     values = _thresholds(thresholds)
+    _check_max_dist(max_dist)
     options = dict(thresholds=values, max_dist=max_dist, thin=thin, nms=nms)
     for edge, truth in zip(edges, truths):
         _as_truths(truth, _as_edges(edge).shape)  # validate everything before the work

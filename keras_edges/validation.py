@@ -31,15 +31,15 @@ def check_choice(name: str, value, choices) -> str:
     return value
 
 
-def _interval(low, high, low_open: bool, high_open: bool) -> str:
-    """`"a number in [0, 1)"`, `"a number >= 0"`, `"a number > 0"` or `"a number"`."""
+def _interval(low, high, low_open: bool, high_open: bool, what: str) -> str:
+    """`"a number in [0, 1)"`, `"a number >= 0"`, `"a number > 0"` or `"a number (finite)"`."""
     if low is not None and high is not None:
-        return f"a number in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        return f"{what} in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
     if low is not None:
-        return f"a number {'>' if low_open else '>='} {low}"
+        return f"{what} {'>' if low_open else '>='} {low}"
     if high is not None:
-        return f"a number {'<' if high_open else '<='} {high}"
-    return "a finite number"
+        return f"{what} {'<' if high_open else '<='} {high}"
+    return f"{what} (finite)"
 
 
 def check_number(
@@ -50,6 +50,7 @@ def check_number(
     high: float | None = None,
     low_open: bool = False,
     high_open: bool = False,
+    what: str = "a number",
 ) -> float:
     """Return `value` as a float if it is a finite real number within the bounds.
 
@@ -60,6 +61,8 @@ def check_number(
         high: Upper bound, or None.
         low_open: Whether `low` itself is excluded.
         high_open: Whether `high` itself is excluded.
+        what: What the number means, for the message (e.g. "a fraction of the image
+            diagonal, e.g. 0.0075,").
 
     Raises:
         TypeError: If `value` is not a real number.
@@ -88,7 +91,7 @@ def check_number(
     ):
         raise ValueError(
             f"Invalid value for argument `{name}`. Expected "
-            f"{_interval(low, high, low_open, high_open)}. Received: {name}={value!r}"
+            f"{_interval(low, high, low_open, high_open, what)}. Received: {name}={value!r}"
         )
     return number
 

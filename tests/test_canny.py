@@ -313,3 +313,43 @@ def test_bad_canny_arguments(kwargs, error, message):
     """Thresholds, sigma and options are validated when the model is built."""
     with pytest.raises(error, match=message):
         build_canny_model(**kwargs)
+
+
+def _components_reference(weak, strong):
+    """scipy's 8-connected components of `weak` that hold a `strong` pixel."""
+    labels, count = scipy.ndimage.label(weak, np.ones((3, 3)))
+    keep = np.zeros(count + 1, bool)
+    keep[labels[strong]] = True
+    keep[0] = False
+    return keep[labels]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hysteresis_is_connected_components(seed):
+    """On random weak/strong maps (batches, odd sizes), Hysteresis keeps exactly scipy's components."""
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 4)), *rng.integers(1, 60, 2), 1)
+    suppressed = rng.uniform(0, 1, shape) * (rng.uniform(size=shape) < 0.55)
+    suppressed = suppressed.astype("float32")
+    edges = np.asarray(Hysteresis(low=0.3, high=0.9)([suppressed, suppressed]))
+    for image, found in zip(suppressed[..., 0], edges[..., 0]):
+        expected = _components_reference(image >= 0.3, image >= 0.9)
+        np.testing.assert_array_equal(found, expected & (image > 0))
+
+
+def test_hysteresis_needs_few_rounds_on_long_chains():
+    """A chain of length L is one component after at most log2(L) rounds (a dilation loop needs L)."""
+    from keras_edges.layers import _components
+
+    spiral, path = _square_spiral(129)
+    snake = _serpentine(128, 128)
+    for mask, length in (
+        (spiral, len(path)),
+        (snake, snake.sum()),
+        (snake.T, snake.sum()),
+    ):
+        pointers, rounds = _components(mask[None, :, :, None])
+        labels = np.asarray(pointers)[:-1].reshape(mask.shape)
+        assert len(np.unique(labels[mask])) == 1  # one component
+        assert (labels[~mask] == mask.size).all()  # the rest is background
+        assert 1 <= int(rounds) <= np.log2(length), (int(rounds), length)

@@ -89,7 +89,7 @@ def test_one_bad_file_does_not_stop_the_batch(tmp_path, capsys):
         (["detect", "x.png", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         (
             ["detect", str(IMG / "coins.png"), "--model", "missing.keras"],
-            "--model 'missing.keras': no such file",
+            "--model: Cannot read model 'missing.keras': no such file",
         ),
         (["detect", str(IMG / "no_such_*.png")], "matches no image files"),
         (
@@ -99,7 +99,7 @@ def test_one_bad_file_does_not_stop_the_batch(tmp_path, capsys):
         (["export", "-o", "no/such/folder/m.tflite"], "does not exist"),
         (
             ["export", "missing.keras", "-o", "m.tflite"],
-            "--model 'missing.keras': no such file",
+            "--model: Cannot read model 'missing.keras': no such file",
         ),
         (["evaluate", "--bsds", "no/such/bsds"], "no such folder"),
         (["evaluate", "--synthetic", "0"], "--synthetic must be a positive number"),
@@ -459,10 +459,20 @@ def test_interrupted_write_leaves_no_partial_output(
 
 
 def test_stale_temporary_file_of_a_killed_run_is_removed(photos, tmp_path):
-    """A `.part` file left by `kill -9` is cleaned up when its output is written."""
+    """`.part` folders (atomic_path's) and files untouched for over an hour (left by
+    `kill -9`) are cleaned up."""
+    import time
+
     out = tmp_path / "out"
     out.mkdir()
-    (out / ".a_edges.png.x1y2.part").write_bytes(b"half")
+    stale_folder = out / ".a_edges.png.x1y2.part"
+    stale_folder.mkdir()
+    (stale_folder / "a_edges.png").write_bytes(b"half")
+    stale_file = out / ".a_edges.png.z3w4.part"
+    stale_file.write_bytes(b"half")
+    an_hour_ago = time.time() - 3601
+    for stale in (stale_folder, stale_file):
+        os.utime(stale, (an_hour_ago, an_hour_ago))
     assert main(["detect", str(photos / "a.png"), "-o", str(out), "--quiet"]) == 0
     assert [p.name for p in out.iterdir()] == ["a_edges.png"]
 
@@ -599,7 +609,7 @@ def test_unloadable_model_file_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["detect", str(IMG / "coins.png"), "--model", str(tmp_path / "bad.keras")])
     assert exit_info.value.code == 2
-    assert "is not a loadable Keras model" in capsys.readouterr().err
+    assert "Cannot load model" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["detect", "export", "demo"])
@@ -698,14 +708,16 @@ def test_export_cli_from_operator_runs_in_tflite(tmp_path, capsys):
 
 
 def test_export_cli_refuses_to_replace_without_overwrite(tmp_path, capsys):
-    """An existing output is a usage error unless --overwrite."""
+    """An earlier export is a usage error unless --overwrite, which replaces it."""
     target = tmp_path / "m.tflite"
-    target.write_bytes(b"keep")
+    assert main(["export", "--operator", "prewitt", "-o", str(target)]) == 0
+    before = target.read_bytes()
     with pytest.raises(SystemExit):
         main(["export", "-o", str(target)])
-    assert target.read_bytes() == b"keep" and "--overwrite" in capsys.readouterr().err
+    assert target.read_bytes() == before and "--overwrite" in capsys.readouterr().err
     assert main(["export", "-o", str(target), "--overwrite"]) == 0
-    assert target.read_bytes()[4:8] == b"TFL3"
+    after = target.read_bytes()
+    assert after[4:8] == b"TFL3" and after != before  # Sobel replaced Prewitt
 
 
 def test_progress_bar_only_on_a_terminal(photos, tmp_path, monkeypatch):
@@ -934,3 +946,183 @@ def test_evaluate_canny_scores_a_binary_map(capsys):
     assert f"ODS={scores.ods:.3f} OIS={scores.ois:.3f}" in _scores_line(
         capsys.readouterr().out
     )
+
+
+# --- a hostile user (issue 15) -------------------------------------------------------
+
+
+def _cli(*args, cwd=ROOT):
+    """Run `python -m keras_edges ARGS` in `cwd` with this checkout importable."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), *sys.path]))
+    return subprocess.run(
+        [sys.executable, "-m", "keras_edges", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+    )
+
+
+def _usage_error(result, *phrases):
+    """Exit code 2 with one line on stderr holding every phrase, no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and all(p in lines[-1] for p in phrases)
+
+
+def test_export_cli_never_deletes_a_folder_that_is_not_an_export(tmp_path):
+    """`export -o photos --overwrite` and `export -o . --overwrite` keep every file."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "notes.txt").write_text("x")
+    result = _cli(
+        "export", "-o", "photos", "--format", "tflite", "--overwrite", cwd=tmp_path
+    )
+    _usage_error(result, "'photos'", "is not an earlier export")
+    for target in (".", "..", tmp_path):
+        result = _cli(
+            "export", "-o", target, "--format", "tflite", "--overwrite", cwd=photos
+        )
+        _usage_error(result, "working folder or one of its parents")
+    assert (photos / "notes.txt").read_text() == "x"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["notes.txt", "photos"]
+
+
+def _small_images(folder, count):
+    """`count` distinct 24x32 grey PNGs img000.png, img001.png, ... in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    camera = load_image(IMG / "camera.png")
+    for i in range(count):
+        save_image(folder / f"img{i:03d}.png", camera[8 * i : 8 * i + 24, :32])
+    return folder
+
+
+def test_detect_never_deletes_another_runs_temporary_file(tmp_path):
+    """A `.part` file that another run is writing now is left alone; outputs are written."""
+    images = _small_images(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    other = out / ".img000_edges.png.k3j9x2.part"  # another run's, being written
+    other.mkdir()
+    (other / "img000_edges.png").write_bytes(b"half")
+    result = _cli("detect", images, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "2 done, 0 skipped, 0 failed" in result.stdout
+    assert (other / "img000_edges.png").read_bytes() == b"half"
+    assert sorted(p.name for p in out.iterdir()) == [
+        other.name,
+        "img000_edges.png",
+        "img001_edges.png",
+    ]
+
+
+def test_a_link_and_its_file_each_get_their_output(tmp_path):
+    """`zebra.png` and a link `alias.png` to it: both outputs are written, equal."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    save_image(folder / "zebra.png", load_image(IMG / "coins.png")[:30, :40])
+    (folder / "alias.png").symlink_to("zebra.png")
+    out = tmp_path / "out"
+    result = _cli("detect", folder, "-o", out)
+    assert result.returncode == 0 and "2 done, 0 skipped, 0 failed" in result.stdout
+    assert _tree(out) == ["alias_edges.png", "zebra_edges.png"]
+    expected = detect_edges(folder / "zebra.png")
+    for name in ("alias_edges.png", "zebra_edges.png"):
+        np.testing.assert_array_equal(load_image(out / name), expected)
+
+
+def test_evaluate_synthetic_honours_limit(tmp_path):
+    """`evaluate --synthetic 3 --limit 1` scores the first image only."""
+    result = _cli("evaluate", "--synthetic", 3, "--limit", 1, "--size", 48, 64)
+    assert result.returncode == 0, result.stderr
+    assert "on 1 synthetic images" in result.stdout
+
+
+def test_evaluate_limit_matches_scoring_that_many(capsys):
+    """The scores with --limit 2 of 4 images are those of --synthetic 2 (same seed)."""
+    common = ["evaluate", "--size", "48", "64", "--workers", "1"]
+    assert main([*common, "--synthetic", "4", "--limit", "2"]) == 0
+    limited = capsys.readouterr().out.splitlines()
+    assert main([*common, "--synthetic", "2"]) == 0
+    assert limited == capsys.readouterr().out.splitlines()
+
+
+def _dense_classifier(path):
+    """Save a small Dense classifier (not an edge model) at `path`."""
+    import keras
+
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(3)], name="dense")
+    model.save(path)
+    return path
+
+
+def test_a_classifier_as_model_is_a_usage_error_before_any_work(tmp_path):
+    """`detect --model dense.keras` stops at once (exit 2) saying what model is expected."""
+    images = _small_images(tmp_path / "in", 2)
+    model = _dense_classifier(tmp_path / "dense.keras")
+    result = _cli("detect", images, "-o", tmp_path / "out", "--model", model)
+    _usage_error(result, "Expected an edge model", "(None, 16)")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["evaluate", "export"])
+def test_a_classifier_is_refused_by_evaluate_and_export(tmp_path, capsys, command):
+    """evaluate and export refuse a classifier the same way, before any work."""
+    model = str(_dense_classifier(tmp_path / "dense.keras"))
+    argv = {
+        "evaluate": ["evaluate", "--synthetic", "2", "--model", model],
+        "export": ["export", model, "-o", str(tmp_path / "x.tflite")],
+    }[command]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "Expected an edge model" in capsys.readouterr().err
+    assert not (tmp_path / "x.tflite").exists()
+
+
+@pytest.fixture
+def cut_model(tmp_path):
+    """A saved edge model cut to half its length, as an interrupted copy leaves it."""
+    from keras_edges import build_edge_model
+
+    whole = tmp_path / "whole.keras"
+    build_edge_model().save(whole)
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    return cut
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+@pytest.mark.parametrize(
+    "argv, phrases",
+    [
+        (["detect", "pipe.png"], ["input 'pipe.png' is not a regular file"]),
+        (["detect", "/dev/zero"], ["input '/dev/zero' is not a regular file"]),
+        (["detect", "empty"], ["input folder 'empty' holds no image files"]),
+        (["detect", "only_sub"], ["holds no image files", "--recursive"]),
+        (["detect", "empty/*.png"], ["input 'empty/*.png' matches no image files"]),
+        (["detect", "a.png", "--shard", "-1/2"], ["expected K/N", "got '-1/2'"]),
+        (["detect", "a.png", "--model", "cut.keras"], ["'cut.keras'", "truncated"]),
+        (["export", "cut.keras", "-o", "x.tflite"], ["'cut.keras'", "truncated"]),
+        (
+            ["evaluate", "--synthetic", "2", "--max-dist", "5"],
+            ["a fraction of the image diagonal, e.g. 0.0075", "got 5.0"],
+        ),
+        (
+            ["evaluate", "--synthetic", "2", "--max-dist", "1e9"],
+            ["a fraction of the image diagonal, e.g. 0.0075"],
+        ),
+        (["evaluate", "--synthetic", "3", "--limit", "0"], ["--limit", "got 0"]),
+    ],
+)
+def test_usage_errors_say_what_is_wrong(tmp_path, cut_model, argv, phrases):
+    """Pipes, devices, empty folders, a negative shard, a truncated model, a radius of
+    5 diagonals and --limit 0: each is one line and exit 2, before any work."""
+    os.mkfifo(tmp_path / "pipe.png")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "only_sub" / "sub").mkdir(parents=True)
+    save_image(tmp_path / "only_sub" / "sub" / "a.png", np.eye(8, dtype=np.uint8))
+    save_image(tmp_path / "a.png", np.eye(8, dtype=np.uint8))
+    _usage_error(_cli(*argv, cwd=tmp_path), *phrases)
+    assert not (tmp_path / "edges").exists() and not (tmp_path / "x.tflite").exists()

@@ -399,3 +399,30 @@ def test_peak_memory_of_a_large_image_is_bounded(tmp_path):
     # Measured: 4 MB tiled, for 8192**2 and 16384**2 alike (the tile's working set does not
     # grow with the image); 70 MB untiled (a padded copy of the whole image).
     assert extra_mb < 40, extra_mb
+
+
+@pytest.mark.parametrize("operator, ksize", ALL_KERNELS)
+def test_gradients_and_orientation_match_the_model(photo, operator, ksize):
+    """output='gradients'/'orientation' through the engine: the model's (integer kernels on uint8 bit for bit)."""
+    for image in (
+        photo,
+        photo.astype("float32") / 255,
+        np.stack([photo, photo[::-1, ::-1]])[..., None],
+    ):
+        options = dict(operator=operator, ksize=ksize, padding="symmetric")
+        fast, gradients = _both(image, output="gradients", **options)
+        exact = image.dtype == np.uint8 and operator != "farid"  # integer arithmetic
+        atol = None if exact else 1e-5 * float(np.abs(gradients).max())
+        _assert_same(fast, gradients, atol=atol)
+        fast, reference = _both(image, output="orientation", **options)
+        assert fast.shape == reference.shape and fast.dtype == np.float32
+        turn = np.angle(np.exp(1j * (fast.astype("float64") - reference)))
+        # An angle error times the gradient's length is a gradient error: float32 rounding.
+        strength = np.hypot(gradients[..., :1], gradients[..., 1:])[..., 0]
+        strength = strength.reshape(turn.shape)
+        assert (np.abs(turn) * strength <= 1e-5 * strength.max()).all()
+
+
+def test_gradients_of_tiled_images_match(small_tiles, photo):
+    """Tiled, the signed gradients are the untiled model's, bit for bit on uint8."""
+    _assert_same(*_both(photo, output="gradients", ksize=5))

@@ -164,10 +164,12 @@ def test_export_a_saved_keras_file_via_cli(tmp_path, photo_batch):
 
 
 def test_export_replaces_an_existing_savedmodel_atomically(tmp_path):
-    """Exporting over an existing folder replaces it and leaves no temporary folder behind."""
+    """With overwrite, an earlier SavedModel is replaced and no temporary folder is left."""
     target = tmp_path / "model"
     export_model(build_edge_model("sobel"), target)
-    export_model(build_edge_model("scharr"), target)
+    with pytest.raises(FileExistsError, match="pass overwrite=True"):
+        export_model(build_edge_model("scharr"), target)
+    export_model(build_edge_model("scharr"), target, overwrite=True)
     served = tf.saved_model.load(str(target))
     step = np.zeros((1, 3, 4, 1), np.float32)
     step[:, :, 2:] = 1.0
@@ -198,3 +200,79 @@ def test_unloadable_model_file_is_a_value_error(tmp_path):
     (tmp_path / "bad.keras").write_text("nope")
     with pytest.raises(ValueError, match="Cannot load model"):
         export_model(tmp_path / "bad.keras", tmp_path / "x.tflite", format="tflite")
+
+
+# --- nothing lost: what export replaces (issue 15) ---------------------------------
+
+
+def _snapshot(root):
+    """Every file under `root` (relative path -> bytes)."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("format", ["savedmodel", "tflite"])
+def test_export_never_replaces_a_folder_or_file_that_is_not_an_export(tmp_path, format):
+    """A folder of photos, a SavedModel-like folder with extras, a non-TFLite file: all kept."""
+    photos = tmp_path / "photos"
+    (photos / "sub").mkdir(parents=True)
+    (photos / "notes.txt").write_text("x")
+    (photos / "sub" / "a.png").write_bytes(b"png")
+    mixed = tmp_path / "mixed"  # a SavedModel plus the user's own file
+    export_model(build_edge_model(), mixed)
+    (mixed / "notes.txt").write_text("mine")
+    fake = tmp_path / "fake.tflite"
+    fake.write_bytes(b"keep me")
+    before = _snapshot(tmp_path)
+    for target in (photos, mixed, fake):
+        with pytest.raises(FileExistsError, match="is not an earlier export"):
+            export_model(build_edge_model(), target, format=format, overwrite=True)
+    assert _snapshot(tmp_path) == before
+
+
+def test_export_refuses_the_working_folder_and_its_parents(tmp_path, monkeypatch):
+    """`.`, `..` and the absolute working folder are refused and left untouched."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("x")
+    monkeypatch.chdir(work)
+    for target in (".", "", "..", work, tmp_path, "/"):
+        with pytest.raises(
+            FileExistsError, match="working folder or one of its parents"
+        ):
+            export_model(build_edge_model(), target, format="tflite", overwrite=True)
+    assert _snapshot(tmp_path) == {"work/notes.txt": b"x"}
+
+
+def test_export_replaces_one_kind_of_export_with_the_other(tmp_path, photo_batch):
+    """With overwrite, a TFLite file may replace a SavedModel folder and back."""
+    target = tmp_path / "model"
+    export_model(build_edge_model("sobel"), target)
+    export_model(build_edge_model("scharr"), target, format="tflite", overwrite=True)
+    np.testing.assert_allclose(
+        run_tflite(target, photo_batch),
+        detect_edges(photo_batch, operator="scharr"),
+        atol=1e-4,
+    )
+    export_model(build_edge_model("sobel"), target, overwrite=True)
+    assert (target / "saved_model.pb").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+@pytest.mark.parametrize("format", ["savedmodel", "tflite"])
+def test_failed_export_leaves_the_earlier_one_intact(tmp_path, monkeypatch, format):
+    """If building the new export fails, the earlier export is unchanged and no temporaries remain."""
+    import keras
+
+    target = tmp_path / ("model.tflite" if format == "tflite" else "model")
+    export_model(build_edge_model("sobel"), target, format=format)
+    before = _snapshot(tmp_path)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("conversion failed")
+
+    monkeypatch.setattr(keras.Model, "export", fail)
+    with pytest.raises(RuntimeError, match="conversion failed"):
+        export_model(build_edge_model("scharr"), target, format=format, overwrite=True)
+    assert _snapshot(tmp_path) == before

@@ -1,6 +1,8 @@
 """Tests for image I/O (keras_edges.io)."""
 
 import io
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -64,6 +66,42 @@ def test_float_tiff_keeps_values_and_png_scales(tmp_path):
     np.testing.assert_array_equal(
         load_image(save_image(tmp_path / "e.png", edges)), [[0, 128], [255, 255]]
     )
+
+
+FLOAT = RNG.random((9, 11), dtype=np.float32)  # the package's float convention: [0, 1]
+DEEP = RNG.integers(0, 65536, (9, 11), dtype=np.uint16)
+
+
+@pytest.mark.parametrize(
+    "grey, suffix, opaque, as_colour",
+    [
+        (FLOAT, ".tif", 1.0, lambda grey: grey),  # floats stay floats, values kept
+        (DEEP, ".tif", 255, lambda grey: (grey // 257).astype(np.uint8)),
+        (DEEP, ".png", 255, lambda grey: (grey // 257).astype(np.uint8)),
+        (GREY, ".tif", 255, lambda grey: grey),
+        (GREY, ".png", 255, lambda grey: grey),
+    ],
+)
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_grey_depths_in_every_mode(tmp_path, grey, suffix, opaque, as_colour, mode):
+    """Float, 16-bit and 8-bit grey files keep their convention in every mode.
+
+    "L" returns the stored values; "RGB" repeats them (16-bit scaled to uint8, floats
+    unchanged) and "RGBA" adds an opaque alpha (255, or 1.0 for floats).
+    """
+    path = tmp_path / f"grey{suffix}"
+    Image.fromarray(grey).save(path)  # written by Pillow itself, not by save_image
+    loaded = load_image(path, mode=mode)
+    if mode == "L":
+        assert loaded.dtype == grey.dtype
+        np.testing.assert_array_equal(loaded, grey)
+        return
+    colour = as_colour(grey)
+    assert loaded.dtype == colour.dtype and loaded.shape == grey.shape + (len(mode),)
+    for channel in range(3):
+        np.testing.assert_array_equal(loaded[:, :, channel], colour)
+    if mode == "RGBA":
+        np.testing.assert_array_equal(loaded[:, :, 3], opaque)
 
 
 def test_bool_and_single_channel(tmp_path):
@@ -201,6 +239,24 @@ def test_truncated_file(tmp_path):
         load_image(tmp_path / "cut.png")
 
 
+def test_decompression_bomb_message_ends_in_one_full_stop(tmp_path, monkeypatch):
+    """Pillow's own sentence (which ends in '.') is not given a second full stop."""
+    Image.fromarray(GREY).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", GREY.size // 3)
+    with pytest.raises(ValueError, match="decompression bomb") as caught:
+        load_image(tmp_path / "big.png")
+    assert str(caught.value).endswith("attack.")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+def test_fifo_and_device_are_not_regular_files(tmp_path):
+    """A named pipe or a device exists but is not a regular file, and the error says so."""
+    os.mkfifo(tmp_path / "pipe.png")
+    for source in (tmp_path / "pipe.png", Path("/dev/zero")):
+        with pytest.raises(FileNotFoundError, match="not a regular file"):
+            load_image(source)
+
+
 def test_bad_save_arguments(tmp_path):
     """Unknown suffixes, bad shapes, missing folders and bad modes are reported."""
     with pytest.raises(
@@ -248,6 +304,44 @@ def test_atomic_path_keeps_the_old_result_on_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         with atomic_path(tmp_path / "no" / "b.txt"):
             pass
+
+
+def test_atomic_path_replaces_a_folder_by_a_file_only_when_asked(tmp_path):
+    """A file result over a folder is an error unless `replace_folder=True`."""
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "keep.txt").write_text("kept")
+    with pytest.raises(IsADirectoryError), atomic_path(target) as temporary:
+        temporary.write_text("file")
+    assert (target / "keep.txt").read_text() == "kept"
+    with atomic_path(target, replace_folder=True) as temporary:
+        temporary.write_text("file")
+    assert target.read_text() == "file"
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_atomic_path_puts_the_old_folder_back_if_the_new_one_cannot_move_in(
+    tmp_path, monkeypatch
+):
+    """A folder result moves the old `path` aside first; a failed rename restores it."""
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "saved_model.pb").write_text("old")
+    real_replace, calls = os.replace, []
+
+    def failing_second_replace(source, destination):
+        calls.append((Path(source).name, Path(destination).name))
+        if len(calls) == 2:  # the old folder is aside; the new one fails to move in
+            raise OSError("disk gone")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", failing_second_replace)
+    with pytest.raises(OSError, match="disk gone"), atomic_path(target) as temporary:
+        temporary.mkdir()
+        (temporary / "saved_model.pb").write_text("new")
+    assert calls[:2] == [("model", "model.previous"), ("model", "model")]
+    assert (target / "saved_model.pb").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
 
 
 def test_image_files_has_one_rule_set(tmp_path):

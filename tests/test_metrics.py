@@ -287,3 +287,26 @@ def test_matching_size_equals_scipy_maximum(seed):
         csr_matrix(close.astype(np.int8)), perm_type="column"
     )
     assert matched_predicted.sum() == matched_truth.sum() == (reference >= 0).sum()
+
+
+@pytest.mark.parametrize("max_dist", [1, 1.0, 5, 1e9, -0.1, float("nan")])
+def test_max_dist_outside_zero_to_one_is_refused(max_dist):
+    """A radius of 1 diagonal or more (or a negative one) is refused before any work."""
+    truth = np.zeros((16, 16), bool)
+    truth[8, 2:14] = True
+    message = r"Expected a fraction of the image diagonal, e.g\. 0\.0075"
+    with pytest.raises(ValueError, match=message):
+        evaluate_boundaries([truth], [truth], thresholds=1, max_dist=max_dist)
+    with pytest.raises(ValueError, match=message):
+        match_boundaries(truth, truth, max_dist=max_dist)
+
+
+def test_max_dist_just_below_one_is_accepted():
+    """0.99 of the diagonal matches a one-pixel shift as any large radius would."""
+    truth = np.zeros((16, 16), bool)
+    truth[8, 2:14] = True
+    shifted = np.roll(truth, 3, axis=0)
+    scores = evaluate_boundaries(
+        [shifted], [truth], thresholds=1, max_dist=0.99, workers=1
+    )
+    assert scores.ods == pytest.approx(1.0)

@@ -53,6 +53,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _join_shard(argv: list[str]) -> list[str]:
+    """Read `--shard -1/2` as `--shard=-1/2`, so that it gets the K/N message."""
+    joined = []
+    for token in argv:
+        if (
+            joined
+            and joined[-1] == "--shard"
+            and token[:1] == "-"
+            and token[1:2].isdigit()
+        ):
+            joined[-1] = f"--shard={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
 def _input_of(args) -> str:
     """What the subcommand was working on, for a one-line error message."""
     for name in ("inputs", "images", "bsds", "model"):
@@ -66,7 +82,9 @@ def _input_of(args) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run `keras-edges` with `argv` (default: `sys.argv[1:]`); return the exit code."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(
+        _join_shard(sys.argv[1:] if argv is None else argv)
+    )
     debug = args.debug or os.environ.get("KERAS_EDGES_DEBUG", "0") not in ("", "0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
     try:

@@ -7,7 +7,6 @@ import os
 import re
 import sys
 import tempfile
-from pathlib import Path
 
 from keras_edges.kernels import KERNELS, MAGNITUDES, PADDING_MODES, operator_kernels
 
@@ -94,14 +93,16 @@ def check_operator(parser: argparse.ArgumentParser, operator: str, ksize) -> Non
 
 
 def load_model(name: str, parser: argparse.ArgumentParser):
-    """Load `--model`; a missing or unreadable file is a usage error."""
-    if not Path(name).is_file():
-        parser.error(f"--model {name!r}: no such file")
+    """Load `--model` and check that it is an edge model; if not, a usage error."""
+    from keras_edges.export import _as_model
+
     import_tensorflow_quietly()
-    import keras  # the package's layers register with it (see keras_edges/__init__)
 
     try:
-        return keras.saving.load_model(name)
-    except Exception as error:  # noqa: BLE001 - any failure means "not a usable model"
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        parser.error(f"--model {name!r} is not a loadable Keras model: {reason}")
+        model = _as_model(name)
+        from keras_edges.detect import _check_model
+
+        _check_model(model)
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(f"--model: {error}")
+    return model

@@ -8,6 +8,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from keras_edges.cli.common import (
@@ -21,6 +22,9 @@ from keras_edges.io import image_files
 # Output formats and the suffix each writes.
 OUTPUT_SUFFIXES = {"png": ".png", "tiff": ".tiff", "npy": ".npy"}
 _GLOB_CHARS = frozenset("*?[")
+# A temporary `.part` folder untouched this long was left by a killed run (a live
+# writer fills its folder in seconds).
+_STALE_SECONDS = 3600
 
 
 def add_parser(commands) -> None:
@@ -107,6 +111,9 @@ def _collect_images(
         path = Path(name)
         if path.is_dir():
             files = image_files(path, recursive=recursive)
+            if not files:
+                where = "" if recursive else " (--recursive looks in sub-folders)"
+                parser.error(f"input folder {name!r} holds no image files{where}")
             found += [(p, p.relative_to(path)) for p in files]
         elif path.is_file():
             found.append((path, Path(path.name)))
@@ -122,6 +129,8 @@ def _collect_images(
             if not files:
                 parser.error(f"input {name!r} matches no image files")
             found += files
+        elif path.exists():
+            parser.error(f"input {name!r} is not a regular file")
         else:
             parser.error(f"input {name!r} does not exist")
     return found
@@ -132,32 +141,49 @@ def _plan_outputs(
 ) -> tuple[list[tuple[Path, Path]], int]:
     """Return the sorted `(input, output)` jobs and the number of inputs left out.
 
-    The same file named twice is one job. A file that is the output of another input
-    (an earlier run written into the input folder) is left out, so that it is neither
-    processed nor, being an input, overwritten. Two inputs that map to one output are a
-    usage error, found before any work starts.
+    Every input name gets its output, also when two names are one file (a link). The
+    same name found twice (a file and its folder) is one job. A file that is the output
+    of another input (an earlier run written into the input folder) is left out, so
+    that it is neither processed nor, being an input, overwritten. Two different files
+    that map to one output are a usage error, found before any work starts.
     """
-    jobs, seen = {}, set()
+    jobs = {}
     for path, relative in found:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            target = output / relative.parent / f"{relative.stem}_edges{suffix}"
-            jobs[key] = (path, target)
-    targets = {key: target.resolve() for key, (path, target) in jobs.items()}
-    outputs = set(targets.values())
-    left_out = [key for key in jobs if key in outputs]
-    for key in left_out:
-        del jobs[key]
+        target = output / relative.parent / f"{relative.stem}_edges{suffix}"
+        jobs.setdefault((path.resolve(), target.resolve()), (path, target))
+    outputs = {target for _, target in jobs}
+    left_out = {source for source, _ in jobs if source in outputs}
     owner = {}
-    for key, (path, target) in jobs.items():
-        if targets[key] in owner:
+    for (source, key), (path, target) in jobs.items():
+        if source in left_out:
+            continue
+        if key in owner and owner[key][0] != source:
             parser.error(
-                f"inputs {str(owner[targets[key]])!r} and {str(path)!r} would both be written to "
-                f"{str(target)!r}; rename one or run them separately"
+                f"inputs {str(owner[key][1])!r} and {str(path)!r} would both be written "
+                f"to {str(target)!r}; rename one or run them separately"
             )
-        owner[targets[key]] = path
-    return sorted(jobs.values(), key=lambda job: str(job[0])), len(left_out)
+        owner[key] = (source, path)
+    kept = [job for (source, _), job in jobs.items() if source not in left_out]
+    return sorted(kept, key=lambda job: (str(job[0]), str(job[1]))), len(left_out)
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Delete what a killed run left of `target`: `atomic_path`'s `.part` folder.
+
+    Only those untouched for `_STALE_SECONDS`: a file that another run (a restarted job,
+    a second shard into the same folder) is writing right now is never touched.
+    """
+    cutoff = time.time() - _STALE_SECONDS
+    for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+        try:
+            if part.stat().st_mtime >= cutoff:
+                continue
+            if part.is_dir():
+                shutil.rmtree(part)
+            else:  # an older version's temporary file
+                part.unlink()
+        except FileNotFoundError:  # its writer finished or another run removed it
+            pass
 
 
 def _interrupt(signum, frame):
@@ -211,13 +237,7 @@ def run(args, parser) -> int:
                 try:
                     edges = detect_edges(load_image(path), **options)
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    for stale in target.parent.glob(
-                        f".{glob.escape(target.name)}.*.part"
-                    ):  # left by a killed run: atomic_path's folder (or an old file)
-                        if stale.is_dir():
-                            shutil.rmtree(stale, ignore_errors=True)
-                        else:
-                            stale.unlink(missing_ok=True)
+                    _remove_stale_parts(target)
                     save_image(target, edges)
                     done += 1
                 except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch

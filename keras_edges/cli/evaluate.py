@@ -129,10 +129,11 @@ def _evaluation_data(args, parser):
             )
         except ValueError as error:
             parser.error(str(error))
+        images, truths = list(images)[: args.limit], list(truths)[: args.limit]
         return (
-            list(images),
+            images,
             [[truth] for truth in truths],
-            f"{args.synthetic} synthetic images (noise {args.noise})",
+            f"{len(images)} synthetic images (noise {args.noise})",
         )
     from keras_edges.datasets import load_bsds500
     from keras_edges.io import to_float
@@ -150,7 +151,7 @@ def _evaluation_data(args, parser):
     return images, truths, f"BSDS500 {args.split} ({len(images)} images)"
 
 
-def _evaluation_edges(args, parser, images):
+def _evaluation_edges(args, parser, images, model):
     """Soft `(H, W)` edge maps in [0, 1] (or binary maps for Canny) and the thresholds.
 
     Colour images give `(H, W, 1)` edges (the input's rank): the channel axis goes.
@@ -170,8 +171,7 @@ def _evaluation_edges(args, parser, images):
             ], 1
         except (ValueError, TypeError) as error:
             parser.error(str(error))
-    if args.model is not None:
-        model = load_model(args.model, parser)
+    if model is not None:
         try:
             edges = [
                 detect_edges(image, model=model, normalize=True) for image in images
@@ -196,8 +196,13 @@ def run(args, parser) -> int:
     """Run `keras-edges evaluate`; returns the exit code."""
     if args.thresholds < 1:
         parser.error(f"--thresholds must be at least 1, got {args.thresholds}")
-    if not args.max_dist >= 0:
-        parser.error(f"--max-dist must be non-negative, got {args.max_dist}")
+    if args.limit is not None and args.limit < 1:
+        parser.error(f"--limit must be a positive number of images, got {args.limit}")
+    if not 0 <= args.max_dist < 1:
+        parser.error(
+            "--max-dist must be a fraction of the image diagonal, e.g. 0.0075 (at least "
+            f"0, below 1: 1 reaches across the whole image), got {args.max_dist}"
+        )
     if args.plot is not None and Path(args.plot).suffix.lower() not in (
         ".png",
         ".pdf",
@@ -206,9 +211,10 @@ def run(args, parser) -> int:
         parser.error(f"--plot must name a .png, .pdf or .svg file, got {args.plot!r}")
     if args.plot is not None and not Path(args.plot).resolve().parent.is_dir():
         parser.error(f"--plot {args.plot!r}: its folder does not exist")
+    model = None if args.model is None else load_model(args.model, parser)
     images, truths, described = _evaluation_data(args, parser)
     import_tensorflow_quietly()
-    edges, thresholds = _evaluation_edges(args, parser, images)
+    edges, thresholds = _evaluation_edges(args, parser, images, model)
     from keras_edges.metrics import evaluate_boundaries
     from keras_edges.plot import plot_precision_recall
 

@@ -44,7 +44,9 @@ def add_parser(commands) -> None:
         help="default: tflite for a .tflite output, onnx for .onnx, else savedmodel",
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace an existing output"
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier export (a SavedModel folder or TFLite file; nothing else)",
     )
     add_detector_options(parser, threshold=False)
     parser.set_defaults(run=run, parser=parser)
@@ -57,10 +59,12 @@ def run(args, parser) -> int:
     fmt = args.format or {".tflite": "tflite", ".onnx": "onnx"}.get(
         suffix, "savedmodel"
     )
-    if output.exists() and not args.overwrite:
-        parser.error(f"output {args.output!r} exists (pass --overwrite to replace it)")
-    if not output.parent.is_dir():
-        parser.error(f"output folder {str(output.parent)!r} does not exist")
+    from keras_edges.export import _check_target
+
+    try:  # only an earlier export is ever replaced, and only with --overwrite
+        _check_target(output, overwrite=args.overwrite)
+    except (FileExistsError, FileNotFoundError) as error:
+        parser.error(str(error))
     import_tensorflow_quietly()
     if args.model:
         model = load_model(args.model, parser)
@@ -77,6 +81,6 @@ def run(args, parser) -> int:
         )
     from keras_edges.export import export_model
 
-    export_model(model, output, format=fmt)
+    export_model(model, output, format=fmt, overwrite=args.overwrite)
     print(f"exported {args.model or model.name} as {fmt} to {output}")
     return 0

@@ -38,7 +38,7 @@ if keras.backend.backend() == "jax":  # the same graph, traced by jax.jit
 else:
     import tensorflow as tf
 
-from keras_edges.kernels import max_response
+from keras_edges.kernels import gradient_frame, max_response
 from keras_edges.layers import BorderPadding, GradientMagnitude
 
 __all__ = ["BACKENDS", "Plan", "plan", "run"]
@@ -237,7 +237,9 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
     """The `tf.function` `(buffer, divisor, cut) -> edges` of `plan` for `output`.
 
     `output` is `"float"`, `"uint8"` (round, saturate), `"bool"` (`edges >= cut`), each
-    optionally with `"/"` (divide by `divisor` first, as `normalize` does).
+    optionally with `"/"` (divide by `divisor` first, as `normalize` does), or
+    `"gradients"` (float32 `(grad_x, grad_y)` in a last axis of size 2) or
+    `"orientation"` (float32 `atan2` of the gradient in the image frame).
     """
     (bytes_x, bytes_y), shape = plan.kernels
     kernel_x = np.frombuffer(bytes_x, np.float32).reshape(shape)
@@ -253,6 +255,14 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
         width = image.shape[2] - size_x + 1
         grad_x = _stencil(image, kernel_x, height, width)
         grad_y = _stencil(image, kernel_y, height, width)
+        if output in ("gradients", "orientation"):
+            grad_x, grad_y = tf.cast(grad_x, tf.float32), tf.cast(grad_y, tf.float32)
+            if output == "gradients":
+                return tf.stack([grad_x, grad_y], axis=-1)
+            (a, b), (c, d) = gradient_frame(kernel_x, kernel_y).tolist()
+            if (a, b, c, d) != (1.0, 0.0, 0.0, 1.0):  # as GradientOrientation does
+                grad_x, grad_y = a * grad_x + b * grad_y, c * grad_x + d * grad_y
+            return tf.atan2(grad_y, grad_x)
         if plan.norm == "l1":
             result = tf.abs(grad_x) + tf.abs(grad_y)
             if work is not None and output == "uint8":  # exact integers: saturate only
@@ -372,6 +382,26 @@ def _tiles(length: int, tile: int) -> list[tuple[int, int]]:
     return [(start, min(start + tile, length)) for start in range(0, length, tile)]
 
 
+def _tiling(count: int, height: int, width: int, tile: int, most_pixels: int):
+    """`(tile height, tile width, chunks)` for an `(N, H, W)` output.
+
+    One bucketed tile holds the whole image unless it has more than `most_pixels`
+    pixels, then `tile x tile` tiles; `chunks` are the `(first, size)` batch slices,
+    powers of two (so few batch sizes are compiled) of at most `_MAX_BATCH_CHUNK` and
+    `most_pixels` pixels.
+    """
+    tile_height, tile_width = _bucket(height), _bucket(width)
+    if tile_height * tile_width > most_pixels:
+        tile_height, tile_width = min(tile_height, tile), min(tile_width, tile)
+    most = max(1, min(_MAX_BATCH_CHUNK, most_pixels // (tile_height * tile_width)))
+    chunks, first = [], 0
+    while first < count:
+        size = 1 << (min(most, count - first).bit_length() - 1)
+        chunks.append((first, size))
+        first += size
+    return tile_height, tile_width, chunks
+
+
 @functools.lru_cache(maxsize=256)
 def _layout(plan: Plan, count: int, height: int, width: int, channels: int):
     """How the fast engine cuts an `(N, H, W, C)` batch into compiled calls.
@@ -391,15 +421,10 @@ def _layout(plan: Plan, count: int, height: int, width: int, channels: int):
         len(rows_index) - size_y + 1,
         len(columns_index) - size_x + 1,
     )
-    tile_height, tile_width = _bucket(out_height), _bucket(out_width)
-    if tile_height * tile_width > _MAX_CALL_PIXELS:  # tiled: halo = the kernel's reach
-        tile_height, tile_width = min(tile_height, _TILE), min(tile_width, _TILE)
-    most = max(1, min(_MAX_BATCH_CHUNK, _MAX_CALL_PIXELS // (tile_height * tile_width)))
-    chunks, first = [], 0
-    while first < count:
-        size = 1 << (min(most, count - first).bit_length() - 1)
-        chunks.append((first, size))
-        first += size
+    # tiled: halo = the kernel's reach
+    tile_height, tile_width, chunks = _tiling(
+        count, out_height, out_width, _TILE, _MAX_CALL_PIXELS
+    )
     row_tiles = [
         (y0, y1, _segments(rows_index, y0, y1 + size_y - 1))
         for y0, y1 in _tiles(out_height, tile_height)
@@ -464,7 +489,9 @@ def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut:
                         return edges
                     return np.ascontiguousarray(edges[:, :out_height, :out_width])
                 if result is None:
-                    result = np.empty((count, out_height, out_width), edges.dtype)
+                    result = np.empty(
+                        (count, out_height, out_width, *edges.shape[3:]), edges.dtype
+                    )
                 result[first : first + size, y0:y1, x0:x1] = edges[
                     :, : y1 - y0, : x1 - x0
                 ]
@@ -472,15 +499,24 @@ def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut:
 
 
 def run(
-    plan: Plan, batch: np.ndarray, *, threshold: float | None = None, normalize=False
+    plan: Plan,
+    batch: np.ndarray,
+    *,
+    threshold: float | None = None,
+    normalize=False,
+    output: str = "magnitude",
 ) -> np.ndarray:
     """Run `plan` on an `(N, H, W, C)` batch; returns the `(N, H', W')` edges.
 
     A uint8 batch gives uint8 edges (rounded, saturated at 255), any other float32 batch
     float32 edges. `normalize` divides by the full scale (the largest magnitude of the
     plan's kernels on pixels in [0, 1], 0..255 for uint8); `threshold` in [0, 1] returns
-    the bool map `edges >= threshold * full scale` instead.
+    the bool map `edges >= threshold * full scale` instead. `output="gradients"` returns
+    the float32 `(N, H', W', 2)` signed gradients, `"orientation"` their float32 angle
+    (as `build_edge_model(output=...)`).
     """
+    if output != "magnitude":
+        return _fast_edges(plan, batch, output, 1.0, 0.0)
     (bytes_x, bytes_y), shape = plan.kernels
     full_scale = np.float32(
         max_response(
