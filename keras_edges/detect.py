@@ -360,9 +360,12 @@ def detect_edges(
     `engine="fast"` reads the model's own kernels, border mode and norm and runs them as
     one XLA-compiled stencil (image sizes are rounded up to size buckets, so a new size
     rarely compiles again; large images are processed in overlapping tiles with bounded
-    memory); `engine="model"` runs the literal Keras model as a traced graph, the
-    reference. Models are built once per configuration and reused, and `model.predict`
-    is never used.
+    memory); `engine="model"` runs the literal Keras model compiled by the Keras
+    backend (a `tf.function`, `jax.jit`, or an eager PyTorch call without autograd), the
+    reference. The stencil engine runs under the TensorFlow and JAX backends (XLA
+    through `tf.function` or `jax.jit`), the Canny engine under TensorFlow; elsewhere
+    `"fast"` runs the model. Models are built once per configuration and reused, and
+    `model.predict` is never used.
 
     `method="canny"` runs Canny's detector instead (see `build_canny_model`): Gaussian
     smoothing, gradient, non-maximum suppression and hysteresis, all in one Keras model,
@@ -381,8 +384,9 @@ def detect_edges(
 
     Args:
         image: A path (str or `pathlib.Path`), a PIL image, encoded bytes, a NumPy array
-            or `tf.Tensor` of shape `(H, W)`, `(H, W, C)` or `(N, H, W, C)` with C in
-            {1, 3, 4}, or a list of those (of any sizes).
+            or a tensor of the Keras backend (`tf.Tensor`, `jax.Array`, `torch.Tensor`)
+            of shape `(H, W)`, `(H, W, C)` or `(N, H, W, C)` with C in {1, 3, 4}, or a
+            list of those (of any sizes).
         operator: A key of `KERNELS`: `"farid"`, `"prewitt"`, `"roberts"`, `"scharr"`,
             `"sobel"`.
         ksize: Kernel size (Sobel: 3, 5 or 7; Roberts 2; Farid 5); None is the
@@ -396,8 +400,9 @@ def detect_edges(
             (for pixels in [0, 1], or 0..255 for uint8).
         normalize: Divide by the full scale, so float edges are in [0, 1] (for pixels in
             [0, 1]) and uint8 edges span 0..255 without saturating.
-        model: A model from `build_edge_model` (e.g. a trained one) to use instead of
-            the operator; `operator`, `ksize`, `padding` and `magnitude` are then ignored.
+        model: A model from `build_edge_model` (e.g. a trained one; a channels_first
+            model gets the images as NCHW) to use instead of the operator; `operator`,
+            `ksize`, `padding` and `magnitude` are then ignored.
             With `method="canny"`, a model from `build_canny_model`.
         engine: `"fast"` (the default) or `"model"` (run the Keras model layer by layer).
             Both give the same edges: bit for bit for integer kernels on uint8 images,
