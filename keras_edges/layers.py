@@ -540,9 +540,11 @@ def _components(weak, steps=1):
 
     def body(pointers, rounds, changed):
         near = smallest_near(pointers)  # pointers are roots here: labels
-        hooked = ops.minimum(
-            pointers, ops.segment_min(near, pointers, num_segments=size + 1)
-        )
+        # The smallest `near` of each tree, as the largest key `size - near` (>= 0):
+        # an empty segment (a non-root) is then 0 on every backend once clipped, where
+        # `segment_min` fills it with int32's max (TensorFlow, JAX) or min (PyTorch).
+        keys = ops.segment_max(size - near, pointers, num_segments=size + 1)
+        hooked = ops.minimum(pointers, size - ops.maximum(keys, 0))
         return shorten(hooked), rounds + 1, ops.any(hooked != pointers)
 
     pointers, rounds, _ = ops.while_loop(

@@ -234,16 +234,17 @@ def saved_models() -> dict:
     }
 
 
-def run_saved(folder: Path) -> dict:
-    """Load every `.keras` model of `saved_models()` from `folder` (safe mode) and run it."""
+def run_saved(folder: Path, names=None) -> dict:
+    """Load the `.keras` models `names` (all) of `saved_models()` from `folder` and run them."""
     import keras
 
     import keras_edges  # noqa: F401 - registers the layers
 
     outputs = {}
     for name, (_, inputs) in saved_models().items():
-        model = keras.saving.load_model(folder / f"{name}.keras", safe_mode=True)
-        outputs[name] = _call(model, inputs)
+        if names is None or name in names:
+            model = keras.saving.load_model(folder / f"{name}.keras", safe_mode=True)
+            outputs[name] = _call(model, inputs)
     return outputs
 
 

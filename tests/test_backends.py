@@ -65,7 +65,7 @@ def test_models_saved_under_one_backend_load_under_the_other(tensorflow, name):
     """A .keras file saved under TensorFlow loads here in safe mode, and ours loads there."""
     model, inputs = backend_cases.saved_models()[name]
     expected = keras.ops.convert_to_numpy(model(inputs))
-    loaded_here = backend_cases.run_saved(tensorflow)[name]
+    loaded_here = backend_cases.run_saved(tensorflow, [name])[name]
     with np.load(tensorflow / "loaded.npz") as loaded_there:
         _assert_agree(name, loaded_there[name], expected)
     _assert_agree(name, loaded_here, expected)
