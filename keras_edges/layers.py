@@ -543,7 +543,9 @@ def _components(weak, steps=1):
         # The smallest `near` of each tree, as the largest key `size - near` (>= 0):
         # an empty segment (a non-root) is then 0 on every backend once clipped, where
         # `segment_min` fills it with int32's max (TensorFlow, JAX) or min (PyTorch).
-        keys = ops.segment_max(size - near, pointers, num_segments=size + 1)
+        # num_segments from the static shape: JAX needs a concrete number there.
+        segments = ops.shape(pointers)[0]
+        keys = ops.segment_max(size - near, pointers, num_segments=segments)
         hooked = ops.minimum(pointers, size - ops.maximum(keys, 0))
         return shorten(hooked), rounds + 1, ops.any(hooked != pointers)
 
