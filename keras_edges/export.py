@@ -193,6 +193,12 @@ def export_model(
             )
     path = _check_target(path, overwrite=overwrite)
     model = _as_model(model_or_path)
+    if format == "onnx" and any(layer.name == "hysteresis" for layer in model.layers):
+        raise ValueError(
+            "Invalid value for argument `format` for a Canny model. Expected 'savedmodel' "
+            "or 'tflite': its hysteresis labels components with segment max, which "
+            "onnxruntime does not run. Received: format='onnx'"
+        )
     with atomic_path(path, replace_folder=True) as temporary:  # checked: an export
         if format == "onnx":  # Keras' own exporter (tf2onnx), dynamic batch, H and W
             signature = [keras.InputSpec(shape=model.input_shape, dtype="float32")]

@@ -107,17 +107,20 @@ def test_onnx_runs_in_onnxruntime_as_keras(tmp_path, photo_batch, padding):
         np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-4)
 
 
-def test_canny_exports_to_onnx_via_the_cli(tmp_path, photo_batch):
-    """`keras-edges export canny.keras -o canny.onnx` gives the Canny edge map in onnxruntime."""
+def test_onnx_via_the_cli_and_canny_refused(tmp_path, photo_batch):
+    """`keras-edges export m.keras -o m.onnx` runs in onnxruntime; a Canny model is refused."""
     import onnxruntime
 
-    model = build_canny_model(sigma=1.0, low=0.05, high=0.15)
-    model.save(tmp_path / "canny.keras")
-    target = tmp_path / "canny.onnx"
-    assert main(["export", str(tmp_path / "canny.keras"), "-o", str(target)]) == 0
+    model = build_edge_model("prewitt", padding="symmetric", trainable=True)
+    model.save(tmp_path / "edges.keras")
+    target = tmp_path / "edges.onnx"
+    assert main(["export", str(tmp_path / "edges.keras"), "-o", str(target)]) == 0
     session = onnxruntime.InferenceSession(str(target))
     (result,) = session.run(None, {session.get_inputs()[0].name: photo_batch})
-    np.testing.assert_array_equal(result, np.asarray(model(photo_batch)))
+    np.testing.assert_allclose(result, np.asarray(model(photo_batch)), atol=1e-5)
+    with pytest.raises(ValueError, match="onnxruntime does not run"):
+        export_model(build_canny_model(), tmp_path / "canny.onnx", format="onnx")
+    assert not (tmp_path / "canny.onnx").exists()
 
 
 def test_savedmodel_matches_keras_exactly(tmp_path, photo_batch):
