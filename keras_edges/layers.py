@@ -503,10 +503,13 @@ def _components(weak, steps=1):
     """
     shape = ops.shape(weak)
     flat = ops.reshape(weak, (-1,))
-    size = ops.cast(ops.shape(flat)[0], "int32")
+    count = ops.shape(flat)[
+        0
+    ]  # a Python int where shapes are static: jax.jit needs one
+    size = ops.cast(count, "int32")
     sentinel = ops.reshape(size, (1,))
     pointers = ops.concatenate(
-        [ops.where(flat, ops.arange(size, dtype="int32"), size), sentinel], axis=0
+        [ops.where(flat, ops.arange(count, dtype="int32"), size), sentinel], axis=0
     )
 
     def shorten(pointers):
