@@ -195,13 +195,14 @@ def _compile(model: keras.Model):
 
 
 def _run_model(model: keras.Model, batch: np.ndarray) -> np.ndarray:
-    """Run `model` on the float32 NHWC `batch`, compiled once; NHWC out.
+    """Run `model` on the NHWC `batch` as float32, compiled once; NHWC out.
 
     A channels_first model gets the batch as NCHW and its output back as NHWC.
     """
     if model not in _COMPILED:
         _COMPILED[model] = _compile(model)
     first = _channels_first(model)
+    batch = batch.astype(np.float32, copy=False)  # uint8 kept for an engine that passed
     batch = np.ascontiguousarray(batch.transpose(0, 3, 1, 2) if first else batch)
     result = _COMPILED[model](batch)
     return result.transpose(0, 2, 3, 1) if first else result
