@@ -19,7 +19,9 @@ from keras_edges.validation import check_choice, check_number
 
 __all__ = [
     "boundaries_from_labels",
+    "boundary_consensus",
     "load_bsds500",
+    "load_edge_pairs",
     "synthetic_dataset",
     "synthetic_images",
     "synthetic_shapes",
@@ -486,3 +488,132 @@ def load_bsds500(root, split: str = "test", *, mode: str = "RGB"):
             yield image, boundaries
 
     return pairs()
+
+
+# ------------------------------------------------------------------------ edge-map pairs
+# Folder names of the image and edge-map halves of a pair folder, in the order tried:
+# BIPED (`imgs/<split>/rgbr/real`, `edge_maps/<split>/rgbr/real`) and the plain layout.
+PAIR_FOLDERS = (("imgs", "edge_maps"), ("images", "edges"), ("images", "edge_maps"))
+
+
+def boundary_consensus(boundaries) -> np.ndarray:
+    """The fraction of annotators who drew a boundary at each pixel, float32 in [0, 1].
+
+    Args:
+        boundaries: One `(H, W)` map or a list of them: bool, 0/1, or 0..255 grey
+            (a soft edge map is read as the fraction itself).
+
+    Returns:
+        A float32 `(H, W)` map.
+
+    Example:
+    >>> first = np.array([[1, 0], [0, 0]], bool); second = np.array([[1, 1], [0, 0]], bool)
+    >>> boundary_consensus([first, second])
+    array([[1. , 0.5],
+           [0. , 0. ]], dtype=float32)
+    """
+    if isinstance(boundaries, np.ndarray) and boundaries.ndim == 2:
+        boundaries = [boundaries]
+    maps = [np.asarray(b) for b in boundaries]
+    if not maps or any(m.ndim != 2 or m.shape != maps[0].shape for m in maps):
+        raise ValueError(
+            "Invalid value for argument `boundaries`. Expected one (H, W) map or a "
+            "non-empty list of maps of one shape. Received shapes "
+            f"{[m.shape for m in maps]}"
+        )
+    fractions = [
+        m.astype(np.float32) / (255.0 if m.dtype == np.uint8 and m.max() > 1 else 1.0)
+        for m in maps
+    ]
+    return np.clip(np.mean(fractions, axis=0), 0.0, 1.0).astype(np.float32)
+
+
+def _pair_folders(root: Path, split: str | None) -> tuple[Path, Path]:
+    """The image and edge-map folders of a pair folder (BIPED or images/ + edges/)."""
+    for images_name, edges_name in PAIR_FOLDERS:
+        images, edges = root / images_name, root / edges_name
+        if split is not None:
+            images, edges = images / split, edges / split
+            if (images / "rgbr" / "real").is_dir():  # BIPED's full path
+                images, edges = images / "rgbr" / "real", edges / "rgbr" / "real"
+        if images.is_dir() and edges.is_dir():
+            return images, edges
+    layouts = " or ".join(
+        f"{a}/{'<split>/' if split else ''}... with {b}/{'<split>/' if split else ''}..."
+        for a, b in PAIR_FOLDERS[:2]
+    )
+    raise FileNotFoundError(
+        f"Cannot read image / edge-map pairs from {str(root)!r}: expected the folders "
+        f"{layouts} (edge maps as PNG, named like their images). Received: "
+        f"{sorted(p.name for p in root.iterdir()) if root.is_dir() else 'no such folder'}"
+    )
+
+
+def _files_by_stem(folder: Path) -> dict:
+    """The image files under `folder` (see `io.image_files`) by relative path without suffix."""
+    return {
+        str(path.relative_to(folder).with_suffix("")): path
+        for path in image_files(folder)
+    }
+
+
+def load_edge_pairs(root, *, split: str | None = None) -> list:
+    """Read a folder of images and their edge maps (the BIPED layout, and most user data).
+
+    Two layouts are read, with the edge maps named like their images (any image suffix
+    for the images; edge maps as PNG or any other image file, grey, 0 = no edge):
+
+        root/images/<name>.jpg   with   root/edges/<name>.png   (or edge_maps/)
+        root/imgs/<split>/rgbr/real/<name>.jpg   with   root/edge_maps/<split>/rgbr/real/<name>.png
+
+    Sub-folders are paired by their relative path. A soft edge map (values between 0
+    and 255) is read as the fraction of annotators who drew each pixel.
+
+    Args:
+        root: The folder that holds the two halves.
+        split: A sub-folder of both halves (BIPED's `"train"` or `"test"`), or None.
+
+    Returns:
+        A list of `(image, [edge_map])`: a uint8 RGB image and a one-element list with its
+        uint8 grey edge map, as `load_bsds500` yields its annotators.
+
+    Raises:
+        FileNotFoundError: If the folders are missing, hold no images, or an image has no
+            edge map (naming the image).
+        ValueError: If an edge map's size differs from its image's (naming both), or a
+            file cannot be read.
+
+    Example:
+    >>> try:
+    ...     load_edge_pairs("/no/such/folder")
+    ... except FileNotFoundError as error:
+    ...     print(str(error).split(":")[0])
+    Cannot read image / edge-map pairs from '/no/such/folder'
+    """
+    root = Path(root)
+    images_folder, edges_folder = _pair_folders(root, split)
+    images, edges = _files_by_stem(images_folder), _files_by_stem(edges_folder)
+    if not images:
+        raise FileNotFoundError(
+            f"Cannot read image / edge-map pairs: no images in {str(images_folder)!r}."
+        )
+    missing = sorted(set(images) - set(edges))
+    if missing:
+        raise FileNotFoundError(
+            f"Cannot read image / edge-map pairs: {len(missing)} images have no edge map "
+            f"in {str(edges_folder)!r}, e.g. {str(images[missing[0]])!r} (expected "
+            f"{str(edges_folder / missing[0])!r} with an image suffix such as .png)."
+        )
+    pairs = []
+    for stem in sorted(images):
+        image = load_image(images[stem], mode="RGB")
+        edge_map = load_image(edges[stem], mode="L")
+        if edge_map.dtype != np.uint8:
+            edge_map = np.clip(np.rint(edge_map * 255.0), 0, 255).astype(np.uint8)
+        if edge_map.shape != image.shape[:2]:
+            raise ValueError(
+                f"Edge map {str(edges[stem])!r} has shape {edge_map.shape}, but its image "
+                f"{str(images[stem])!r} is {image.shape[:2]}: they must be the same size."
+            )
+        pairs.append((image, [edge_map]))
+    return pairs

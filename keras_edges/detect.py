@@ -10,12 +10,13 @@ import keras
 import numpy as np
 from PIL import Image
 
-from keras_edges.engine import canny, stencil
+from keras_edges.engine import canny, learned, stencil
 from keras_edges.io import load_image, to_float
 from keras_edges.kernels import max_response
 from keras_edges.models import (
     OUTPUTS,
     _output_head,
+    build_boundary_model,
     build_canny_model,
     build_edge_model,
 )
@@ -157,41 +158,47 @@ def _compile(model: keras.Model):
 
     TensorFlow: one traced `tf.function` for any image size. JAX: `jax.jit` of the
     model's stateless call, given the current weights at each call (a new image size
-    traces again). PyTorch: an eager call without autograd.
+    traces again). PyTorch: an eager call without autograd. The function reaches the
+    model through a weak reference: a value that held the model itself would keep its
+    own key of `_COMPILED` alive, and no model would ever be freed.
     """
+    reference = weakref.ref(model)
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
         signature = [tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)]
         traced = tf.function(
-            lambda batch: model(batch, training=False), input_signature=signature
+            lambda batch: reference()(batch, training=False),
+            input_signature=signature,
         )
         return lambda batch: traced(tf.constant(batch)).numpy()
     if backend == "jax":
         import jax
 
         traced = jax.jit(
-            lambda trainable, fixed, batch: model.stateless_call(
+            lambda trainable, fixed, batch: reference().stateless_call(
                 trainable, fixed, batch, training=False
             )[0]
         )
 
         def run(batch):
+            model = reference()
             trainable = [v.value for v in model.trainable_variables]
             fixed = [v.value for v in model.non_trainable_variables]
             return np.asarray(traced(trainable, fixed, batch))
 
         return run
-    if backend == "torch":
-        import torch
 
-        def run(batch):
+    def run(batch):
+        if backend == "torch":
+            import torch
+
             with torch.no_grad():
-                return keras.ops.convert_to_numpy(model(batch, training=False))
+                return keras.ops.convert_to_numpy(reference()(batch, training=False))
+        return keras.ops.convert_to_numpy(reference()(batch, training=False))
 
-        return run
-    return lambda batch: keras.ops.convert_to_numpy(model(batch, training=False))
+    return run
 
 
 def _run_model(model: keras.Model, batch: np.ndarray) -> np.ndarray:
@@ -236,7 +243,7 @@ def _full_scale(model: keras.Model) -> float:
     return max_response(kernel_x, kernel_y, norm)
 
 
-METHODS = ("gradient", "canny")
+METHODS = ("gradient", "canny", "learned")
 _ENGINES = ("fast", "model")
 
 
@@ -337,6 +344,68 @@ def _detect_canny_or_direction(
     return result[0] if rank == 3 else result
 
 
+@functools.lru_cache(maxsize=1)
+def _pretrained_boundary_model() -> keras.Model:
+    return build_boundary_model(pretrained=True)
+
+
+def _check_scales(scales) -> tuple[float, ...]:
+    try:
+        values = tuple(float(scale) for scale in scales)
+    except (TypeError, ValueError):
+        values = ()
+    if not values or not all(0.1 <= value <= 4.0 for value in values):
+        raise ValueError(
+            "Invalid value for argument `scales`. Expected a non-empty sequence of scale "
+            f"factors in [0.1, 4], e.g. (0.5, 1, 1.5). Received: scales={scales!r}"
+        )
+    return values
+
+
+def _detect_learned(image, *, model, threshold, nms, scales, normalize, output):
+    """`detect_edges` for `method="learned"`: the boundary model's probabilities."""
+    from keras_edges.metrics import suppress_nonmaxima
+
+    if normalize or output != "magnitude":
+        raise ValueError(
+            "Invalid value for argument `normalize`/`output` with method='learned'. The "
+            "learned detector returns boundary probabilities in [0, 1]; it takes neither. "
+            f"Received: normalize={normalize!r}, output={output!r}"
+        )
+    if threshold is not None:
+        check_number("threshold", threshold, low=0, high=1)
+    scales = _check_scales(scales)
+    if model is None:
+        model = _pretrained_boundary_model()
+    elif not isinstance(model, keras.Model) or not learned.is_boundary_model(model):
+        raise TypeError(
+            "Invalid value for argument `model` with method='learned'. Expected a model "
+            "from build_boundary_model (RGB in, one map out). Received: "
+            f"{getattr(model, 'name', type(model).__name__)!r} with input shape "
+            f"{getattr(model, 'input_shape', None)}"
+        )
+    if isinstance(image, (list, tuple)):
+        options = dict(threshold=threshold, nms=nms, scales=scales, normalize=False)
+        return [
+            _detect_learned(each, model=model, output=output, **options)
+            for each in image
+        ]
+    from_file = isinstance(image, (str, os.PathLike, bytes, bytearray, Image.Image))
+    array = load_image(image, mode="RGB") if from_file else _as_array(image)
+    rank = array.ndim
+    batch, value_range, uint8_out = _standardize(array, 3)
+    edges = learned.run(model, batch / np.float32(value_range), scales=scales)
+    if nms:
+        edges = np.stack([suppress_nonmaxima(each) for each in edges])
+    if threshold is not None:
+        edges = edges >= np.float32(threshold)
+    elif uint8_out:
+        edges = np.clip(np.rint(edges * 255.0), 0, 255).astype(np.uint8)
+    if rank == 2 or from_file:
+        return edges[0]
+    return edges[0, ..., None] if rank == 3 else edges[..., None]
+
+
 def detect_edges(
     image,
     *,
@@ -354,6 +423,8 @@ def detect_edges(
     high: float | None = None,
     sigma: float = 1.0,
     use_quantiles: bool = False,
+    nms: bool = False,
+    scales=(1.0,),
 ):
     """Detect edges in one image, a batch, or a list of images.
 
@@ -413,7 +484,11 @@ def detect_edges(
             `keras_edges.engine.canny`) for the models of `build_canny_model` with one
             channel and a padding other than `"valid"`: the same edge map as the model,
             pixel for pixel, with hysteresis in linear time.
-        method: `"gradient"` (the edge magnitude) or `"canny"` (a boolean edge map).
+        method: `"gradient"` (the edge magnitude), `"canny"` (a boolean edge map) or
+            `"learned"` (boundary probabilities from the shipped learned detector, see
+            `build_boundary_model`; it reads colour: RGB, grey repeated, alpha dropped;
+            uint8 in gives probabilities x 255 as uint8, other input float32 in [0, 1];
+            `threshold` is then a probability and `model` a boundary model).
         output: For `method="gradient"`: `"magnitude"`, `"gradients"` (the signed
             `(grad_x, grad_y)` in OpenCV's sign convention, stacked in a last axis of
             size 2) or `"orientation"` (`atan2(grad_y, grad_x)` in radians, in the image
@@ -423,6 +498,10 @@ def detect_edges(
         high: Canny's strong threshold, `>= low`.
         sigma: Standard deviation of Canny's Gaussian smoothing; 0 for none.
         use_quantiles: Whether `low` and `high` are quantiles in [0, 1].
+        nms: For `method="learned"`: thin the map to one-pixel ridges with the edge
+            non-maximum suppression of the evaluator (`suppress_nonmaxima`).
+        scales: For `method="learned"`: average the maps computed at these scale
+            factors (e.g. `(0.5, 1, 1.5)`, multi-scale testing); default one scale.
 
     Returns:
         An array with the input's rank: `(H, W)`, `(H, W, 1)` or `(N, H, W, 1)`; a path
@@ -455,6 +534,16 @@ def detect_edges(
     >>> int(detect_edges(square, method="canny", low=20, high=40).sum())
     20
     """
+    if method == "learned":
+        return _detect_learned(
+            image,
+            model=model,
+            threshold=threshold,
+            nms=nms,
+            scales=scales,
+            normalize=normalize,
+            output=output,
+        )
     if method != "gradient" or output != "magnitude":
         options = dict(
             operator=operator, ksize=ksize, padding=padding, magnitude=magnitude

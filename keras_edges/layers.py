@@ -14,14 +14,19 @@ from keras_edges.kernels import MAGNITUDES, PADDING_MODES
 from keras_edges.validation import check_choice, check_number, check_positive_int
 
 __all__ = [
+    "BilinearUpsampling",
     "BorderPadding",
+    "CropToReference",
     "GaussianBlur",
     "GradientMagnitude",
     "GradientOrientation",
     "Hysteresis",
     "NonMaxSuppression",
+    "PadToMultiple",
+    "PixelDifferenceConv2D",
     "ZeroSum",
     "gaussian_radius",
+    "pixel_difference_matrix",
 ]
 
 
@@ -95,6 +100,7 @@ class BorderPadding(keras.layers.Layer):
 
     def __init__(self, pad_width=1, mode="reflect", data_format=None, **kwargs):
         super().__init__(**kwargs)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
         check_choice("mode", mode, PADDING_MODES)
         self.data_format = _check_data_format(data_format)
         if isinstance(pad_width, int):
@@ -171,6 +177,7 @@ class GradientMagnitude(keras.layers.Layer):
 
     def __init__(self, norm="l1", **kwargs):
         super().__init__(**kwargs)
+        self.input_spec = [keras.layers.InputSpec(ndim=4)] * 2
         check_choice("norm", norm, MAGNITUDES)
         self.norm = norm
 
@@ -259,6 +266,7 @@ class GaussianBlur(keras.layers.Layer):
 
     def __init__(self, sigma=1.0, data_format=None, **kwargs):
         super().__init__(**kwargs)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
         self.sigma = check_number("sigma", sigma, low=0.0)
         self.data_format = _check_data_format(data_format)
 
@@ -278,9 +286,12 @@ class GaussianBlur(keras.layers.Layer):
         channels = inputs.shape[1 if first else -1]
         column = np.tile(kernel[:, None, None, None], (1, 1, channels, 1))
         row = np.ascontiguousarray(column.transpose(1, 0, 2, 3))
+        column, row = (
+            ops.convert_to_tensor(k, self.compute_dtype) for k in (column, row)
+        )
         options = dict(padding="valid", data_format=self.data_format)
-        smoothed = ops.depthwise_conv(inputs, ops.convert_to_tensor(column), **options)
-        return ops.depthwise_conv(smoothed, ops.convert_to_tensor(row), **options)
+        smoothed = ops.depthwise_conv(inputs, column, **options)
+        return ops.depthwise_conv(smoothed, row, **options)
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
@@ -341,6 +352,7 @@ class GradientOrientation(keras.layers.Layer):
 
     def __init__(self, frame=((1.0, 0.0), (0.0, 1.0)), **kwargs):
         super().__init__(**kwargs)
+        self.input_spec = [keras.layers.InputSpec(ndim=4)] * 2
         self.frame = _check_frame(frame)
 
     def call(self, inputs):
@@ -406,6 +418,7 @@ class NonMaxSuppression(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.data_format = _check_data_format(data_format)
+        self.input_spec = [keras.layers.InputSpec(ndim=4)] * 3
         if not isinstance(interpolate, bool):
             raise TypeError(
                 f"Invalid type for argument `interpolate`. Expected a bool. Received: interpolate={interpolate!r}"
@@ -627,6 +640,7 @@ class Hysteresis(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.data_format = _check_data_format(data_format)
+        self.input_spec = [keras.layers.InputSpec(ndim=4)] * 2
         if not isinstance(use_quantiles, bool):
             raise TypeError(
                 f"Invalid type for argument `use_quantiles`. Expected a bool. Received: use_quantiles={use_quantiles!r}"
@@ -672,3 +686,247 @@ class Hysteresis(keras.layers.Layer):
             "steps": self.steps,
             "data_format": self.data_format,
         }
+
+
+# ------------------------------------------------------------------------------ the learned boundary model's blocks
+PIXEL_DIFFERENCES = ("cv", "cd", "ad")
+
+# The 8-neighbour ring of a 3x3 kernel, clockwise from the top-left corner, as flat indices.
+_RING = (0, 1, 2, 5, 8, 7, 6, 3)
+
+
+def pixel_difference_matrix(kind: str) -> np.ndarray:
+    """The 9x9 linear map from a 3x3 kernel's weights to its equivalent plain kernel.
+
+    A pixel-difference convolution (Su et al., ICCV 2021) multiplies its weights with
+    differences of pixels instead of pixels. Each kind is a fixed linear map of the
+    (flattened, row-major) kernel, so it folds into a plain convolution:
+
+    - ``"cv"``: plain convolution, ``sum_i w_i x_i``;
+    - ``"cd"``: central differences, ``sum_i w_i (x_i - x_c)``: the centre weight
+      becomes ``w_c - sum_i w_i``;
+    - ``"ad"``: angular differences around the ring, ``sum_i w_i (x_i - x_cw(i))``,
+      ``cw(i)`` the clockwise neighbour of ``i``; the centre weight is unused.
+
+    Example:
+    >>> weights = np.arange(9, dtype="float32")
+    >>> (pixel_difference_matrix("cd") @ weights).reshape(3, 3)[1, 1]
+    np.float32(-32.0)
+    """
+    matrix = np.eye(9, dtype=np.float32)
+    if kind == "cd":
+        matrix[4] -= 1.0
+    elif kind == "ad":
+        matrix[4, 4] = 0.0
+        for position, index in enumerate(_RING):
+            matrix[_RING[(position + 1) % 8], index] -= 1.0  # w_i multiplies -x_cw(i)
+    elif kind != "cv":
+        raise ValueError(
+            "Invalid value for argument `kind`. Expected one of "
+            f"{list(PIXEL_DIFFERENCES)}. Received: kind={kind!r}"
+        )
+    return matrix
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class PixelDifferenceConv2D(keras.layers.Layer):
+    """A 3x3 depthwise convolution over pixel differences (PiDiNet's PDC).
+
+    The weights are stored as learned; the call folds them into the equivalent plain
+    kernel with `pixel_difference_matrix(kind)` (a 9x9 constant), so inference and
+    export run one ordinary depthwise convolution.
+
+    Reference:
+        Z. Su et al., "Pixel Difference Networks for Efficient Edge Detection",
+        ICCV 2021.
+
+    Args:
+        kind: `"cv"` (plain), `"cd"` (central) or `"ad"` (angular differences).
+        dilation_rate: Dilation of the 3x3 kernel.
+        **kwargs: Base layer arguments, such as `name`.
+
+    Call arguments:
+        inputs: A tensor `(batch, height, width, channels)`; the output has its shape
+            (zero padding, `"same"`).
+
+    Example:
+    >>> layer = PixelDifferenceConv2D("cd")
+    >>> flat = np.full((1, 5, 5, 2), 0.5, "float32")
+    >>> float(np.abs(np.asarray(layer(flat))[:, 1:-1, 1:-1]).max()) < 1e-6  # flat: zero
+    True
+    """
+
+    def __init__(self, kind="cv", dilation_rate=1, **kwargs):
+        super().__init__(**kwargs)
+        pixel_difference_matrix(kind)  # validates
+        self.kind = kind
+        self.dilation_rate = int(dilation_rate)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(3, 3, channels, 1),
+            initializer="he_normal",
+        )
+        self._fold = ops.convert_to_tensor(
+            pixel_difference_matrix(self.kind), dtype=self.compute_dtype
+        )
+
+    def call(self, inputs):
+        channels = ops.shape(self.kernel)[2]
+        flat = ops.reshape(ops.cast(self.kernel, self.compute_dtype), (9, -1))
+        kernel = ops.reshape(ops.matmul(self._fold, flat), (3, 3, channels, 1))
+        return ops.depthwise_conv(
+            inputs, kernel, padding="same", dilation_rate=self.dilation_rate
+        )
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "kind": self.kind,
+            "dilation_rate": self.dilation_rate,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class PadToMultiple(keras.layers.Layer):
+    """Pad height and width at the bottom and right, by edge replication, to a multiple.
+
+    Args:
+        multiple: The size that height and width are rounded up to.
+        **kwargs: Base layer arguments.
+
+    Call arguments:
+        inputs: A tensor `(batch, height, width, channels)`, any height and width >= 1.
+
+    Example:
+    >>> np.asarray(PadToMultiple(4)(np.arange(3.0).reshape(1, 1, 3, 1)))[0, :, :, 0]
+    array([[0., 1., 2., 2.],
+           [0., 1., 2., 2.],
+           [0., 1., 2., 2.],
+           [0., 1., 2., 2.]], dtype=float32)
+    """
+
+    def __init__(self, multiple=8, **kwargs):
+        super().__init__(**kwargs)
+        self.multiple = int(multiple)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        for axis in (1, 2):
+            size = shape[axis]
+            padded = ((size + self.multiple - 1) // self.multiple) * self.multiple
+            index = ops.minimum(ops.arange(padded), size - 1)
+            inputs = ops.take(inputs, index, axis=axis)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        def rounded(size):
+            return None if size is None else -(-size // self.multiple) * self.multiple
+
+        return (
+            input_shape[0],
+            rounded(input_shape[1]),
+            rounded(input_shape[2]),
+            input_shape[3],
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "multiple": self.multiple}
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class CropToReference(keras.layers.Layer):
+    """Crop a tensor's height and width (from the top-left) to those of a reference tensor.
+
+    Call arguments:
+        inputs: `[tensor, reference]`, both `(batch, height, width, channels)`.
+
+    Example:
+    >>> CropToReference()([np.zeros((1, 8, 8, 1)), np.zeros((1, 5, 3, 3))]).shape
+    TensorShape([1, 5, 3, 1])
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.input_spec = [
+            keras.layers.InputSpec(ndim=4),
+            keras.layers.InputSpec(ndim=4),
+        ]
+
+    def call(self, inputs):
+        tensor, reference = inputs
+        shape = ops.shape(reference)
+        return tensor[:, : shape[1], : shape[2], :]
+
+    def compute_output_shape(self, input_shape):
+        tensor, reference = input_shape
+        return (tensor[0], reference[1], reference[2], tensor[3])
+
+
+def _upsample_axis(x, scale: int, axis: int):
+    """Bilinear (half-pixel centres, clamped) upsampling of one axis by an integer factor."""
+    size = ops.shape(x)[axis]
+    index = ops.arange(size)
+    following = ops.take(x, ops.minimum(index + 1, size - 1), axis=axis)
+    preceding = ops.take(x, ops.maximum(index - 1, 0), axis=axis)
+    phases = []
+    for phase in range(scale):
+        offset = (phase + 0.5) / scale - 0.5  # where output `scale*j + phase` samples
+        neighbour = following if offset >= 0 else preceding
+        phases.append((1.0 - abs(offset)) * x + abs(offset) * neighbour)
+    stacked = ops.stack(phases, axis=axis + 1)
+    shape = ops.shape(x)
+    new_shape = [shape[i] for i in range(4)]
+    new_shape[axis] = size * scale
+    return ops.reshape(stacked, new_shape)
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class BilinearUpsampling(keras.layers.Layer):
+    """Upsample height and width by an integer factor, bilinearly, for any input size.
+
+    Equal to `keras.layers.UpSampling2D(scale, interpolation="bilinear")` (half-pixel
+    centres, edge values clamped), but written with index arithmetic so that it also
+    works when the height and width are unknown until run time (dynamic shapes in
+    `tf.function`, SavedModel and TFLite exports).
+
+    Args:
+        scale: The integer factor.
+        **kwargs: Base layer arguments.
+
+    Call arguments:
+        inputs: A tensor `(batch, height, width, channels)`.
+
+    Example:
+    >>> np.asarray(BilinearUpsampling(2)(np.array([[[[0.0], [4.0]]]])))[0, 0, :, 0]
+    array([0., 1., 3., 4.], dtype=float32)
+    """
+
+    def __init__(self, scale=2, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = int(scale)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    def call(self, inputs):
+        return _upsample_axis(_upsample_axis(inputs, self.scale, 1), self.scale, 2)
+
+    def compute_output_shape(self, input_shape):
+        def scaled(size):
+            return None if size is None else size * self.scale
+
+        return (
+            input_shape[0],
+            scaled(input_shape[1]),
+            scaled(input_shape[2]),
+            input_shape[3],
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}

@@ -777,13 +777,20 @@ def evaluate_boundaries(
 
 
 def _pool(workers: int) -> concurrent.futures.Executor:
-    """A process pool that does not re-import TensorFlow in every worker."""
+    """A process pool whose workers import only what `_count_job` needs.
+
+    Forking copies the parent's threads' locks in whatever state they are; once
+    TensorFlow (and its thread pools) is loaded that can deadlock a worker, so the pool
+    forks only while TensorFlow is not imported, and otherwise starts its workers from a
+    clean process (forkserver, or spawn), which import numpy and scipy alone.
+    """
     import multiprocessing
 
-    # fork shares the already imported modules; elsewhere, forkserver/spawn re-import
-    # only keras_edges.metrics's dependencies (numpy, scipy) on first use.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    if "fork" in methods and "tensorflow" not in sys.modules:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
     return concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context
+        max_workers=workers, mp_context=multiprocessing.get_context(method)
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 
 from keras_edges.kernels import (
@@ -11,18 +13,29 @@ from keras_edges.kernels import (
     gradient_frame,
 )
 from keras_edges.layers import (
+    BilinearUpsampling,
     BorderPadding,
+    CropToReference,
     GaussianBlur,
     GradientMagnitude,
     GradientOrientation,
     Hysteresis,
     NonMaxSuppression,
+    PadToMultiple,
+    PixelDifferenceConv2D,
     _check_data_format,
     gaussian_radius,
 )
 from keras_edges.validation import check_choice
 
-__all__ = ["OUTPUTS", "build_canny_model", "build_edge_model", "build_sobel_model"]
+__all__ = [
+    "OUTPUTS",
+    "PRETRAINED_WEIGHTS",
+    "build_boundary_model",
+    "build_canny_model",
+    "build_edge_model",
+    "build_sobel_model",
+]
 
 # What an edge model returns: the magnitude, the signed (grad_x, grad_y) stacked in a last
 # axis of size 2, or the angle atan2(grad_y, grad_x) in radians.
@@ -321,3 +334,166 @@ def build_canny_model(
     return keras.Model(
         image, threshold([suppressed, edges]), name=name or f"{operator}_canny"
     )
+
+
+# ------------------------------------------------------------------------------ learned
+
+# The shipped weights of `build_boundary_model()` and their provenance (a JSON beside).
+PRETRAINED_WEIGHTS = Path(__file__).parent / "weights" / "boundaries.weights.h5"
+
+# ImageNet statistics of RGB in [0, 1], as most edge nets normalise their input.
+_RGB_MEAN = (0.485, 0.456, 0.406)
+_RGB_STD = (0.229, 0.224, 0.225)
+_STRIDE = 8  # three 2x poolings: inputs are padded to a multiple of 8, then cropped
+
+
+def _residual_block(x, kind: str, dilation_rate: int, name: str):
+    """PiDiNet's block: `x + pointwise(relu(pixel-difference depthwise(x)))`."""
+    y = PixelDifferenceConv2D(kind, dilation_rate, name=f"{name}_pdc")(x)
+    y = keras.layers.ReLU(name=f"{name}_relu")(y)
+    y = keras.layers.Conv2D(x.shape[-1], 1, name=f"{name}_pw")(y)
+    return keras.layers.Add(name=f"{name}_add")([x, y])
+
+
+def _side_output(x, scale: int, name: str):
+    """One stage's boundary logits: 8 channels, context at dilations 1/3/5, upsampled."""
+    y = keras.layers.Conv2D(8, 1, activation="relu", name=f"{name}_reduce")(x)
+    context = [
+        keras.layers.DepthwiseConv2D(
+            3, padding="same", dilation_rate=d, name=f"{name}_dilated{d}"
+        )(y)
+        for d in (1, 3, 5)
+    ]
+    y = keras.layers.Add(name=f"{name}_context")(context)
+    y = keras.layers.ReLU(name=f"{name}_context_relu")(y)
+    y = keras.layers.Conv2D(1, 1, name=f"{name}_logits")(y)
+    return BilinearUpsampling(scale, name=f"{name}_up")(y) if scale > 1 else y
+
+
+def build_boundary_model(
+    *,
+    pretrained: bool = False,
+    widths=(16, 32, 64, 64),
+    blocks: int = 3,
+    pixel_difference: bool = True,
+    side_outputs: bool = False,
+    name: str = "boundaries",
+) -> keras.Model:
+    """Build the learned boundary detector: RGB in, boundary probabilities out.
+
+    A pixel-difference network in the manner of PiDiNet (Su et al., ICCV 2021), sized
+    for a CPU: a 3x3 stem, then four stages at full, 1/2, 1/4 and 1/8 resolution
+    (`widths` channels, `blocks` residual blocks each, whose depthwise 3x3
+    convolutions take central, angular and plain differences in turn), one side output
+    per stage (a small multi-dilation context module and a logit map, upsampled
+    bilinearly), and a 1x1 fusion of the four (HED's deep supervision trains every
+    side output as well as the fusion). The default has 43,401 parameters.
+
+    Any image size works: the input is padded by edge replication to a multiple of 8
+    and every output is cropped back. The input is RGB in [0, 1].
+
+    Args:
+        pretrained: Load the shipped weights (trained on BSDS500; see
+            `keras_edges/weights/boundaries.json` for how), only for the default
+            architecture.
+        widths: Channels of the four stages.
+        blocks: Residual blocks per stage.
+        pixel_difference: Use pixel-difference convolutions (`False`: plain ones).
+        side_outputs: Return the training model, whose outputs are the logits of the
+            fusion and of each side output, instead of the fused probabilities.
+        name: Model name.
+
+    Returns:
+        A `keras.Model` mapping `(batch, H, W, 3)` float32 images to `(batch, H, W, 1)`
+        probabilities (or, with `side_outputs=True`, a list of five logit maps).
+
+    Raises:
+        ValueError: If `widths` is not four positive ints, `blocks < 1`, or
+            `pretrained=True` with another architecture.
+
+    Example:
+    >>> model = build_boundary_model()
+    >>> model.count_params(), model(np.zeros((1, 13, 7, 3), "float32")).shape
+    (43401, TensorShape([1, 13, 7, 1]))
+    """
+    widths = tuple(widths)
+    if len(widths) != 4 or not all(isinstance(w, int) and w > 0 for w in widths):
+        raise ValueError(
+            "Invalid value for argument `widths`. Expected four positive ints. "
+            f"Received: widths={widths!r}"
+        )
+    if not isinstance(blocks, int) or blocks < 1:
+        raise ValueError(
+            f"Invalid value for argument `blocks`. Expected an int >= 1. Received: blocks={blocks!r}"
+        )
+    if pretrained and (widths, blocks, pixel_difference) != ((16, 32, 64, 64), 3, True):
+        raise ValueError(
+            "The pretrained weights exist only for the default architecture: "
+            "widths=(16, 32, 64, 64), blocks=3, pixel_difference=True. "
+            f"Received: widths={widths!r}, blocks={blocks!r}, pixel_difference={pixel_difference!r}"
+        )
+    image = keras.Input(shape=(None, None, 3), name="image")
+    x = PadToMultiple(_STRIDE, name="pad")(image)
+    x = keras.layers.Normalization(
+        mean=_RGB_MEAN, variance=[s * s for s in _RGB_STD], name="normalize"
+    )(x)
+    x = keras.layers.Conv2D(widths[0], 3, padding="same", name="stem")(x)
+    kinds = ("cd", "ad", "cv") if pixel_difference else ("cv",)
+    sides = []
+    for stage, width in enumerate(widths):
+        prefix = f"stage{stage + 1}"
+        if stage:
+            x = keras.layers.MaxPooling2D(2, name=f"{prefix}_pool")(x)
+            x = keras.layers.Conv2D(width, 1, name=f"{prefix}_expand")(x)
+        for block in range(blocks):
+            dilation = 2 if stage == len(widths) - 1 and block else 1
+            x = _residual_block(
+                x, kinds[block % len(kinds)], dilation, f"{prefix}_block{block + 1}"
+            )
+        sides.append(_side_output(x, 2**stage, f"side{stage + 1}"))
+    fused = keras.layers.Concatenate(name="sides")(sides)
+    fused = keras.layers.Conv2D(
+        1,
+        1,
+        kernel_initializer=keras.initializers.Constant(1.0 / len(sides)),
+        name="fuse",
+    )(fused)
+    names = ["fuse", *(f"side{stage + 1}" for stage in range(len(sides)))]
+    logits = [
+        CropToReference(name=f"{part}_crop")([tensor, image])
+        for part, tensor in zip(names, [fused, *sides])
+    ]
+    if side_outputs:
+        model = keras.Model(image, logits, name=f"{name}_training")
+    else:
+        edges = keras.layers.Activation("sigmoid", name="edges", dtype="float32")(
+            logits[0]
+        )
+        model = keras.Model(image, edges, name=name)
+    if pretrained:
+        if not PRETRAINED_WEIGHTS.is_file():
+            raise FileNotFoundError(
+                f"The shipped weights are missing: {str(PRETRAINED_WEIGHTS)!r}. "
+                "Reinstall keras-edges."
+            )
+        copy_weights(_load_pretrained(), model)
+    return model
+
+
+def copy_weights(source: keras.Model, target: keras.Model) -> keras.Model:
+    """Copy the weights of every layer of `source` into the same-named layer of `target`.
+
+    The boundary model's inference and training graphs share their layer names, so
+    weights move between them (and between a model and its fine-tuned copy) by name.
+    """
+    for layer in source.layers:
+        if layer.weights:
+            target.get_layer(layer.name).set_weights(layer.get_weights())
+    return target
+
+
+def _load_pretrained() -> keras.Model:
+    """The default inference model with the shipped weights."""
+    model = build_boundary_model()
+    model.load_weights(PRETRAINED_WEIGHTS)
+    return model

@@ -135,7 +135,10 @@ def test_demo_writes_every_sample(tmp_path):
         f"{s}_edges.png" for s in samples
     ]
     side = load_image(tmp_path / "camera_side_by_side.png")
-    assert side.shape == (512, 512 * 3 + 16)  # image | Sobel | Canny, 8-pixel gaps
+    assert side.shape == (
+        512,
+        512 * 4 + 24,
+    )  # image | Sobel | Canny | learned, 8-px gaps
     camera = load_image(IMG / "camera.png")
     np.testing.assert_array_equal(side[:, :512], camera)
     sobel = detect_edges(camera, normalize=True).astype("float32")
@@ -144,7 +147,10 @@ def test_demo_writes_every_sample(tmp_path):
         side[:, 520:1032], np.rint(stretched * 255).astype("uint8")
     )
     np.testing.assert_array_equal(
-        side[:, 1040:], detect_edges(camera, method="canny").astype("uint8") * 255
+        side[:, 1040:1552], detect_edges(camera, method="canny").astype("uint8") * 255
+    )
+    np.testing.assert_array_equal(
+        side[:, 1560:], detect_edges(camera, method="learned", nms=True)
     )
     assert (side[:, 520:1032] > 64).mean() > 2 * (sobel > 64).mean()  # brighter
     colour = load_image(tmp_path / "coffee_side_by_side.png", mode="RGB")

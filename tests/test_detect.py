@@ -549,7 +549,7 @@ def test_gradients_of_uint8_and_batches_are_float32():
         ),
         (
             dict(method="sobel"),
-            r"`method`. Expected one of \['gradient', 'canny'\]. Received: method='sobel'",
+            r"`method`. Expected one of \['gradient', 'canny', 'learned'\]. Received: method='sobel'",
         ),
         (
             dict(output="gradients", threshold=0.5),
@@ -563,3 +563,60 @@ def test_bad_method_and_output_are_reported(kwargs, message):
     """Unknown methods and outputs, and options that do not combine, are named in the error."""
     with pytest.raises(ValueError, match=message):
         detect_edges(PLUS, **kwargs)
+
+
+@pytest.mark.slow
+def test_models_passed_in_are_freed():
+    """200 models of different configurations used through detect_edges(model=...) and then
+    dropped leave no model alive and RSS within 50 MB: the compiled-function caches are weak,
+    and trained kernels share one compiled stencil instead of compiling their own (XLA
+    keeps every graph it compiles)."""
+    import gc
+    import os
+    import weakref
+
+    from keras_edges import build_canny_model
+
+    def rss_mb():
+        with open("/proc/self/statm") as stream:
+            return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    configs = [
+        dict(operator=operator, padding=padding, magnitude=magnitude)
+        for operator in sorted(KERNELS)
+        for padding in ("reflect", "zeros")
+        for magnitude in ("l1", "l2")
+    ]
+    image = np.random.default_rng(0).random((16, 16)).astype("float32")
+    rng = np.random.default_rng(1)
+
+    def use(index):
+        """Build one model, use it through one of five paths, return a weak reference."""
+        config = configs[index % len(configs)]
+        kind = index % 5
+        if kind == 3:
+            model = build_canny_model(config["operator"])
+            detect_edges(image, model=model, method="canny")
+            return weakref.ref(model)
+        model = build_edge_model(**config, trainable=kind == 4)
+        if kind == 4:  # a trained model: kernels of its own
+            for name in ("grad_x", "grad_y"):
+                kernel = model.get_layer(name).kernel
+                model.get_layer(name).set_weights([rng.normal(size=kernel.shape)])
+        options = [{}, {"engine": "model"}, {"output": "gradients"}, {}, {}][kind]
+        detect_edges(image, model=model, **options)
+        return weakref.ref(model)
+
+    for index in range(len(configs)):  # the table's stencils compile once, for good
+        detect_edges(image, model=build_edge_model(**configs[index]))
+    for index in range(10):
+        use(index)
+    gc.collect()
+    start = rss_mb()
+    alive = []
+    for index in range(200):
+        alive.append(use(index))
+        if index % 20 == 19:  # Keras models are cycles: freed when the collector runs
+            gc.collect()
+    assert sum(reference() is not None for reference in alive) == 0
+    assert rss_mb() - start < 50

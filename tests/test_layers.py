@@ -8,7 +8,14 @@ import pytest
 import scipy.ndimage
 
 from keras_edges.kernels import PADDING_MODES
-from keras_edges.layers import BorderPadding, GradientMagnitude
+from keras_edges.layers import (
+    BorderPadding,
+    GaussianBlur,
+    GradientMagnitude,
+    GradientOrientation,
+    Hysteresis,
+    NonMaxSuppression,
+)
 
 from conftest import gradient
 
@@ -93,11 +100,11 @@ def test_l2_gradient_is_finite_at_zero():
     layer = GradientMagnitude(norm="l2")
     d_x, d_y = gradient(
         lambda x, y: layer([x, y]),
-        np.array([0.0, 3.0], "float32"),
-        np.array([0.0, 4.0], "float32"),
+        np.array([0.0, 3.0], "float32").reshape(1, 1, 2, 1),
+        np.array([0.0, 4.0], "float32").reshape(1, 1, 2, 1),
     )
-    np.testing.assert_allclose(d_x, [0.0, 0.6], atol=1e-6)
-    np.testing.assert_allclose(d_y, [0.0, 0.8], atol=1e-6)
+    np.testing.assert_allclose(d_x.ravel(), [0.0, 0.6], atol=1e-6)
+    np.testing.assert_allclose(d_y.ravel(), [0.0, 0.8], atol=1e-6)
 
 
 @pytest.mark.parametrize("norm", ["l1", "l2"])
@@ -236,3 +243,46 @@ def test_channels_first_padding_equals_channels_last(make):
     output = np.asarray(layer(np.moveaxis(image, -1, 1)))
     np.testing.assert_array_equal(output, expected)
     assert layer.compute_output_shape((None, 3, 5, 6)) == (None, *expected.shape[1:])
+
+
+@pytest.mark.parametrize(
+    "make, inputs",
+    [
+        (lambda: BorderPadding(1), 1),
+        (lambda: GradientMagnitude(), 2),
+        (lambda: GradientOrientation(), 2),
+        (lambda: GaussianBlur(1.0), 1),
+        (lambda: NonMaxSuppression(), 3),
+        (lambda: Hysteresis(0.1, 0.2), 2),
+    ],
+)
+def test_every_layer_requires_rank_4(make, inputs):
+    """An (H, W, C) tensor, missing its batch axis, is rejected instead of padded wrongly."""
+    image = np.zeros((9, 9, 1), "float32")
+    with pytest.raises(ValueError, match="expected ndim=4, found ndim=3"):
+        make()(image if inputs == 1 else [image] * inputs)
+
+
+def test_layers_follow_the_mixed_precision_policy():
+    """Under mixed_float16 the blur computes in float16 and Canny finds the same edges (to a pixel)."""
+    from keras_edges import build_canny_model
+
+    square = np.zeros((1, 24, 24, 1), "float32")
+    square[:, 6:18, 6:18] = 1
+    expected = np.asarray(build_canny_model()(square))
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        blurred = GaussianBlur(1.0)(np.ones((1, 12, 12, 1), "float32"))
+        model = build_canny_model()
+        edges = np.asarray(model(square))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert (
+        keras.backend.standardize_dtype(blurred.dtype) == "float16"
+        and model.get_layer("blur").compute_dtype == "float16"
+    )
+    np.testing.assert_allclose(np.asarray(blurred, "float32"), 1.0, atol=1e-3)
+    assert edges.dtype == bool and abs(int(edges.sum()) - int(expected.sum())) <= 4
+    near = lambda mask: scipy.ndimage.binary_dilation(mask[0, :, :, 0], np.ones((3, 3)))
+    assert (near(expected) >= edges[0, :, :, 0]).all()  # float16 ties move by a pixel
+    assert (near(edges) >= expected[0, :, :, 0]).all()

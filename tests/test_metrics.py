@@ -310,3 +310,42 @@ def test_max_dist_just_below_one_is_accepted():
         [shifted], [truth], thresholds=1, max_dist=0.99, workers=1
     )
     assert scores.ods == pytest.approx(1.0)
+
+
+def test_workers_after_tensorflow_do_not_fork(tmp_path):
+    """With TensorFlow imported (the CLI path), the pool starts clean workers, not forks,
+    and two of them give exactly the counts of one."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = tmp_path / "evaluate.py"
+    script.write_text(
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "from keras_edges import metrics\n"
+        "from keras_edges.datasets import synthetic_shapes\n"
+        "if __name__ == '__main__':\n"
+        "    tf.constant(1.0) + 1  # TensorFlow's threads are running\n"
+        "    pool = metrics._pool(2)\n"
+        "    print(pool._mp_context.get_start_method())\n"
+        "    pool.shutdown()\n"
+        "    images, truths = synthetic_shapes(3, size=(48, 64), seed=3)\n"
+        "    edges = [np.clip(np.hypot(*np.gradient(i)) * 2, 0, 1) for i in images]\n"
+        "    one = metrics.evaluate_boundaries(edges, truths, thresholds=9, workers=1)\n"
+        "    two = metrics.evaluate_boundaries(edges, truths, thresholds=9, workers=2)\n"
+        "    print(np.array_equal(one.counts, two.counts))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    method, same = result.stdout.split()[-2:]
+    assert method in ("forkserver", "spawn") and same == "True"

@@ -1,7 +1,7 @@
 """Regenerate the README's picture, `img/docs/demo_edges.png` (run once; the output is committed).
 
-The photo, its Sobel edges contrast-stretched for display, and Canny's edges, side by side
-with titles. Grey figures are stored as one-channel PNG to stay small (about 100 KB).
+The photo, its Sobel edges contrast-stretched for display, Canny's edges and the learned
+detector's boundaries (thinned with NMS), side by side with titles. Grey figures are stored as one-channel PNG to stay small (about 100 KB).
 Usage: python img/docs/make_figure.py [IMAGE] [-o PNG] [--dpi DPI]  (from the repository root)
 """
 
@@ -18,7 +18,7 @@ DEFAULT_OUTPUT = "img/docs/demo_edges.png"
 
 
 def make_figure(image, output, *, dpi: float = 72) -> Path:
-    """Draw `image` next to its stretched Sobel edges and Canny's, and save the PNG atomically."""
+    """Draw `image` next to its stretched Sobel edges, Canny's and the learned ones; save the PNG."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from keras_edges import detect_edges, save_image, show_edges, stretch_contrast
@@ -28,6 +28,9 @@ def make_figure(image, output, *, dpi: float = 72) -> Path:
             detect_edges(image, normalize=True)
         ),
         "Canny": detect_edges(image, method="canny"),
+        "learned (keras_edges weights)": detect_edges(
+            image, method="learned", nms=True
+        ),
     }
     figure = show_edges(image, panels, titles=["input", *panels])
     figure.set_dpi(dpi)

@@ -14,7 +14,7 @@ import os
 import sys
 
 from keras_edges import __version__
-from keras_edges.cli import demo, detect, evaluate, export, train
+from keras_edges.cli import demo, detect, evaluate, export, learn, train
 
 __all__ = ["build_parser", "main"]
 
@@ -25,10 +25,12 @@ EPILOG = """examples:
   keras-edges export learned.keras --format tflite -o edges.tflite
   keras-edges demo -o out/
   keras-edges train --synthetic 2000 --epochs 5 -o learned.keras
+  keras-edges learn --bsds /data/BSDS500 -o runs/bsds
+  keras-edges finetune my_pairs/ -o runs/mine
   keras-edges evaluate --synthetic 50 --operator sobel --plot pr.png
 """
 
-SUBCOMMANDS = (detect, export, demo, train, evaluate)
+SUBCOMMANDS = (detect, export, demo, train, learn, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:

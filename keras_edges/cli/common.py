@@ -1,4 +1,4 @@
-"""What several subcommands share: the detector options and loading a `--model`."""
+"""What several subcommands share: detector options, loading `--model`, a quiet TensorFlow."""
 
 from __future__ import annotations
 
@@ -106,3 +106,16 @@ def load_model(name: str, parser: argparse.ArgumentParser):
     except (FileNotFoundError, ValueError) as error:
         parser.error(f"--model: {error}")
     return model
+
+
+def scales_option(text: str) -> tuple[float, ...]:
+    """Parse `--scales 0.5,1,1.5` (the learned detector's multi-scale testing)."""
+    try:
+        scales = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        scales = ()
+    if not scales or not all(0.1 <= scale <= 4 for scale in scales):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated scale factors in [0.1, 4], e.g. 0.5,1,1.5; got {text!r}"
+        )
+    return scales

@@ -14,8 +14,8 @@ def add_parser(commands) -> None:
         "demo",
         help="run edge detection on the bundled sample images",
         description="Write <name>_edges.png (Sobel edges, contrast-stretched) and\n"
-        "<name>_side_by_side.png (image | Sobel edges | Canny edges) for every image in\n"
-        "--images (what `make demo` runs).",
+        "<name>_side_by_side.png (image | Sobel | Canny | learned boundaries) for every\n"
+        "image in --images (what `make demo` runs).",
         epilog="examples:\n  keras-edges demo\n  keras-edges demo --images img -o out",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -29,10 +29,12 @@ def add_parser(commands) -> None:
 
 
 def side_by_side(image):
-    """`(figure, edges)`: `image | Sobel edges | Canny edges` with white gaps, and the edges.
+    """`(figure, edges)`: `image | Sobel | Canny | learned` with white gaps, and the Sobel edges.
 
     The Sobel edges are contrast-stretched (`stretch_contrast`), so that thin edges show
-    on photos; Canny's edge map is drawn white on black. A colour image stays in colour.
+    on photos; Canny's edge map is drawn white on black; the learned detector's boundary
+    probabilities (`method="learned"`, thinned with `nms=True`) white on black too. A
+    colour image stays in colour.
     """
     import numpy as np
 
@@ -43,13 +45,17 @@ def side_by_side(image):
     edges = stretch_contrast(detect_edges(image, normalize=True).reshape(size))
     edges = np.rint(edges * 255).astype(np.uint8)
     canny = detect_edges(image, method="canny").reshape(size).astype(np.uint8) * 255
-    panels = [image, edges, canny]
+    learned = detect_edges(image, method="learned", nms=True).reshape(size)
+    panels = [image, edges, canny, learned]
     if image.ndim == 3:
         panels = [
             p if p.ndim == 3 else np.repeat(p[..., None], 3, axis=2) for p in panels
         ]
     gap = np.full((image.shape[0], 8, *image.shape[2:]), 255, np.uint8)
-    return np.hstack([panels[0], gap, panels[1], gap, panels[2]]), edges
+    row = [panels[0]]
+    for panel in panels[1:]:
+        row += [gap, panel]
+    return np.hstack(row), edges
 
 
 def run(args, parser) -> int:

@@ -16,6 +16,7 @@ from keras_edges.cli.common import (
     check_operator,
     import_tensorflow_quietly,
     load_model,
+    scales_option,
 )
 from keras_edges.io import image_files
 
@@ -40,6 +41,8 @@ def add_parser(commands) -> None:
         "  keras-edges detect photos/ -o edges/ --threshold 0.2\n"
         "  keras-edges detect photos/ --recursive -o edges/ --operator scharr --ksize 3 --magnitude l2\n"
         "  keras-edges detect 'photos/*.jpg' -o edges/ --model learned.keras --format npy\n"
+        "  keras-edges detect photos/ -o edges/ --method learned --nms   # the learned detector\n"
+        "  keras-edges detect photos/ -o edges/ --method canny --sigma 2\n"
         "  keras-edges detect photos/ -o edges/ --shard 1/4   # one of 4 independent jobs",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -54,7 +57,31 @@ def add_parser(commands) -> None:
     )
     add_detector_options(parser)
     parser.add_argument(
-        "--model", help="a saved .keras edge model to use instead of --operator"
+        "--model",
+        help="a saved .keras edge model to use instead of --operator (with --method "
+        "learned: a boundary model, e.g. runs/mine/boundaries.keras from finetune)",
+    )
+    parser.add_argument(
+        "--method",
+        default="gradient",
+        choices=("gradient", "canny", "learned"),
+        help="gradient magnitude (default), Canny's binary map, or the learned "
+        "boundary detector (probabilities; reads colour)",
+    )
+    parser.add_argument(
+        "--sigma", type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)"
+    )
+    parser.add_argument(
+        "--nms",
+        action="store_true",
+        help="--method learned: thin the map to one-pixel ridges",
+    )
+    parser.add_argument(
+        "--scales",
+        type=scales_option,
+        default=(1.0,),
+        metavar="S[,S...]",
+        help="--method learned: average over these scales, e.g. 0.5,1,1.5 (default: 1)",
     )
     parser.add_argument(
         "--recursive",
@@ -205,6 +232,16 @@ def run(args, parser) -> int:
         jobs = jobs[index - 1 :: count]
     import_tensorflow_quietly()
     model = load_model(args.model, parser) if args.model else None
+    if args.method == "canny" and model is not None:
+        parser.error("--model does not apply to --method canny")
+    if args.method == "learned" and model is not None:
+        from keras_edges.engine.learned import is_boundary_model
+
+        if not is_boundary_model(model):
+            parser.error(
+                f"--model {args.model!r} is not a boundary model (RGB in, one map out), "
+                "as --method learned needs: use one from keras-edges learn/finetune"
+            )
     from tqdm import tqdm  # a progress bar on a terminal: one line, rate and time left
 
     from keras_edges.detect import detect_edges
@@ -217,6 +254,17 @@ def run(args, parser) -> int:
         magnitude=args.magnitude,
     )
     options.update(threshold=args.threshold, normalize=args.normalize, model=model)
+    if args.method == "canny":
+        options = dict(method="canny", sigma=args.sigma)
+    elif args.method == "learned":
+        options = dict(
+            method="learned",
+            model=model,
+            threshold=args.threshold,
+            nms=args.nms,
+            scales=args.scales,
+        )
+    mode = "RGB" if args.method == "learned" else "L"
     done = skipped = failed = 0
     bar = tqdm(
         total=len(jobs),
@@ -235,7 +283,9 @@ def run(args, parser) -> int:
                 skipped += 1
             else:
                 try:
-                    edges = detect_edges(load_image(path), **options)
+                    edges = detect_edges(load_image(path, mode=mode), **options)
+                    if edges.ndim == 3:  # the learned detector keeps a channel axis
+                        edges = edges[..., 0]
                     target.parent.mkdir(parents=True, exist_ok=True)
                     _remove_stale_parts(target)
                     save_image(target, edges)

@@ -9,6 +9,7 @@ from keras_edges.cli.common import (
     check_operator,
     import_tensorflow_quietly,
     load_model,
+    scales_option,
 )
 from keras_edges.kernels import KERNELS
 
@@ -73,8 +74,9 @@ def add_parser(commands) -> None:
     )
     detector.add_argument(
         "--method",
-        choices=("canny",),
-        help="a binary detector, scored at one threshold",
+        choices=("canny", "learned"),
+        help="canny: a binary detector, scored at one threshold; learned: the shipped "
+        "learned boundary detector (use with --nms)",
     )
     parser.add_argument(
         "--ksize",
@@ -96,6 +98,13 @@ def add_parser(commands) -> None:
         "--nms",
         action="store_true",
         help="edge non-maximum suppression before thresholding",
+    )
+    parser.add_argument(
+        "--scales",
+        type=scales_option,
+        default=(1.0,),
+        metavar="S[,S...]",
+        help="--method learned: average over these scales, e.g. 0.5,1,1.5 (default: 1)",
     )
     parser.add_argument(
         "--thresholds", type=int, default=99, help="number of thresholds (default: 99)"
@@ -171,7 +180,12 @@ def _evaluation_edges(args, parser, images, model):
             ], 1
         except (ValueError, TypeError) as error:
             parser.error(str(error))
-    if model is not None:
+    if args.method == "learned":
+        edges = [
+            detect_edges(image, method="learned", scales=args.scales)
+            for image in images
+        ]
+    elif model is not None:
         try:
             edges = [
                 detect_edges(image, model=model, normalize=True) for image in images

@@ -6,4 +6,5 @@ computes it. `keras_edges.detect` chooses the engine; the model is the reference
 
 - `stencil`: the gradient models of `build_edge_model` (Sobel family, trained kernels).
 - `canny`: the models of `build_canny_model` (stencil stages + linear-time hysteresis).
+- `learned`: the boundary models of `build_boundary_model` (one trace for all sizes).
 """

@@ -38,7 +38,12 @@ if keras.backend.backend() == "jax":  # the same graph, traced by jax.jit
 else:
     import tensorflow as tf
 
-from keras_edges.kernels import gradient_frame, max_response
+from keras_edges.kernels import (
+    KERNELS,
+    gradient_frame,
+    max_response,
+    operator_kernels,
+)
 from keras_edges.layers import BorderPadding, GradientMagnitude
 
 __all__ = ["BACKENDS", "Plan", "plan", "run"]
@@ -102,6 +107,41 @@ def plan(model: keras.Model) -> Plan | None:
     return Plan(kernels, tuple(map(tuple, pad.pad_width)), pad.mode, magnitude.norm)
 
 
+def _table_pairs() -> frozenset:
+    """The one-channel float32 kernel pairs of the table, as `Plan.kernels` holds them."""
+    pairs = set()
+    for operator in KERNELS:
+        for ksize in KERNELS[operator]:
+            kernels = [
+                np.asarray(k, np.float32)[..., None]
+                for k in operator_kernels(operator, ksize)
+            ]
+            pairs.add(((kernels[0].tobytes(), kernels[1].tobytes()), kernels[0].shape))
+    return frozenset(pairs)
+
+
+_TABLE_PAIRS = _table_pairs()
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_form(plan: Plan) -> tuple[Plan, tuple]:
+    """`(key, weights)`: the plan the compiled graph is keyed by, and its kernel tensors.
+
+    Integer kernels and the table's kernels (few, and exact integer or separable
+    arithmetic pays) are compiled into the graph: `key` is `plan` and `weights` is
+    empty. Any others, such as trained kernels, are passed at run time: `key` has no
+    kernel values, so one compiled graph serves every such model of a kernel shape
+    (XLA keeps every graph it compiles for the life of the process).
+    """
+    (bytes_x, bytes_y), shape = plan.kernels
+    kernels = [np.frombuffer(b, np.float32).reshape(shape) for b in (bytes_x, bytes_y)]
+    if plan.kernels in _TABLE_PAIRS or all(
+        np.array_equal(k, np.round(k)) for k in kernels
+    ):
+        return plan, ()
+    return plan._replace(kernels=(None, shape)), tuple(map(tf.constant, kernels))
+
+
 def _factors(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Return `(column, row)` with `outer(column, row) == kernel` exactly, or None.
 
@@ -159,6 +199,15 @@ def _integer_dtype(kernel_x: np.ndarray, kernel_y: np.ndarray):
 def _stencil(image, kernel, height, width):
     """Cross-correlate `image` (N, H+k-1, W+k-1, C) with `kernel` (k, k, C) -> (N, H, W)."""
     size = kernel.shape[0]
+    if tf.is_tensor(kernel):  # weights known at run time only: every term
+        return tf.add_n(
+            [
+                kernel[i, j, c] * image[:, i : i + height, j : j + width, c]
+                for i in range(size)
+                for j in range(kernel.shape[1])
+                for c in range(kernel.shape[2])
+            ]
+        )
     separable = kernel.shape[2] == 1 and _factors(kernel[:, :, 0])
     if separable:
         column, row = separable
@@ -185,11 +234,12 @@ def _stencil(image, kernel, height, width):
 def _fast_function(
     plan: Plan, output: str, shape: tuple, dtype: str, pad: bool = False
 ):
-    """The compiled graph `(buffer, divisor, cut) -> edges` for one buffer shape.
+    """The compiled graph `(buffer, divisor, cut[, kernel_x, kernel_y]) -> edges`.
 
-    A concrete function is called directly: a `tf.function`'s own dispatch costs more
-    than the stencil on small images. With `pad`, the buffer is the image itself and
-    the graph adds the border.
+    One per buffer shape; `plan` is a key of `_compiled_form` (without kernel values,
+    the kernels are arguments). A concrete function is called directly: a
+    `tf.function`'s own dispatch costs more than the stencil on small images. With
+    `pad`, the buffer is the image itself and the graph adds the border.
     """
     function = _fast_graph(plan, output, pad)
     specs = [
@@ -197,6 +247,10 @@ def _fast_function(
         tf.TensorSpec((), tf.float32),
         tf.TensorSpec((), tf.float32),
     ]
+    if plan.kernels[0] is None:
+        specs += [tf.TensorSpec(plan.kernels[1], tf.float32)] * 2
+        if output == "orientation":
+            specs.append(tf.TensorSpec((2, 2), tf.float32))
     return function.get_concrete_function(*specs)
 
 
@@ -234,33 +288,45 @@ def _pad_in_graph(image, plan: Plan):
 
 @functools.lru_cache(maxsize=64)
 def _fast_graph(plan: Plan, output: str, pad: bool = False):
-    """The `tf.function` `(buffer, divisor, cut) -> edges` of `plan` for `output`.
+    """The `tf.function` `(buffer, divisor, cut[, kernel_x, kernel_y[, frame]]) -> edges`.
 
     `output` is `"float"`, `"uint8"` (round, saturate), `"bool"` (`edges >= cut`), each
     optionally with `"/"` (divide by `divisor` first, as `normalize` does), or
     `"gradients"` (float32 `(grad_x, grad_y)` in a last axis of size 2) or
-    `"orientation"` (float32 `atan2` of the gradient in the image frame).
+    `"orientation"` (float32 `atan2` of the gradient in the image frame). The kernels
+    are `plan`'s constants or, when `plan` has no kernel values, arguments (then
+    `"orientation"` also takes the 2x2 `gradient_frame` as an argument).
     """
-    (bytes_x, bytes_y), shape = plan.kernels
-    kernel_x = np.frombuffer(bytes_x, np.float32).reshape(shape)
-    kernel_y = np.frombuffer(bytes_y, np.float32).reshape(shape)
+    pair, shape = plan.kernels
+    if pair is not None:
+        kernel_x, kernel_y = (np.frombuffer(b, np.float32).reshape(shape) for b in pair)
     size_y, size_x = shape[:2]
 
-    def edges(buffer, divisor, cut):
-        work = _integer_dtype(kernel_x, kernel_y) if buffer.dtype == tf.uint8 else None
+    def edges(buffer, divisor, cut, *weights):
+        kernels = weights[:2] or (kernel_x, kernel_y)
+        work = None
+        if buffer.dtype == tf.uint8 and not weights:
+            work = _integer_dtype(kernel_x, kernel_y)
         image = tf.cast(
             _pad_in_graph(buffer, plan) if pad else buffer, work or tf.float32
         )
         height = image.shape[1] - size_y + 1
         width = image.shape[2] - size_x + 1
-        grad_x = _stencil(image, kernel_x, height, width)
-        grad_y = _stencil(image, kernel_y, height, width)
+        grad_x, grad_y = (_stencil(image, k, height, width) for k in kernels)
         if output in ("gradients", "orientation"):
             grad_x, grad_y = tf.cast(grad_x, tf.float32), tf.cast(grad_y, tf.float32)
             if output == "gradients":
                 return tf.stack([grad_x, grad_y], axis=-1)
-            (a, b), (c, d) = gradient_frame(kernel_x, kernel_y).tolist()
-            if (a, b, c, d) != (1.0, 0.0, 0.0, 1.0):  # as GradientOrientation does
+            if weights:
+                (a, b), (c, d) = weights[2][0], weights[2][1]
+            else:
+                (a, b), (c, d) = gradient_frame(kernel_x, kernel_y).tolist()
+            if weights or (a, b, c, d) != (
+                1.0,
+                0.0,
+                0.0,
+                1.0,
+            ):  # as GradientOrientation
                 grad_x, grad_y = a * grad_x + b * grad_y, c * grad_x + d * grad_y
             return tf.atan2(grad_y, grad_x)
         if plan.norm == "l1":
@@ -467,13 +533,16 @@ def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut:
         plan, *batch.shape
     )
     divisor, cut = _scalar(float(divisor)), _scalar(float(cut))
+    key, weights = _compiled_form(plan)
+    if weights and output == "orientation":
+        weights += (tf.constant(gradient_frame(*weights), tf.float32),)
     if len(chunks) == len(row_tiles) == len(column_tiles) == 1 and _exact_bucket(
         plan, batch.shape, shape
     ):
         # The image fills its bucket: hand it over as it is and pad inside the graph.
         image = np.ascontiguousarray(batch)
-        function = _fast_function(plan, output, image.shape, image.dtype.name, True)
-        return np.asarray(_call(function, _as_tensor(image), divisor, cut))
+        function = _fast_function(key, output, image.shape, image.dtype.name, True)
+        return np.asarray(_call(function, _as_tensor(image), divisor, cut, *weights))
     buffers, result = {}, None
     for y0, y1, rows in row_tiles:
         for x0, x1, columns in column_tiles:
@@ -482,8 +551,10 @@ def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut:
                     buffers[size] = _aligned_empty((size, *shape), batch.dtype)
                 buffer = buffers[size]
                 _fill(buffer, batch[first : first + size], rows, columns)
-                function = _fast_function(plan, output, buffer.shape, buffer.dtype.name)
-                edges = np.asarray(_call(function, _as_tensor(buffer), divisor, cut))
+                function = _fast_function(key, output, buffer.shape, buffer.dtype.name)
+                edges = np.asarray(
+                    _call(function, _as_tensor(buffer), divisor, cut, *weights)
+                )
                 if len(chunks) == len(row_tiles) == len(column_tiles) == 1:  # one call
                     if edges.shape[1:] == (out_height, out_width):
                         return edges

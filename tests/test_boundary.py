@@ -1,0 +1,792 @@
+"""Tests for the learned boundary detector (layers, model, loss, data, training, detection)."""
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from test_export import run_tflite
+
+from keras_edges import detect_edges, export_model, save_image
+from keras_edges.datasets import (
+    boundary_consensus,
+    load_edge_pairs,
+    synthetic_shapes,
+)
+from keras_edges.layers import (
+    BilinearUpsampling,
+    CropToReference,
+    PadToMultiple,
+    PixelDifferenceConv2D,
+    pixel_difference_matrix,
+)
+from keras_edges.metrics import evaluate_boundaries, suppress_nonmaxima
+from keras_edges.models import build_boundary_model, build_edge_model
+from keras_edges.train import boundaries as boundaries_module
+from keras_edges.train.boundaries import fit_boundary_model
+from keras_edges.train.data import boundary_dataset
+from keras_edges.train.losses import ConsensusBalancedCrossEntropy
+
+from conftest import IMG, ROOT
+
+RNG = np.random.default_rng(0)
+
+# The 8-neighbour ring of a 3x3 kernel, clockwise from the top-left, as (row, column).
+RING = [(0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0)]
+
+
+def _rgb(images: np.ndarray) -> list[np.ndarray]:
+    """Grey float images in [0, 1] as uint8 RGB images."""
+    return [
+        np.repeat(np.rint(image * 255).astype(np.uint8)[..., None], 3, axis=-1)
+        for image in images
+    ]
+
+
+def _shape_pairs(n: int, *, size=(64, 64), seed: int = 0) -> list:
+    """`(uint8 RGB image, bool boundaries)` pairs of generated shapes."""
+    images, truths = synthetic_shapes(n, size=size, seed=seed)
+    return list(zip(_rgb(images), truths))
+
+
+# ------------------------------------------------------------------------------ layers
+def _neighbour(padded: np.ndarray, row: int, column: int, dilation: int, shape):
+    """The (zero-padded) neighbour at kernel position (row, column) of every pixel."""
+    height, width = shape
+    top, left = row * dilation, column * dilation
+    return padded[:, top : top + height, left : left + width, :]
+
+
+def _pixel_difference_reference(x, kernel, kind, dilation):
+    """PiDiNet's pixel-difference convolution, summed explicitly over pixel differences."""
+    pad = dilation
+    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    shape = x.shape[1:3]
+    weights = kernel[:, :, :, 0]  # (3, 3, C)
+    out = np.zeros_like(x, dtype=np.float64)
+    centre = _neighbour(padded, 1, 1, dilation, shape)
+    for row in range(3):
+        for column in range(3):
+            pixel = _neighbour(padded, row, column, dilation, shape)
+            if kind == "cv":
+                difference = pixel
+            elif kind == "cd":
+                difference = pixel - centre
+            else:  # "ad": the pixel minus its clockwise neighbour on the ring
+                if (row, column) == (1, 1):
+                    continue
+                following = RING[(RING.index((row, column)) + 1) % 8]
+                difference = pixel - _neighbour(padded, *following, dilation, shape)
+            out += weights[row, column] * difference
+    return out
+
+
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("kind", ["cv", "cd", "ad"])
+def test_pixel_difference_conv_equals_explicit_differences(kind, dilation):
+    """The folded kernel gives the explicit sum of weighted pixel differences, borders included."""
+    x = RNG.normal(size=(2, 9, 11, 4)).astype(np.float32)
+    layer = PixelDifferenceConv2D(kind, dilation)
+    layer.build(x.shape)
+    kernel = RNG.normal(size=(3, 3, 4, 1)).astype(np.float32)
+    layer.set_weights([kernel])
+    np.testing.assert_allclose(
+        np.asarray(layer(x)),
+        _pixel_difference_reference(x, kernel, kind, dilation),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
+def test_angular_difference_matrix_matches_pidinet():
+    """ "ad" folds like PiDiNet's code: w - w[[3, 0, 1, 6, 4, 2, 7, 8, 5]]."""
+    weights = RNG.normal(size=9).astype(np.float32)
+    expected = weights - weights[[3, 0, 1, 6, 4, 2, 7, 8, 5]]
+    np.testing.assert_allclose(
+        pixel_difference_matrix("ad") @ weights, expected, atol=1e-6
+    )
+    with pytest.raises(ValueError, match=r"Expected one of \['cv', 'cd', 'ad'\]"):
+        pixel_difference_matrix("rd")
+
+
+@pytest.mark.parametrize("scale", [2, 4, 8])
+def test_bilinear_upsampling_equals_keras_upsampling(scale):
+    """BilinearUpsampling gives UpSampling2D(interpolation='bilinear')'s output."""
+    x = RNG.normal(size=(2, 5, 7, 3)).astype(np.float32)
+    expected = keras.layers.UpSampling2D(scale, interpolation="bilinear")(x)
+    np.testing.assert_allclose(
+        np.asarray(BilinearUpsampling(scale)(x)), np.asarray(expected), atol=1e-5
+    )
+
+
+def test_bilinear_upsampling_with_unknown_size_in_tf_function():
+    """Traced once with unknown height and width, the layer upsamples any size correctly."""
+    layer = BilinearUpsampling(4)
+    reference = keras.layers.UpSampling2D(4, interpolation="bilinear")
+    upsample = tf.function(
+        layer, input_signature=[tf.TensorSpec((None, None, None, 2), tf.float32)]
+    )
+    for shape in [(1, 1, 1, 2), (1, 3, 6, 2), (2, 9, 4, 2)]:
+        x = RNG.normal(size=shape).astype(np.float32)
+        result = upsample(tf.constant(x)).numpy()
+        assert result.shape == (shape[0], 4 * shape[1], 4 * shape[2], 2)
+        np.testing.assert_allclose(result, np.asarray(reference(x)), atol=1e-5)
+    assert upsample.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("size", [(1, 1), (7, 13), (8, 16), (9, 17)])
+def test_pad_to_multiple_replicates_the_edge(size):
+    """PadToMultiple(8) equals np.pad(mode='edge') at the bottom and right to a multiple of 8."""
+    x = RNG.normal(size=(2, *size, 3)).astype(np.float32)
+    rows, columns = (-size[0]) % 8, (-size[1]) % 8
+    expected = np.pad(x, ((0, 0), (0, rows), (0, columns), (0, 0)), mode="edge")
+    np.testing.assert_array_equal(np.asarray(PadToMultiple(8)(x)), expected)
+
+
+def test_crop_to_reference_keeps_the_top_left():
+    """CropToReference keeps the top-left (H, W) of the reference and the tensor's channels."""
+    x = RNG.normal(size=(2, 16, 24, 5)).astype(np.float32)
+    reference = np.zeros((2, 9, 13, 3), np.float32)
+    np.testing.assert_array_equal(
+        np.asarray(CropToReference()([x, reference])), x[:, :9, :13, :]
+    )
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        PixelDifferenceConv2D("ad", 2, name="pdc"),
+        PadToMultiple(4, name="pad"),
+        CropToReference(name="crop"),
+        BilinearUpsampling(4, name="up"),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_layer_config_round_trips(layer):
+    """get_config -> from_config is JSON-equal, and the layer is registered under keras_edges."""
+    config = layer.get_config()
+    rebuilt = type(layer).from_config(config)
+    assert json.dumps(rebuilt.get_config(), sort_keys=True) == json.dumps(
+        config, sort_keys=True
+    )
+    assert (
+        keras.saving.get_registered_name(type(layer))
+        == f"keras_edges>{type(layer).__name__}"
+    )
+
+
+def test_loss_config_round_trips():
+    """The loss's settings survive get_config -> from_config."""
+    loss = ConsensusBalancedCrossEntropy(threshold=0.5, negative_weight=1.3)
+    rebuilt = ConsensusBalancedCrossEntropy.from_config(loss.get_config())
+    assert (rebuilt.threshold, rebuilt.negative_weight) == (0.5, 1.3)
+
+
+# ------------------------------------------------------------------------------ model
+def test_model_has_fewer_than_100k_parameters():
+    """The default model is tiny (< 100k parameters); the training graph has five outputs."""
+    assert build_boundary_model().count_params() < 100_000
+    assert len(build_boundary_model(side_outputs=True).outputs) == 5
+
+
+@pytest.mark.parametrize("size", [(1, 1), (7, 13), (33, 65), (481, 321)])
+def test_any_input_size_gives_the_same_size_out(size):
+    """Every image size comes back at its size, as probabilities in [0, 1]."""
+    model = build_boundary_model()
+    image = RNG.uniform(size=(1, *size, 3)).astype(np.float32)
+    edges = np.asarray(model(image))
+    assert edges.shape == (1, *size, 1)
+    assert 0.0 <= edges.min() <= edges.max() <= 1.0
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(widths=(16, 32, 64)), "Expected four positive ints"),
+        (dict(blocks=0), "Expected an int >= 1"),
+        (dict(pretrained=True, blocks=2), "only for the default architecture"),
+    ],
+)
+def test_bad_model_options_are_reported(options, message):
+    """Bad architecture options raise a ValueError that names them."""
+    with pytest.raises(ValueError, match=message):
+        build_boundary_model(**options)
+
+
+@pytest.fixture(scope="module")
+def random_model():
+    """A boundary model with random weights (biases too, so nothing is trivially zero)."""
+    keras.utils.set_random_seed(1)
+    model = build_boundary_model()
+    for variable in model.trainable_variables:
+        if "bias" in variable.path:
+            variable.assign(RNG.normal(scale=0.1, size=variable.shape))
+    return model
+
+
+def test_save_and_load_in_safe_mode_give_equal_outputs(tmp_path, random_model):
+    """A saved .keras boundary model loads in safe mode, without custom_objects, unchanged."""
+    random_model.save(tmp_path / "boundaries.keras")
+    loaded = keras.saving.load_model(tmp_path / "boundaries.keras", safe_mode=True)
+    image = RNG.uniform(size=(2, 37, 53, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        np.asarray(loaded(image)), np.asarray(random_model(image)), rtol=1e-6, atol=1e-6
+    )
+
+
+@pytest.mark.slow
+def test_tflite_export_gives_equal_outputs(tmp_path, random_model):
+    """The TFLite export, resized to two other image sizes, gives the Keras probabilities."""
+    target = export_model(random_model, tmp_path / "boundaries.tflite", format="tflite")
+    for shape in [(1, 37, 53, 3), (2, 20, 31, 3)]:
+        batch = RNG.uniform(size=shape).astype(np.float32)
+        np.testing.assert_allclose(
+            run_tflite(target, batch),
+            np.asarray(random_model(batch)),
+            rtol=1e-4,
+            atol=1e-5,
+        )
+
+
+# ------------------------------------------------------------------------------ loss
+def test_consensus_loss_is_hand_computed():
+    """Positives, negatives, the ignored band and -1 padding, weighted as HED/RCF do."""
+    y_true = np.array([[1.0, 0.5, 0.0], [0.1, -1.0, 0.0]], np.float32)
+    logits = np.array([[2.0, -1.0, 0.5], [3.0, 5.0, -2.0]], np.float32)
+
+    def softplus(z):
+        return math.log(1.0 + math.exp(z))
+
+    # 2 positives (>= 0.3: 1.0 and 0.5), 2 negatives (0.0 twice); 0.1 and -1 ignored.
+    positive_weight, negative_weight = 2 / 4, 1.1 * 2 / 4
+    expected = (
+        positive_weight * (softplus(-2.0) + softplus(1.0))
+        + negative_weight * (softplus(0.5) + softplus(-2.0))
+    ) / 6  # averaged over all six pixels
+    loss = ConsensusBalancedCrossEntropy(reduction=None)
+    result = np.asarray(loss(y_true[None, :, :, None], logits[None, :, :, None]))
+    np.testing.assert_allclose(result, [expected], rtol=1e-6)
+    # The logits of ignored pixels do not matter.
+    changed = logits.copy()
+    changed[1, :2] = [-7.0, 9.0]
+    np.testing.assert_allclose(
+        np.asarray(loss(y_true[None, :, :, None], changed[None, :, :, None])),
+        [expected],
+        rtol=1e-6,
+    )
+
+
+def test_consensus_loss_is_per_image():
+    """Each image of a batch is balanced on its own; one without boundaries costs nothing."""
+    y_true = np.zeros((2, 4, 4, 1), np.float32)
+    y_true[0, 1, :] = 1.0
+    logits = RNG.normal(size=(2, 4, 4, 1)).astype(np.float32)
+    loss = ConsensusBalancedCrossEntropy(reduction=None)
+    both = np.asarray(loss(y_true, logits))
+    alone = np.asarray(loss(y_true[:1], logits[:1]))
+    np.testing.assert_allclose(both[:1], alone, rtol=1e-6)
+    assert both[0] > 0 and both[1] == 0.0
+
+
+# ------------------------------------------------------------------------------ data
+@pytest.fixture(scope="module")
+def small_pairs():
+    """Three `(uint8 RGB image, consensus)` pairs of generated shapes, 40x56."""
+    return [
+        (image, boundary_consensus(truth))
+        for image, truth in _shape_pairs(3, size=(40, 56), seed=3)
+    ]
+
+
+def _batches(dataset, count):
+    return [
+        (images.numpy(), targets.numpy()) for images, targets in dataset.take(count)
+    ]
+
+
+def test_boundary_dataset_shapes_and_ranges(small_pairs):
+    """Batches are float32 crops in [0, 1] and targets in [0, 1] or -1 (padding)."""
+    for images, targets in _batches(
+        boundary_dataset(small_pairs, crop_size=32, batch_size=4, seed=0), 3
+    ):
+        assert images.shape == (4, 32, 32, 3) and images.dtype == np.float32
+        assert targets.shape == (4, 32, 32, 1) and targets.dtype == np.float32
+        assert 0.0 <= images.min() and images.max() <= 1.0
+        assert np.all((targets == -1.0) | ((targets >= 0.0) & (targets <= 1.0)))
+        assert (targets > 0).any()
+
+
+def test_boundary_dataset_pads_small_crops_with_minus_one(small_pairs):
+    """At scale 1 a 64-pixel crop of a 40x56 image has 64*64 - 40*56 ignored pixels."""
+    images, targets = _batches(
+        boundary_dataset(
+            small_pairs, crop_size=64, batch_size=3, seed=1, scales=(1.0, 1.0)
+        ),
+        1,
+    )[0]
+    for image, target in zip(images, targets):
+        assert (target == -1.0).sum() == 64 * 64 - 40 * 56
+        assert (image[target[..., 0] == -1.0] == 0.0).all()
+    # Scale 1, flips and turns keep every boundary pixel of the image drawn.
+    sums = [float(consensus.sum()) for _, consensus in small_pairs]
+    for target in targets:
+        total = float(target[target >= 0].sum())
+        assert any(math.isclose(total, each, rel_tol=1e-5) for each in sums)
+
+
+def test_boundary_dataset_is_deterministic_and_resumable(small_pairs):
+    """One seed gives one stream; a stream started at batch 3 is the tail of the full one."""
+    options = dict(crop_size=24, batch_size=2)
+    full = _batches(boundary_dataset(small_pairs, seed=5, **options), 5)
+    again = _batches(boundary_dataset(small_pairs, seed=5, **options), 5)
+    tail = _batches(boundary_dataset(small_pairs, seed=5, start=3, **options), 2)
+    other = _batches(boundary_dataset(small_pairs, seed=6, **options), 1)
+    for (images, targets), (images_again, targets_again) in zip(full, again):
+        np.testing.assert_array_equal(images, images_again)
+        np.testing.assert_array_equal(targets, targets_again)
+    for (images, targets), (images_tail, targets_tail) in zip(full[3:], tail):
+        np.testing.assert_array_equal(images, images_tail)
+        np.testing.assert_array_equal(targets, targets_tail)
+    assert not np.array_equal(full[0][0], other[0][0])
+
+
+# ------------------------------------------------------------------------------ training
+def _logits_model(model: keras.Model) -> keras.Model:
+    """The fused logits of an inference model (before its sigmoid)."""
+    return keras.Model(model.input, model.get_layer("fuse_crop").output)
+
+
+def _ods(edges, truths) -> float:
+    """ODS with the settings used for every method here: edge NMS, 33 thresholds."""
+    return evaluate_boundaries(edges, truths, thresholds=33, nms=True, workers=1).ods
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A boundary model trained for 200 steps (64x64 crops, batch 4) on 8 generated shapes."""
+    pairs = _shape_pairs(8, size=(96, 96), seed=1)
+    model, state = fit_boundary_model(
+        pairs,
+        epochs=2,
+        steps_per_epoch=100,
+        batch_size=4,
+        crop_size=64,
+        learning_rate=5e-3,
+        verbose=0,
+    )
+    return model, state
+
+
+@pytest.mark.slow
+def test_short_training_lowers_the_loss(trained):
+    """On held-out crops the trained model's loss is under half of an untrained one's."""
+    held_out = [
+        (image, boundary_consensus(truth))
+        for image, truth in _shape_pairs(4, size=(96, 96), seed=100)
+    ]
+    images, targets = _batches(
+        boundary_dataset(held_out, crop_size=64, batch_size=8, seed=7), 1
+    )[0]
+    loss = ConsensusBalancedCrossEntropy()
+    keras.utils.set_random_seed(0)
+    untrained = build_boundary_model()
+    before = float(loss(targets, _logits_model(untrained)(images)))
+    after = float(loss(targets, _logits_model(trained[0])(images)))
+    assert after < 0.5 * before, (before, after)
+    assert trained[1]["epoch"] == 2
+
+
+@pytest.mark.slow
+def test_short_training_beats_sobel_on_held_out_shapes(trained):
+    """After 200 steps the learned map's ODS beats Sobel's on new shapes, by a margin."""
+    images, truths = synthetic_shapes(6, size=(96, 96), seed=100)
+    learned = detect_edges(
+        np.stack(_rgb(images)).astype(np.float32) / 255,
+        method="learned",
+        model=trained[0],
+    )
+    sobel = [detect_edges(image, normalize=True) for image in images]
+    learned_ods = _ods(list(learned[..., 0]), list(truths))
+    sobel_ods = _ods(sobel, list(truths))
+    assert learned_ods > sobel_ods + 0.05, (learned_ods, sobel_ods)
+
+
+_RUN = dict(
+    epochs=2,
+    steps_per_epoch=3,
+    batch_size=2,
+    crop_size=32,
+    learning_rate=5e-3,
+    thresholds=5,
+    verbose=0,
+)
+
+
+def _h5_arrays(path) -> dict:
+    """Every dataset of a .weights.h5 file (model and optimizer variables) by its path."""
+    import h5py
+
+    arrays = {}
+    with h5py.File(path, "r") as file:
+        file.visititems(
+            lambda name, item: (
+                arrays.__setitem__(name, item[()])
+                if isinstance(item, h5py.Dataset)
+                else None
+            )
+        )
+    return arrays
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """One run of 2 epochs, and the same run interrupted after epoch 1 and resumed."""
+    pairs = _shape_pairs(4, size=(48, 48), seed=2)
+    validation = _shape_pairs(1, size=(48, 48), seed=3)
+    whole, resumed = (
+        tmp_path_factory.mktemp("whole"),
+        tmp_path_factory.mktemp("resumed"),
+    )
+    fit_boundary_model(
+        pairs, folder=whole, **_RUN
+    )  # validation does not change training
+    original = boundaries_module._RunState.on_epoch_end
+
+    def interrupted(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 0:
+            raise KeyboardInterrupt  # as a Ctrl-C right after the checkpoint
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(boundaries_module._RunState, "on_epoch_end", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            fit_boundary_model(pairs, validation=validation, folder=resumed, **_RUN)
+    halfway = json.loads((resumed / "state.json").read_text())
+    fit_boundary_model(pairs, validation=validation, folder=resumed, **_RUN)
+    return dict(
+        pairs=pairs,
+        validation=validation,
+        whole=whole,
+        resumed=resumed,
+        halfway=halfway,
+    )
+
+
+@pytest.mark.slow
+def test_resumed_run_equals_the_uninterrupted_run(runs):
+    """Interrupted after epoch 1 and resumed: same step, optimizer state and weights."""
+    assert runs["halfway"]["epoch"] == 1 and runs["halfway"]["history"][0]["step"] == 3
+    whole = json.loads((runs["whole"] / "state.json").read_text())
+    resumed = json.loads((runs["resumed"] / "state.json").read_text())
+    assert whole["epoch"] == resumed["epoch"] == 2
+    assert [entry["step"] for entry in resumed["history"]] == [3, 6]
+    np.testing.assert_allclose(
+        [entry["loss"] for entry in resumed["history"]],
+        [entry["loss"] for entry in whole["history"]],
+        rtol=1e-4,
+    )
+    assert [entry["epoch"] for entry in resumed["history"] if "ods" in entry] == [1, 2]
+    expected = _h5_arrays(runs["whole"] / "state.weights.h5")
+    received = _h5_arrays(runs["resumed"] / "state.weights.h5")
+    assert sorted(received) == sorted(expected)
+    assert any("optimizer" in name for name in expected)
+    for name, array in expected.items():
+        np.testing.assert_allclose(received[name], array, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_finished_run_is_not_retrained(runs, capsys):
+    """Calling again with a finished folder trains nothing and returns the best weights."""
+    before = (runs["resumed"] / "state.weights.h5").read_bytes()
+    model, state = fit_boundary_model(
+        runs["pairs"],
+        validation=runs["validation"],
+        folder=runs["resumed"],
+        **{**_RUN, "verbose": 1},
+    )
+    assert "already trained for 2 epochs" in capsys.readouterr().out
+    assert (runs["resumed"] / "state.weights.h5").read_bytes() == before
+    best = build_boundary_model()
+    best.load_weights(runs["resumed"] / "best.weights.h5")
+    for received, expected in zip(model.get_weights(), best.get_weights()):
+        np.testing.assert_array_equal(received, expected)
+    assert state["epoch"] == 2
+
+
+@pytest.mark.slow
+def test_nan_loss_raises_and_keeps_the_good_files(runs, tmp_path, monkeypatch):
+    """A run whose loss becomes NaN raises FloatingPointError and changes no file of the folder."""
+    folder = tmp_path / "run"
+    shutil.copytree(runs["resumed"], folder)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+
+    class DivergingLoss(ConsensusBalancedCrossEntropy):
+        def call(self, y_true, y_pred):
+            return super().call(y_true, y_pred) * float("nan")
+
+    monkeypatch.setattr(
+        boundaries_module, "ConsensusBalancedCrossEntropy", DivergingLoss
+    )
+    with pytest.raises(FloatingPointError, match=r"diverged at epoch 3 \(loss=nan\)"):
+        fit_boundary_model(
+            runs["pairs"],
+            validation=runs["validation"],
+            folder=folder,
+            **{**_RUN, "epochs": 3},
+        )
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(epochs=0), "Received: epochs=0"),
+        (dict(learning_rate=2.0), "Received: learning_rate=2.0"),
+        (dict(scales=(1.5, 0.5)), "Received: scales=\\(1.5, 0.5\\)"),
+        (dict(model="sobel"), "Received: model='sobel'"),
+    ],
+)
+def test_bad_training_options_are_reported(options, message):
+    """Bad options of fit_boundary_model raise a ValueError before any work."""
+    with pytest.raises(ValueError, match=message):
+        fit_boundary_model(_shape_pairs(1, size=(16, 16)), **options)
+
+
+def test_pairs_of_different_sizes_are_reported():
+    """A pair whose boundaries do not match its image's size names the item."""
+    image = np.zeros((16, 20, 3), np.uint8)
+    with pytest.raises(
+        ValueError, match=r"Item 0: its boundaries have shapes \[\(16, 16\)\]"
+    ):
+        fit_boundary_model([(image, np.zeros((16, 16), bool))])
+
+
+# ------------------------------------------------------------------------------ detect_edges
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    """A 48x64 uint8 RGB crop of the astronaut photo."""
+    from keras_edges import load_image
+
+    return load_image(IMG / "astronaut.jpg", mode="RGB")[:48, :64]
+
+
+@pytest.mark.parametrize(
+    "make, shape, dtype",
+    [
+        (lambda rgb: rgb[..., 0], (48, 64), np.uint8),
+        (lambda rgb: rgb[..., :1], (48, 64, 1), np.uint8),
+        (lambda rgb: rgb, (48, 64, 1), np.uint8),
+        (lambda rgb: np.stack([rgb, rgb[::-1]]), (2, 48, 64, 1), np.uint8),
+        (lambda rgb: rgb / 255.0, (48, 64, 1), np.float32),
+        (lambda rgb: rgb.astype(np.uint16) * 257, (48, 64, 1), np.float32),
+        (lambda rgb: rgb[:1, :1, 0], (1, 1), np.uint8),
+        (lambda rgb: rgb[:1, :1, 0] / 255.0, (1, 1), np.float32),
+    ],
+    ids=["grey", "grey-hw1", "rgb", "batch", "float", "uint16", "1x1", "1x1-float"],
+)
+def test_learned_shapes_and_dtypes(photo, make, shape, dtype):
+    """The output keeps the input's rank; uint8 in gives uint8, anything else float32 in [0, 1]."""
+    edges = detect_edges(make(photo), method="learned")
+    assert edges.shape == shape and edges.dtype == dtype
+    if dtype == np.float32:
+        assert 0.0 <= edges.min() and edges.max() <= 1.0
+
+
+def test_learned_reads_colour_as_documented(photo):
+    """Grey is repeated to RGB, alpha is dropped, uint8 is the float map x 255, uint16 scales."""
+    soft = detect_edges(photo / 255.0, method="learned")
+    grey = photo[..., 0]
+    np.testing.assert_array_equal(
+        detect_edges(grey, method="learned"),
+        detect_edges(np.repeat(grey[..., None], 3, axis=-1), method="learned")[..., 0],
+    )
+    rgba = np.concatenate([photo, np.full((48, 64, 1), 7, np.uint8)], axis=-1)
+    np.testing.assert_array_equal(
+        detect_edges(rgba, method="learned"), detect_edges(photo, method="learned")
+    )
+    as_uint8 = detect_edges(photo, method="learned").astype(int)
+    assert np.abs(as_uint8 - np.rint(soft * 255)).max() <= 1
+    np.testing.assert_allclose(
+        detect_edges(photo.astype(np.uint16) * 257, method="learned"), soft, atol=1e-5
+    )
+    assert soft.std() > 0.01  # the shipped model sees the photo's edges
+
+
+def test_learned_lists_batches_and_a_given_model(photo, random_model):
+    """A list gives a list, a batch the stacked maps, and `model=` runs that model."""
+    other = photo[5:30, 10:50]
+    one, two = detect_edges([photo, other], method="learned")
+    np.testing.assert_array_equal(one, detect_edges(photo, method="learned"))
+    np.testing.assert_array_equal(two, detect_edges(other, method="learned"))
+    batch = np.stack([photo, photo[::-1, ::-1]])
+    np.testing.assert_allclose(
+        detect_edges(batch / 255.0, method="learned")[1],
+        detect_edges(photo[::-1, ::-1] / 255.0, method="learned"),
+        atol=1e-6,
+    )
+    image = (photo / 255.0).astype(np.float32)
+    np.testing.assert_allclose(
+        detect_edges(image, method="learned", model=random_model),
+        np.asarray(random_model(image[None]))[0],
+        atol=1e-6,
+    )
+
+
+def test_learned_nms_threshold_and_scales(photo):
+    """nms thins with the evaluator's suppression, threshold gives bool, scales average maps."""
+    image = photo / 255.0
+    soft = detect_edges(image, method="learned")[..., 0]
+    thin = detect_edges(image, method="learned", nms=True)[..., 0]
+    np.testing.assert_allclose(thin, suppress_nonmaxima(soft), atol=1e-6)
+    assert 0 < np.count_nonzero(thin) < 0.5 * np.count_nonzero(soft > 0.01)
+    binary = detect_edges(image, method="learned", threshold=0.3)
+    assert binary.dtype == bool
+    np.testing.assert_array_equal(binary[..., 0], soft >= np.float32(0.3))
+    several = detect_edges(image, method="learned", scales=(0.5, 1, 1.5))
+    assert several.shape == (48, 64, 1) and several.dtype == np.float32
+    assert 0.0 <= several.min() and several.max() <= 1.0
+    assert np.abs(several[..., 0] - soft).max() > 1e-3
+    np.testing.assert_allclose(
+        detect_edges(image, method="learned", scales=(1, 1))[..., 0], soft, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "image, options, error, message",
+    [
+        (
+            np.zeros((8, 8, 2)),
+            {},
+            ValueError,
+            r"C in \{1, 3, 4\}.*image.shape=\(8, 8, 2\)",
+        ),
+        (np.full((8, 8), np.nan), {}, ValueError, "Expected finite pixel values"),
+        (np.zeros((8, 8)), dict(threshold=2), ValueError, "Received: threshold=2"),
+        (np.zeros((8, 8)), dict(scales=()), ValueError, r"Received: scales=\(\)"),
+        (np.zeros((8, 8)), dict(normalize=True), ValueError, "normalize=True"),
+    ],
+)
+def test_learned_bad_input_is_reported(image, options, error, message):
+    """Bad images and options raise errors that say what was expected and received."""
+    with pytest.raises(error, match=message):
+        detect_edges(image, method="learned", **options)
+
+
+def test_learned_refuses_a_model_that_is_not_a_boundary_model():
+    """A Sobel model passed as model= is a TypeError naming the model."""
+    with pytest.raises(
+        TypeError, match=r"Expected a model from build_boundary_model.*'sobel"
+    ):
+        detect_edges(
+            np.zeros((8, 8)), method="learned", model=build_edge_model("sobel")
+        )
+
+
+# ------------------------------------------------------------------------------ pair folders
+def _write_pairs(root, names, *, size=(20, 30), images="images", edges="edges"):
+    """Write RGB PNG images and 0/255 edge maps under root/images and root/edges."""
+    rng = np.random.default_rng(4)
+    written = {}
+    for name in names:
+        image = rng.integers(0, 256, (*size, 3), np.uint8)
+        edge_map = np.where(rng.uniform(size=size) > 0.8, 255, 0).astype(np.uint8)
+        for folder, array in ((images, image), (edges, edge_map)):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            save_image(root / folder / f"{name}.png", array)
+        written[name] = (image, edge_map)
+    return written
+
+
+def test_load_edge_pairs_plain_layout(tmp_path):
+    """images/ + edges/ pairs come back sorted by name, each with a one-map list."""
+    written = _write_pairs(tmp_path, ["b", "a"])
+    pairs = load_edge_pairs(tmp_path)
+    assert len(pairs) == 2
+    for (image, maps), name in zip(pairs, ["a", "b"]):
+        np.testing.assert_array_equal(image, written[name][0])
+        assert len(maps) == 1
+        np.testing.assert_array_equal(maps[0], written[name][1])
+
+
+def test_load_edge_pairs_biped_layout(tmp_path):
+    """BIPED's imgs/<split>/rgbr/real with edge_maps/<split>/rgbr/real is read by split."""
+    folder = "train/rgbr/real"
+    written = _write_pairs(
+        tmp_path, ["x"], images=f"imgs/{folder}", edges=f"edge_maps/{folder}"
+    )
+    _write_pairs(
+        tmp_path,
+        ["y", "z"],
+        images="imgs/test/rgbr/real",
+        edges="edge_maps/test/rgbr/real",
+    )
+    ((image, maps),) = load_edge_pairs(tmp_path, split="train")
+    np.testing.assert_array_equal(image, written["x"][0])
+    np.testing.assert_array_equal(maps[0], written["x"][1])
+    assert len(load_edge_pairs(tmp_path, split="test")) == 2
+
+
+def test_pair_folder_errors_name_the_file(tmp_path):
+    """Empty folders, a missing edge map and a wrong-size edge map are reported by name."""
+    (tmp_path / "images").mkdir()
+    (tmp_path / "edges").mkdir()
+    with pytest.raises(FileNotFoundError, match="no images in"):
+        load_edge_pairs(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no images in"):
+        fit_boundary_model(tmp_path)
+    _write_pairs(tmp_path, ["a", "b"])
+    (tmp_path / "edges" / "b.png").unlink()
+    with pytest.raises(FileNotFoundError, match=r"1 images have no edge map.*b\.png"):
+        load_edge_pairs(tmp_path)
+    save_image(tmp_path / "edges" / "b.png", np.zeros((20, 31), np.uint8))
+    with pytest.raises(ValueError, match=r"edges/b\.png' has shape \(20, 31\)"):
+        load_edge_pairs(tmp_path)
+    with pytest.raises(
+        FileNotFoundError, match=r"expected the folders.*Received: \['a.png', 'b.png'\]"
+    ):
+        load_edge_pairs(tmp_path / "images")
+
+
+# ------------------------------------------------------------------------------ packaging
+@pytest.mark.slow
+def test_wheel_contains_the_weights_and_their_provenance(tmp_path):
+    """A wheel built offline holds the shipped weights, unchanged, and their JSON provenance."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "keras_edges",
+        source / "keras_edges",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "-q",
+        "-w",
+        str(tmp_path / "dist"),
+        str(source),
+    ]
+    subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
+    (wheel,) = (tmp_path / "dist").glob("keras_edges-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        assert "keras_edges/weights/boundaries.weights.h5" in names
+        assert "keras_edges/weights/boundaries.json" in names
+        weights = archive.read("keras_edges/weights/boundaries.weights.h5")
+        provenance = json.loads(archive.read("keras_edges/weights/boundaries.json"))
+    assert weights == (ROOT / "keras_edges/weights/boundaries.weights.h5").read_bytes()
+    assert len(weights) < 1_000_000
+    assert isinstance(provenance, dict) and provenance
