@@ -138,6 +138,8 @@ def _model_cases():
         )
     cases["detect_canny"] = lambda: detect_edges(photo, method="canny")
     cases["detect_threshold"] = lambda: detect_edges(photo, threshold=0.2)
+    boundary = _seeded_boundary_model()
+    cases["boundary_model"] = lambda: _call(boundary, _random((2, 37, 45, 3), 12))
     cases["fit_on_arrays"] = lambda: np.stack(fit_on_arrays()[0].get_weights())
     return cases
 
@@ -215,6 +217,21 @@ EXACT = (
 )
 
 
+def _seeded_boundary_model():
+    """`build_boundary_model()` with weights drawn from a fixed seed (same on every backend)."""
+    from keras_edges import build_boundary_model
+
+    model = build_boundary_model()
+    rng = np.random.default_rng(11)
+    model.set_weights(
+        [
+            0.2 * rng.standard_normal(w.shape).astype("float32")
+            for w in model.get_weights()
+        ]
+    )
+    return model
+
+
 def saved_models() -> dict:
     """Models saved under one backend and loaded under another: name -> (model, input)."""
     from keras_edges import build_canny_model, build_edge_model
@@ -222,6 +239,7 @@ def saved_models() -> dict:
     trained = build_edge_model("sobel", ksize=5, trainable=True, magnitude="l2")
     trained.set_weights([_random((5, 5, 1, 1), 4), _random((5, 5, 1, 1), 5)])
     return {
+        "boundary": (_seeded_boundary_model(), _random((2, 37, 45, 3), 12)),
         "trained": (trained, _shapes()),
         "canny": (
             build_canny_model("scharr", sigma=1.4, interpolate=False),
