@@ -63,10 +63,24 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _doctest_namespace(doctest_namespace):
-    """Give every doctest `np` and the names of `keras_edges.__all__`."""
+def _doctest_namespace(doctest_namespace, request):
+    """Give every doctest `np` and the names of `keras_edges.__all__`.
+
+    Under PyTorch a doctest runs without autograd, as inference does: `np.asarray` of
+    a layer's output that tracks gradients (a layer with trainable weights) is an error.
+    """
+    import keras
+
     import keras_edges
 
     doctest_namespace["np"] = np
     for name in keras_edges.__all__:
         doctest_namespace[name] = getattr(keras_edges, name)
+    doctest = type(request.node).__name__ == "DoctestItem"
+    if doctest and keras.backend.backend() == "torch":
+        import torch
+
+        with torch.no_grad():
+            yield
+    else:
+        yield

@@ -849,8 +849,8 @@ class CropToReference(keras.layers.Layer):
         inputs: `[tensor, reference]`, both `(batch, height, width, channels)`.
 
     Example:
-    >>> CropToReference()([np.zeros((1, 8, 8, 1)), np.zeros((1, 5, 3, 3))]).shape
-    TensorShape([1, 5, 3, 1])
+    >>> tuple(CropToReference()([np.zeros((1, 8, 8, 1)), np.zeros((1, 5, 3, 3))]).shape)
+    (1, 5, 3, 1)
     """
 
     def __init__(self, **kwargs):

@@ -413,8 +413,8 @@ def build_boundary_model(
 
     Example:
     >>> model = build_boundary_model()
-    >>> model.count_params(), model(np.zeros((1, 13, 7, 3), "float32")).shape
-    (43401, TensorShape([1, 13, 7, 1]))
+    >>> model.count_params(), tuple(model(np.zeros((1, 13, 7, 3), "float32")).shape)
+    (43401, (1, 13, 7, 1))
     """
     widths = tuple(widths)
     if len(widths) != 4 or not all(isinstance(w, int) and w > 0 for w in widths):

@@ -30,6 +30,20 @@ abs, minimum, sqrt, square, round = (
 zeros_like, stack, atan2 = jnp.zeros_like, jnp.stack, jnp.arctan2
 
 
+Tensor = jax.Array
+
+
+def is_tensor(value):
+    return isinstance(value, jax.Array)  # tracers included
+
+
+def add_n(tensors):
+    total = tensors[0]
+    for tensor in tensors[1:]:
+        total = total + tensor
+    return total
+
+
 def cast(tensor, dtype):
     return tensor.astype(dtype)
 
