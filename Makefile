@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+# PyTorch for `make test-torch`: 2.13.0 is a CPU build on this project's machines; from
+# PyPI, Linux wheels of torch pull several GB of CUDA libraries (see README, "Backends").
+TORCH ?= torch==2.13.0
+
+.PHONY: demo test test-jax test-torch bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +25,25 @@ $(VENV)/.installed-dev: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install -e '.[dev]'
 	touch $@
 
+$(VENV)/.installed-jax: $(VENV)/.installed-test
+	$(BIN)/python -m pip install -e '.[test,jax]'
+	touch $@
+
+$(VENV)/.installed-torch: $(VENV)/.installed-test
+	$(BIN)/python -m pip install '$(TORCH)'
+	touch $@
+
 demo: $(VENV)/.installed-runtime  ## edge detection on the sample images in img/ -> out/
 	$(BIN)/keras-edges demo --images img -o out
 
 test: $(VENV)/.installed-test  ## the whole test suite, notebooks included
 	$(BIN)/python -m pytest
+
+test-jax: $(VENV)/.installed-jax  ## the `backends` tests under JAX, compared with TensorFlow
+	$(BIN)/python -m pytest --backend jax
+
+test-torch: $(VENV)/.installed-torch  ## the same under PyTorch (not in CI: see README)
+	$(BIN)/python -m pytest --backend torch
 
 bench: $(VENV)/.installed-dev  ## side-by-side benchmarks; results go in benchmarks/README.md
 	$(BIN)/python benchmarks/bench_detect.py

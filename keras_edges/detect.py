@@ -8,7 +8,6 @@ import weakref
 
 import keras
 import numpy as np
-import tensorflow as tf
 from PIL import Image
 
 from keras_edges.engine import canny, learned, stencil
@@ -39,11 +38,13 @@ def _as_array(image) -> np.ndarray:
         return load_image(image)
     if isinstance(image, np.ndarray):
         return image
-    if tf.is_tensor(image) or hasattr(image, "__array__"):
+    if keras.ops.is_tensor(image):  # a tensor of the Keras backend
+        return keras.ops.convert_to_numpy(image)
+    if hasattr(image, "__array__"):
         return np.asarray(image)
     raise TypeError(
         "Invalid type for argument `image`. Expected a path, a PIL image, bytes, a NumPy "
-        "array, a tf.Tensor or a list of those. Received: image of type "
+        "array, a tensor of the Keras backend or a list of those. Received: image of type "
         f"{type(image).__name__}"
     )
 
@@ -121,7 +122,8 @@ def _standardize(
 def _cached_model(
     operator: str, ksize: int, padding: str, magnitude: str
 ) -> keras.Model:
-    return build_edge_model(operator, ksize=ksize, padding=padding, magnitude=magnitude)
+    options = dict(ksize=ksize, padding=padding, magnitude=magnitude)
+    return build_edge_model(operator, data_format="channels_last", **options)
 
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -139,7 +141,7 @@ def _check_model(model) -> None:
     if not (
         len(inputs) == len(outputs) == 1
         and len(inputs[0].shape) == len(outputs[0].shape) == 4
-        and inputs[0].shape[-1] is not None
+        and inputs[0].shape[1 if _channels_first(model) else -1] is not None
     ):
         raise ValueError(
             "Invalid value for argument `model`. Expected an edge model: one image input "
@@ -151,21 +153,79 @@ def _check_model(model) -> None:
         )
 
 
-def _compiled(model: keras.Model):
-    """Return the model's forward pass as one traced `tf.function` for any image size.
+def _compile(model: keras.Model):
+    """The model's forward pass compiled by the Keras backend: `float32 batch -> array`.
 
-    The function reaches the model through a weak reference: a value that held the
-    model itself would keep its own key alive, and no model would ever be freed.
+    TensorFlow: one traced `tf.function` for any image size. JAX: `jax.jit` of the
+    model's stateless call, given the current weights at each call (a new image size
+    traces again). PyTorch: an eager call without autograd. The function reaches the
+    model through a weak reference: a value that held the model itself would keep its
+    own key of `_COMPILED` alive, and no model would ever be freed.
     """
-    if model not in _COMPILED:
-        channels = model.input_shape[-1]
-        signature = [tf.TensorSpec((None, None, None, channels), tf.float32)]
-        reference = weakref.ref(model)
-        _COMPILED[model] = tf.function(
+    reference = weakref.ref(model)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        signature = [tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)]
+        traced = tf.function(
             lambda batch: reference()(batch, training=False),
             input_signature=signature,
         )
-    return _COMPILED[model]
+        return lambda batch: traced(tf.constant(batch)).numpy()
+    if backend == "jax":
+        import jax
+
+        traced = jax.jit(
+            lambda trainable, fixed, batch: reference().stateless_call(
+                trainable, fixed, batch, training=False
+            )[0]
+        )
+
+        def run(batch):
+            model = reference()
+            trainable = [v.value for v in model.trainable_variables]
+            fixed = [v.value for v in model.non_trainable_variables]
+            return np.asarray(traced(trainable, fixed, batch))
+
+        return run
+
+    def run(batch):
+        if backend == "torch":
+            import torch
+
+            with torch.no_grad():
+                return keras.ops.convert_to_numpy(reference()(batch, training=False))
+        return keras.ops.convert_to_numpy(reference()(batch, training=False))
+
+    return run
+
+
+def _run_model(model: keras.Model, batch: np.ndarray) -> np.ndarray:
+    """Run `model` on the NHWC `batch` as float32, compiled once; NHWC out.
+
+    A channels_first model gets the batch as NCHW and its output back as NHWC.
+    """
+    if model not in _COMPILED:
+        _COMPILED[model] = _compile(model)
+    first = _channels_first(model)
+    batch = batch.astype(np.float32, copy=False)  # uint8 kept for an engine that passed
+    batch = np.ascontiguousarray(batch.transpose(0, 3, 1, 2) if first else batch)
+    result = _COMPILED[model](batch)
+    return result.transpose(0, 2, 3, 1) if first else result
+
+
+def _channels_first(model: keras.Model) -> bool:
+    """Whether `model` reads NCHW: its first layer with a `data_format` says so."""
+    for layer in model.layers:
+        if getattr(layer, "data_format", None) is not None:
+            return layer.data_format == "channels_first"
+    return False
+
+
+def _channels(model: keras.Model) -> int:
+    """The number of input channels of `model`."""
+    return model.input_shape[1 if _channels_first(model) else -1]
 
 
 def _full_scale(model: keras.Model) -> float:
@@ -200,9 +260,8 @@ def _cached_canny(
     operator, ksize, padding, magnitude, sigma, low, high, use_quantiles
 ) -> keras.Model:
     options = dict(ksize=ksize, padding=padding, magnitude=magnitude, sigma=sigma)
-    return build_canny_model(
-        operator, low=low, high=high, use_quantiles=use_quantiles, **options
-    )
+    options.update(low=low, high=high, use_quantiles=use_quantiles)
+    return build_canny_model(operator, data_format="channels_last", **options)
 
 
 @functools.lru_cache(maxsize=32)
@@ -252,7 +311,7 @@ def _detect_canny_or_direction(
         ]
     array = _as_array(image)
     rank = array.ndim
-    channels = 1 if model is None else model.input_shape[-1]
+    channels = 1 if model is None else _channels(model)
     fast = options["engine"] == "fast"
     batch, value_range, _ = _standardize(array, channels, keep_uint8=fast)
     if model is None:
@@ -279,7 +338,7 @@ def _detect_canny_or_direction(
         result = stencil.run(plan, batch, output=output)
         result = result if output == "gradients" else result[..., None]
     else:
-        result = _compiled(model)(tf.constant(batch, tf.float32)).numpy()
+        result = _run_model(model, batch)
     if rank == 2:
         return result[0, :, :, 0] if result.shape[-1] == 1 else result[0]
     return result[0] if rank == 3 else result
@@ -373,9 +432,12 @@ def detect_edges(
     `engine="fast"` reads the model's own kernels, border mode and norm and runs them as
     one XLA-compiled stencil (image sizes are rounded up to size buckets, so a new size
     rarely compiles again; large images are processed in overlapping tiles with bounded
-    memory); `engine="model"` runs the literal Keras model as a traced graph, the
-    reference. Models are built once per configuration and reused, and `model.predict`
-    is never used.
+    memory); `engine="model"` runs the literal Keras model compiled by the Keras
+    backend (a `tf.function`, `jax.jit`, or an eager PyTorch call without autograd), the
+    reference. The stencil engine runs under the TensorFlow and JAX backends (XLA
+    through `tf.function` or `jax.jit`), the Canny engine under TensorFlow; elsewhere
+    `"fast"` runs the model. Models are built once per configuration and reused, and
+    `model.predict` is never used.
 
     `method="canny"` runs Canny's detector instead (see `build_canny_model`): Gaussian
     smoothing, gradient, non-maximum suppression and hysteresis, all in one Keras model,
@@ -394,8 +456,9 @@ def detect_edges(
 
     Args:
         image: A path (str or `pathlib.Path`), a PIL image, encoded bytes, a NumPy array
-            or `tf.Tensor` of shape `(H, W)`, `(H, W, C)` or `(N, H, W, C)` with C in
-            {1, 3, 4}, or a list of those (of any sizes).
+            or a tensor of the Keras backend (`tf.Tensor`, `jax.Array`, `torch.Tensor`)
+            of shape `(H, W)`, `(H, W, C)` or `(N, H, W, C)` with C in {1, 3, 4}, or a
+            list of those (of any sizes).
         operator: A key of `KERNELS`: `"farid"`, `"prewitt"`, `"roberts"`, `"scharr"`,
             `"sobel"`.
         ksize: Kernel size (Sobel: 3, 5 or 7; Roberts 2; Farid 5); None is the
@@ -409,8 +472,9 @@ def detect_edges(
             (for pixels in [0, 1], or 0..255 for uint8).
         normalize: Divide by the full scale, so float edges are in [0, 1] (for pixels in
             [0, 1]) and uint8 edges span 0..255 without saturating.
-        model: A model from `build_edge_model` (e.g. a trained one) to use instead of
-            the operator; `operator`, `ksize`, `padding` and `magnitude` are then ignored.
+        model: A model from `build_edge_model` (e.g. a trained one; a channels_first
+            model gets the images as NCHW) to use instead of the operator; `operator`,
+            `ksize`, `padding` and `magnitude` are then ignored.
             With `method="canny"`, a model from `build_canny_model`.
         engine: `"fast"` (the default) or `"model"` (run the Keras model layer by layer).
             Both give the same edges: bit for bit for integer kernels on uint8 images,
@@ -514,7 +578,7 @@ def detect_edges(
             else stencil.plan(model)
         )
     batch, value_range, uint8_out = _standardize(
-        array, model.input_shape[-1], keep_uint8=plan is not None
+        array, _channels(model), keep_uint8=plan is not None
     )
     pad_layer = next((layer for layer in model.layers if layer.name == "pad"), None)
     if pad_layer is not None and pad_layer.mode == "valid":
@@ -531,7 +595,7 @@ def detect_edges(
             if rank == 2
             else (edges[0, ..., None] if rank == 3 else edges[..., None])
         )
-    edges = _compiled(model)(tf.constant(batch)).numpy()
+    edges = _run_model(model, batch)
     if normalize or threshold is not None:
         full_scale = _full_scale(model)
         if threshold is not None:

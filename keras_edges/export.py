@@ -1,4 +1,4 @@
-"""Export edge models for deployment: a TensorFlow SavedModel or a TFLite flatbuffer.
+"""Export edge models for deployment: a TensorFlow SavedModel, a TFLite flatbuffer or ONNX.
 
 TensorFlow is imported when a model is exported, so that the CLI checks its arguments
 (`_check_target`) in a moment.
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EXPORT_FORMATS", "export_model"]
 
-EXPORT_FORMATS = ("savedmodel", "tflite")
+EXPORT_FORMATS = ("savedmodel", "tflite", "onnx")
 
 
 def _as_model(model_or_path) -> keras.Model:
@@ -74,13 +74,15 @@ _TFLITE_IDENTIFIER = b"TFL3"
 
 
 def _is_earlier_export(path: Path) -> bool:
-    """Whether `path` is a SavedModel folder or a TFLite file, and nothing else."""
+    """Whether `path` is a SavedModel folder, a TFLite or an ONNX file, and nothing else."""
     if path.is_symlink():
         return False
     try:
         if path.is_file():
             with path.open("rb") as stream:
-                return stream.read(8)[4:] == _TFLITE_IDENTIFIER
+                head = stream.read(8)
+            onnx = path.suffix.lower() == ".onnx" and head[:1] == b"\x08"  # ir_version
+            return head[4:] == _TFLITE_IDENTIFIER or onnx
         if not path.is_dir():
             return False
         names = {entry.name for entry in path.iterdir()}
@@ -154,9 +156,11 @@ def export_model(
     Args:
         model_or_path: A `keras.Model` (e.g. from `build_edge_model`) or the path of a
             saved `.keras` model.
-        path: Destination: a folder for `"savedmodel"`, a file (`.tflite`) for
-            `"tflite"`. Its parent folder must exist.
-        format: `"savedmodel"` or `"tflite"`.
+        path: Destination: a folder for `"savedmodel"`, a file (`.tflite`, `.onnx`)
+            for `"tflite"` and `"onnx"`. Its parent folder must exist.
+        format: `"savedmodel"`, `"tflite"` or `"onnx"` (Keras'
+            `model.export(format="onnx")`, which needs `pip install tf2onnx` and the
+            TensorFlow backend; run the file with onnxruntime).
         overwrite: Replace an earlier export at `path` (never anything else).
 
     Returns:
@@ -178,10 +182,33 @@ def export_model(
     True
     """
     check_choice("format", format, EXPORT_FORMATS)
+    if format == "onnx":
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                "Invalid value for argument `format` under the Keras backend "
+                f"{keras.backend.backend()!r}. Expected 'savedmodel' or 'tflite' (ONNX "
+                "export runs under KERAS_BACKEND=tensorflow). Received: format='onnx'"
+            )
     path = _check_target(path, overwrite=overwrite)
     model = _as_model(model_or_path)
+    if format == "onnx" and any(layer.name == "hysteresis" for layer in model.layers):
+        raise ValueError(
+            "Invalid value for argument `format` for a Canny model. Expected 'savedmodel' "
+            "or 'tflite': its hysteresis labels components with segment max, which "
+            "onnxruntime does not run. Received: format='onnx'"
+        )
     with atomic_path(path, replace_folder=True) as temporary:  # checked: an export
-        if format == "tflite":
+        if format == "onnx":  # Keras' own exporter (tf2onnx), dynamic batch, H and W
+            signature = [keras.InputSpec(shape=model.input_shape, dtype="float32")]
+            model.export(
+                str(temporary),
+                format="onnx",
+                input_signature=signature,
+                verbose=False,
+            )
+        elif format == "tflite":
             import tensorflow as tf
 
             saved = temporary.parent / ".savedmodel"  # inside the temporary folder

@@ -30,24 +30,43 @@ __all__ = [
 ]
 
 
+DATA_FORMATS = ("channels_last", "channels_first")  # Keras' names for NHWC and NCHW
+
+
+def _check_data_format(data_format):
+    """`data_format`, or Keras' global `image_data_format()` for None, validated."""
+    data_format = (
+        keras.config.image_data_format() if data_format is None else data_format
+    )
+    return check_choice("data_format", data_format, DATA_FORMATS)
+
+
+def _spatial_axes(data_format):
+    """The (height, width) axes of a 4-D tensor in `data_format`."""
+    return (1, 2) if data_format == "channels_last" else (2, 3)
+
+
 def _source_indices(size, before, after, mode):
     """Indices into an axis of length `size` that build its padded version."""
     index = ops.arange(-before, size + after)
     last = size - 1
     if mode == "replicate":
         return ops.clip(index, 0, last)
+    # `mod` only sees non-negative numbers (index + before * period >= 0): converters
+    # disagree on the sign of a negative remainder (tf2onnx's ONNX graph took it from
+    # the dividend, which padded the top and left borders with the wrong rows).
     if mode == "symmetric":
-        folded = ops.mod(index, 2 * size)
+        folded = ops.mod(index + before * 2 * size, 2 * size)
         return ops.where(folded < size, folded, 2 * size - 1 - folded)
     # reflect: period 2 * (size - 1); an axis of length 1 can only repeat itself.
     period = ops.maximum(2 * last, 1)
-    folded = ops.mod(index, period)
+    folded = ops.mod(index + before * period, period)
     return ops.minimum(ops.where(folded < size, folded, period - folded), last)
 
 
 @keras.saving.register_keras_serializable(package="keras_edges")
 class BorderPadding(keras.layers.Layer):
-    """Pad the height and width of an NHWC tensor so that a `valid` convolution keeps its size.
+    """Pad the height and width of an image tensor so that a `valid` convolution keeps its size.
 
     Unlike `Conv2D(padding="same")`, which pads with zeros and so invents edges along the
     frame, the default `"reflect"` mode mirrors the image about its border pixels
@@ -58,13 +77,16 @@ class BorderPadding(keras.layers.Layer):
         pad_width: Pixels added on each side, an int or `((top, bottom), (left, right))`.
         mode: One of `PADDING_MODES`: `"reflect"`, `"symmetric"`, `"replicate"`,
             `"zeros"` or `"valid"` (no padding).
+        data_format: `"channels_last"` (`(batch, height, width, channels)`) or
+            `"channels_first"` (`(batch, channels, height, width)`); None is
+            `keras.config.image_data_format()`.
         **kwargs: Base layer arguments, such as `name`.
 
     Call arguments:
-        inputs: A tensor of shape `(batch, height, width, channels)`.
+        inputs: A 4-D tensor in `data_format`.
 
     Input shape:
-        `(batch, height, width, channels)`.
+        `(batch, height, width, channels)` (channels_first: channels before height).
 
     Output shape:
         `(batch, height + top + bottom, width + left + right, channels)`; unchanged for
@@ -76,10 +98,11 @@ class BorderPadding(keras.layers.Layer):
     array([3., 2., 1., 2., 3., 2., 1.], dtype=float32)
     """
 
-    def __init__(self, pad_width=1, mode="reflect", **kwargs):
+    def __init__(self, pad_width=1, mode="reflect", data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.input_spec = keras.layers.InputSpec(ndim=4)
         check_choice("mode", mode, PADDING_MODES)
+        self.data_format = _check_data_format(data_format)
         if isinstance(pad_width, int):
             pad_width = ((pad_width, pad_width), (pad_width, pad_width))
         try:
@@ -101,25 +124,29 @@ class BorderPadding(keras.layers.Layer):
     def call(self, inputs):
         if self.mode == "valid":
             return inputs
-        (top, bottom), (left, right) = self.pad_width
+        row_axis, column_axis = _spatial_axes(self.data_format)
         if self.mode == "zeros":
-            return ops.pad(inputs, ((0, 0), (top, bottom), (left, right), (0, 0)))
-        height, width = ops.shape(inputs)[1], ops.shape(inputs)[2]
-        rows = _source_indices(height, top, bottom, self.mode)
-        columns = _source_indices(width, left, right, self.mode)
-        return ops.take(ops.take(inputs, rows, axis=1), columns, axis=2)
+            pads = [(0, 0)] * 4
+            pads[row_axis], pads[column_axis] = self.pad_width
+            return ops.pad(inputs, pads)
+        (top, bottom), (left, right) = self.pad_width
+        shape = ops.shape(inputs)
+        rows = _source_indices(shape[row_axis], top, bottom, self.mode)
+        columns = _source_indices(shape[column_axis], left, right, self.mode)
+        rows_taken = ops.take(inputs, rows, axis=row_axis)
+        return ops.take(rows_taken, columns, axis=column_axis)
 
     def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
         if self.mode == "valid":
-            return tuple(input_shape)
-        batch, height, width, channels = input_shape
-        (top, bottom), (left, right) = self.pad_width
-        height = None if height is None else height + top + bottom
-        width = None if width is None else width + left + right
-        return (batch, height, width, channels)
+            return tuple(shape)
+        for axis, pads in zip(_spatial_axes(self.data_format), self.pad_width):
+            shape[axis] = None if shape[axis] is None else shape[axis] + sum(pads)
+        return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "pad_width": self.pad_width, "mode": self.mode}
+        config = {"pad_width": self.pad_width, "mode": self.mode}
+        return {**super().get_config(), **config, "data_format": self.data_format}
 
 
 @keras.saving.register_keras_serializable(package="keras_edges")
@@ -190,6 +217,7 @@ class ZeroSum(keras.constraints.Constraint):
     """
 
     def __call__(self, w):
+        w = ops.convert_to_tensor(w)  # NumPy minus a torch tensor is a TypeError
         return w - ops.mean(w, axis=(0, 1), keepdims=True)
 
     def get_config(self):
@@ -218,10 +246,13 @@ class GaussianBlur(keras.layers.Layer):
 
     Args:
         sigma: Standard deviation in pixels, >= 0.
+        data_format: `"channels_last"` or `"channels_first"`; None is
+            `keras.config.image_data_format()`.
         **kwargs: Base layer arguments, such as `name`.
 
     Call arguments:
-        inputs: A tensor of shape `(batch, height, width, channels)`.
+        inputs: A tensor of shape `(batch, height, width, channels)` (channels_first:
+            `(batch, channels, height, width)`).
 
     Output shape:
         `(batch, height - 2 * radius, width - 2 * radius, channels)`.
@@ -233,10 +264,11 @@ class GaussianBlur(keras.layers.Layer):
     ((1, 1, 1, 1), 0.159156)
     """
 
-    def __init__(self, sigma=1.0, **kwargs):
+    def __init__(self, sigma=1.0, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.input_spec = keras.layers.InputSpec(ndim=4)
         self.sigma = check_number("sigma", sigma, low=0.0)
+        self.data_format = _check_data_format(data_format)
 
     def _kernel(self):
         radius = gaussian_radius(self.sigma)
@@ -250,31 +282,36 @@ class GaussianBlur(keras.layers.Layer):
         kernel = self._kernel()
         if kernel.size == 1:
             return inputs
-        channels = inputs.shape[-1]
+        first = self.data_format == "channels_first"
+        channels = inputs.shape[1 if first else -1]
         column = np.tile(kernel[:, None, None, None], (1, 1, channels, 1))
         row = np.ascontiguousarray(column.transpose(1, 0, 2, 3))
         column, row = (
             ops.convert_to_tensor(k, self.compute_dtype) for k in (column, row)
         )
-        smoothed = ops.depthwise_conv(inputs, column, padding="valid")
-        return ops.depthwise_conv(smoothed, row, padding="valid")
+        options = dict(padding="valid", data_format=self.data_format)
+        smoothed = ops.depthwise_conv(inputs, column, **options)
+        return ops.depthwise_conv(smoothed, row, **options)
 
     def compute_output_shape(self, input_shape):
-        batch, height, width, channels = input_shape
+        shape = list(input_shape)
         shrink = 2 * gaussian_radius(self.sigma)
-        height = None if height is None else height - shrink
-        width = None if width is None else width - shrink
-        return (batch, height, width, channels)
+        for axis in _spatial_axes(self.data_format):
+            shape[axis] = None if shape[axis] is None else shape[axis] - shrink
+        return tuple(shape)
 
     def get_config(self):
-        return {**super().get_config(), "sigma": self.sigma}
+        config = {"sigma": self.sigma, "data_format": self.data_format}
+        return {**super().get_config(), **config}
 
 
-def _shifted(padded, d_row, d_column):
+def _shifted(padded, d_row, d_column, data_format="channels_last"):
     """The view of a 1-pixel padded map moved so that pixel (i, j) holds (i + d_row, j + d_column)."""
-    return padded[
-        :, 1 + d_row : (d_row - 1) or None, 1 + d_column : (d_column - 1) or None, :
-    ]
+    rows = slice(1 + d_row, (d_row - 1) or None)
+    columns = slice(1 + d_column, (d_column - 1) or None)
+    if data_format == "channels_first":
+        return padded[:, :, rows, columns]
+    return padded[:, rows, columns, :]
 
 
 def _check_frame(frame):
@@ -321,7 +358,10 @@ class GradientOrientation(keras.layers.Layer):
     def call(self, inputs):
         (a, b), (c, d) = self.frame
         grad_x, grad_y = inputs
-        return ops.arctan2(c * grad_x + d * grad_y, a * grad_x + b * grad_y)
+        y = c * grad_x + d * grad_y
+        # atan2(-0, x < 0) is -pi: a zero y of either sign becomes +0, so the angle is pi.
+        y = ops.where(y == 0, ops.zeros_like(y), y)
+        return ops.arctan2(y, a * grad_x + b * grad_y)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])
@@ -352,10 +392,13 @@ class NonMaxSuppression(keras.layers.Layer):
         interpolate: Interpolated (scikit-image) or quantised (OpenCV) directions.
         frame: 2x2 matrix turning `(grad_x, grad_y)` into the image gradient (see
             `gradient_frame`); the identity for axis-aligned operators.
+        data_format: `"channels_last"` or `"channels_first"`; None is
+            `keras.config.image_data_format()`.
         **kwargs: Base layer arguments, such as `name`.
 
     Call arguments:
-        inputs: List `[grad_x, grad_y, magnitude]` of tensors `(batch, H, W, 1)`.
+        inputs: List `[grad_x, grad_y, magnitude]` of tensors `(batch, H, W, 1)`
+            (channels_first: `(batch, 1, H, W)`).
 
     Output shape:
         The shape of `magnitude`: the magnitude where kept, 0 elsewhere.
@@ -366,8 +409,15 @@ class NonMaxSuppression(keras.layers.Layer):
     array([0., 0., 3., 0., 0.], dtype=float32)
     """
 
-    def __init__(self, interpolate=True, frame=((1.0, 0.0), (0.0, 1.0)), **kwargs):
+    def __init__(
+        self,
+        interpolate=True,
+        frame=((1.0, 0.0), (0.0, 1.0)),
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
+        self.data_format = _check_data_format(data_format)
         self.input_spec = [keras.layers.InputSpec(ndim=4)] * 3
         if not isinstance(interpolate, bool):
             raise TypeError(
@@ -380,8 +430,15 @@ class NonMaxSuppression(keras.layers.Layer):
         (a, b), (c, d) = self.frame
         grad_x, grad_y, magnitude = inputs
         grad_x, grad_y = a * grad_x + b * grad_y, c * grad_x + d * grad_y
-        padded = ops.pad(magnitude, ((0, 0), (1, 1), (1, 1), (0, 0)))
-        near = {(i, j): _shifted(padded, i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)}
+        pads = [(0, 0)] * 4
+        for axis in _spatial_axes(self.data_format):
+            pads[axis] = (1, 1)
+        padded = ops.pad(magnitude, pads)
+        near = {
+            (i, j): _shifted(padded, i, j, self.data_format)
+            for i in (-1, 0, 1)
+            for j in (-1, 0, 1)
+        }
         abs_x, abs_y = ops.abs(grad_x), ops.abs(grad_y)
         down, right = grad_y >= 0, grad_x >= 0
         if self.interpolate:
@@ -445,6 +502,7 @@ class NonMaxSuppression(keras.layers.Layer):
             **super().get_config(),
             "interpolate": self.interpolate,
             "frame": self.frame,
+            "data_format": self.data_format,
         }
 
 
@@ -458,10 +516,13 @@ def _components(weak, steps=1):
     """
     shape = ops.shape(weak)
     flat = ops.reshape(weak, (-1,))
-    size = ops.cast(ops.shape(flat)[0], "int32")
+    count = ops.shape(flat)[
+        0
+    ]  # a Python int where shapes are static: jax.jit needs one
+    size = ops.cast(count, "int32")
     sentinel = ops.reshape(size, (1,))
     pointers = ops.concatenate(
-        [ops.where(flat, ops.arange(size, dtype="int32"), size), sentinel], axis=0
+        [ops.where(flat, ops.arange(count, dtype="int32"), size), sentinel], axis=0
     )
 
     def shorten(pointers):
@@ -495,9 +556,13 @@ def _components(weak, steps=1):
 
     def body(pointers, rounds, changed):
         near = smallest_near(pointers)  # pointers are roots here: labels
-        hooked = ops.minimum(
-            pointers, ops.segment_min(near, pointers, num_segments=size + 1)
-        )
+        # The smallest `near` of each tree, as the largest key `size - near` (>= 0):
+        # an empty segment (a non-root) is then 0 on every backend once clipped, where
+        # `segment_min` fills it with int32's max (TensorFlow, JAX) or min (PyTorch).
+        # num_segments from the static shape: JAX needs a concrete number there.
+        segments = ops.shape(pointers)[0]
+        keys = ops.segment_max(size - near, pointers, num_segments=segments)
+        hooked = ops.minimum(pointers, size - ops.maximum(keys, 0))
         return shorten(hooked), rounds + 1, ops.any(hooked != pointers)
 
     pointers, rounds, _ = ops.while_loop(
@@ -547,6 +612,8 @@ class Hysteresis(keras.layers.Layer):
         high: Strong threshold, `>= low`.
         use_quantiles: Whether `low` and `high` are quantiles.
         steps: Pointer jumps per convergence check of the shortening loop, >= 1.
+        data_format: `"channels_last"` or `"channels_first"`; None is
+            `keras.config.image_data_format()`.
         **kwargs: Base layer arguments, such as `name`.
 
     Call arguments:
@@ -562,8 +629,17 @@ class Hysteresis(keras.layers.Layer):
     array([0, 1, 1, 1, 1, 0, 0, 0])
     """
 
-    def __init__(self, low=0.1, high=0.2, use_quantiles=False, steps=1, **kwargs):
+    def __init__(
+        self,
+        low=0.1,
+        high=0.2,
+        use_quantiles=False,
+        steps=1,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
+        self.data_format = _check_data_format(data_format)
         self.input_spec = [keras.layers.InputSpec(ndim=4)] * 2
         if not isinstance(use_quantiles, bool):
             raise TypeError(
@@ -590,6 +666,9 @@ class Hysteresis(keras.layers.Layer):
         present = suppressed > 0
         weak = ops.logical_and(present, suppressed >= low)
         strong = ops.logical_and(present, suppressed >= high)
+        if self.data_format == "channels_first":  # (N, 1, H, W): label as (N, H, W, 1)
+            weak, strong = ops.moveaxis(weak, 1, -1), ops.moveaxis(strong, 1, -1)
+            return ops.moveaxis(_connected_to(weak, strong, self.steps), -1, 1)
         return _connected_to(weak, strong, self.steps)
 
     def compute_output_shape(self, input_shape):
@@ -605,6 +684,7 @@ class Hysteresis(keras.layers.Layer):
             "high": self.high,
             "use_quantiles": self.use_quantiles,
             "steps": self.steps,
+            "data_format": self.data_format,
         }
 
 
@@ -769,8 +849,8 @@ class CropToReference(keras.layers.Layer):
         inputs: `[tensor, reference]`, both `(batch, height, width, channels)`.
 
     Example:
-    >>> CropToReference()([np.zeros((1, 8, 8, 1)), np.zeros((1, 5, 3, 3))]).shape
-    TensorShape([1, 5, 3, 1])
+    >>> tuple(CropToReference()([np.zeros((1, 8, 8, 1)), np.zeros((1, 5, 3, 3))]).shape)
+    (1, 5, 3, 1)
     """
 
     def __init__(self, **kwargs):

@@ -23,6 +23,7 @@ from keras_edges.layers import (
     NonMaxSuppression,
     PadToMultiple,
     PixelDifferenceConv2D,
+    _check_data_format,
     gaussian_radius,
 )
 from keras_edges.validation import check_choice
@@ -52,6 +53,7 @@ def _gradient_graph(
     normalize,
     kernel_initializer=None,
     kernel_constraint=None,
+    data_format="channels_last",
 ):
     """Add `pad -> (grad_x, grad_y) -> magnitude` after `image`; return the three tensors.
 
@@ -68,13 +70,16 @@ def _gradient_graph(
     size = kernel_x.shape[0]
     # An even kernel's anchor is its element `size // 2`, as OpenCV's default anchor.
     pad = (size // 2, (size - 1) // 2)
-    padded = BorderPadding((pad, pad), mode=padding, name="pad")(image)
+    padded = BorderPadding(
+        (pad, pad), mode=padding, data_format=data_format, name="pad"
+    )(image)
     conv = dict(
         filters=1,
         kernel_size=size,
         padding="valid",
         use_bias=False,
         trainable=trainable,
+        data_format=data_format,
     )
     if kernel_constraint is not None:
         conv["kernel_constraint"] = keras.constraints.get(kernel_constraint)
@@ -102,6 +107,14 @@ def _gradient_graph(
     return grad_x, grad_y, edges
 
 
+def _image_input(channels: int, data_format: str):
+    """The model's `"image"` input: `(None, None, channels)` or `(channels, None, None)`."""
+    shape = (None, None, channels)
+    if data_format == "channels_first":
+        shape = (channels, None, None)
+    return keras.Input(shape=shape, name="image")
+
+
 def _output_head(model: keras.Model, output: str) -> keras.Model:
     """Return `model`, or a model sharing its layers that returns `output` instead."""
     check_choice("output", output, OUTPUTS)
@@ -115,7 +128,8 @@ def _output_head(model: keras.Model, output: str) -> keras.Model:
             f"build_edge_model() makes. Received a model with layers {[layer.name for layer in model.layers]}"
         ) from None
     if output == "gradients":
-        head = keras.layers.Concatenate(axis=-1, name="gradients")(
+        axis = 1 if grad_x.data_format == "channels_first" else -1
+        head = keras.layers.Concatenate(axis=axis, name="gradients")(
             [grad_x.output, grad_y.output]
         )
     else:
@@ -139,6 +153,7 @@ def build_edge_model(
     name: str | None = None,
     kernel_initializer=None,
     kernel_constraint=None,
+    data_format: str | None = None,
 ) -> keras.Model:
     """Build the edge detector as a Keras functional model.
 
@@ -174,10 +189,14 @@ def build_edge_model(
             gives `grad_y` the seed plus one, so the two kernels start different.
         kernel_constraint: A Keras constraint applied to both kernels after each
             optimizer step (e.g. `ZeroSum()`), or `None`.
+        data_format: `"channels_last"` (`(batch, H, W, channels)`) or
+            `"channels_first"` (`(batch, channels, H, W)`, PyTorch's convention); None
+            is `keras.config.image_data_format()`. The kernels are the same.
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
-        `(batch, H, W, 1)` edge magnitudes (or angles), or `(batch, H, W, 2)` gradients.
+        `(batch, H, W, 1)` edge magnitudes (or angles), or `(batch, H, W, 2)` gradients
+        (channels_first: the channel axis comes second).
 
     Raises:
         ValueError: If an argument is not one of its documented choices.
@@ -198,7 +217,8 @@ def build_edge_model(
     get_kernels(
         operator, ksize=ksize, channels=channels
     )  # validates before any layer exists
-    image = keras.Input(shape=(None, None, channels), name="image")
+    data_format = _check_data_format(data_format)
+    image = _image_input(channels, data_format)
     graph = _gradient_graph(
         image,
         operator,
@@ -210,6 +230,7 @@ def build_edge_model(
         normalize,
         kernel_initializer,
         kernel_constraint,
+        data_format,
     )
     model = keras.Model(image, graph[2], name=name or f"{operator}_edges")
     if output != "magnitude":
@@ -241,6 +262,7 @@ def build_canny_model(
     interpolate: bool = True,
     channels: int = 1,
     name: str | None = None,
+    data_format: str | None = None,
 ) -> keras.Model:
     """Build Canny's edge detector as one Keras functional model.
 
@@ -270,6 +292,7 @@ def build_canny_model(
         interpolate: Interpolated (scikit-image) or 4-sector (OpenCV) suppression.
         channels: Input channels; the gradient responds to the channel mean.
         name: Model name; defaults to `f"{operator}_canny"`.
+        data_format: `"channels_last"` or `"channels_first"` (see `build_edge_model`).
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
@@ -289,16 +312,24 @@ def build_canny_model(
     get_kernels(
         operator, ksize=ksize, channels=channels
     )  # validates before any layer exists
-    blur = GaussianBlur(sigma, name="blur")
-    threshold = Hysteresis(low, high, use_quantiles=use_quantiles, name="hysteresis")
-    image = keras.Input(shape=(None, None, channels), name="image")
+    data_format = _check_data_format(data_format)
+    layout = dict(data_format=data_format)
+    blur = GaussianBlur(sigma, name="blur", **layout)
+    threshold = Hysteresis(
+        low, high, use_quantiles=use_quantiles, name="hysteresis", **layout
+    )
+    image = _image_input(channels, data_format)
     radius = gaussian_radius(blur.sigma)
-    smoothed = blur(BorderPadding(radius, mode=padding, name="blur_pad")(image))
+    smoothed = blur(
+        BorderPadding(radius, mode=padding, name="blur_pad", **layout)(image)
+    )
     grad_x, grad_y, edges = _gradient_graph(
-        smoothed, operator, ksize, padding, magnitude, channels, False, False
+        smoothed, operator, ksize, padding, magnitude, channels, False, False, **layout
     )
     frame = gradient_frame(*get_kernels(operator, ksize=ksize))
-    suppress = NonMaxSuppression(interpolate=interpolate, frame=frame, name="suppress")
+    suppress = NonMaxSuppression(
+        interpolate=interpolate, frame=frame, name="suppress", **layout
+    )
     suppressed = suppress([grad_x, grad_y, edges])
     return keras.Model(
         image, threshold([suppressed, edges]), name=name or f"{operator}_canny"
@@ -382,8 +413,8 @@ def build_boundary_model(
 
     Example:
     >>> model = build_boundary_model()
-    >>> model.count_params(), model(np.zeros((1, 13, 7, 3), "float32")).shape
-    (43401, TensorShape([1, 13, 7, 1]))
+    >>> model.count_params(), tuple(model(np.zeros((1, 13, 7, 3), "float32")).shape)
+    (43401, (1, 13, 7, 1))
     """
     widths = tuple(widths)
     if len(widths) != 4 or not all(isinstance(w, int) and w > 0 for w in widths):

@@ -26,3 +26,32 @@ def camera() -> np.ndarray:
     from keras_edges import load_image
 
     return load_image(IMG / "camera.png")
+
+
+def gradient(function, *arrays):
+    """The gradient of `sum(function(*arrays))` with respect to each array, as NumPy arrays.
+
+    Keras 3 has no backend-neutral gradient call, so this is the one place that asks the
+    active backend's own autodiff (tf.GradientTape, jax.grad, torch.autograd).
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        total = lambda *xs: jax.numpy.sum(function(*xs))  # noqa: E731
+        grads = jax.grad(total, argnums=tuple(range(len(arrays))))(*arrays)
+        return [np.asarray(g) for g in grads]
+    if backend == "torch":
+        import torch
+
+        tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+        function(*tensors).sum().backward()
+        return [t.grad.numpy() for t in tensors]
+    import tensorflow as tf
+
+    variables = [tf.Variable(a) for a in arrays]
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(function(*variables))
+    return [g.numpy() for g in tape.gradient(total, variables)]

@@ -14,6 +14,8 @@ from keras_edges.layers import GaussianBlur, Hysteresis, NonMaxSuppression
 
 from conftest import SAMPLE_PHOTOS
 
+pytestmark = pytest.mark.backends
+
 
 def _f_measure(edges, reference):
     """F-measure between two edge maps where a pixel matches anything within 1 pixel (8-neighbourhood)."""

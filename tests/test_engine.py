@@ -21,6 +21,8 @@ from keras_edges.kernels import KERNELS, PADDING_MODES, max_response
 
 from conftest import ROOT, TOLERANCE
 
+pytestmark = pytest.mark.backends(*stencil.BACKENDS)
+
 ALL_KERNELS = [
     (operator, ksize)
     for operator in sorted(KERNELS)

@@ -10,6 +10,8 @@ import keras_edges  # noqa: F401 - registers the layers, as a user's import does
 from keras_edges.kernels import KERNELS, get_kernels
 from keras_edges.models import build_edge_model, build_sobel_model
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.mark.parametrize("operator", sorted(KERNELS))
 def test_two_bias_free_conv_layers_hold_the_table(operator):
@@ -129,3 +131,75 @@ def test_bad_builder_arguments(kwargs, message):
     """Unknown options fail before any layer is built, naming the argument and the choices."""
     with pytest.raises(ValueError, match=message):
         build_edge_model(**kwargs)
+
+
+def _to_first(array):
+    return np.ascontiguousarray(np.moveaxis(array, -1, 1))
+
+
+@pytest.mark.parametrize(
+    "build, options",
+    [
+        (build_edge_model, dict(operator="sobel")),
+        (build_edge_model, dict(operator="roberts", padding="zeros", channels=3)),
+        (build_edge_model, dict(operator="farid", magnitude="l2", output="gradients")),
+        (
+            build_edge_model,
+            dict(operator="scharr", padding="valid", output="orientation"),
+        ),
+        ("canny", dict(sigma=1.4, low=0.5, high=0.8, use_quantiles=True)),
+        (
+            "canny",
+            dict(operator="prewitt", interpolate=False, low=20.0, high=60.0, sigma=0.0),
+        ),
+    ],
+)
+def test_channels_first_equals_channels_last(build, options):
+    """data_format='channels_first' computes the channels_last output on NCHW.
+
+    Bit for bit where the arithmetic is exact (integer kernels on integer pixels, and
+    the edge maps), else to float32 tolerance: a backend may run NCHW and NHWC
+    convolutions with different summation orders (PyTorch does).
+    """
+    from keras_edges import build_canny_model
+
+    build = build_canny_model if build == "canny" else build
+    channels = options.get("channels", 1)
+    rng = np.random.default_rng(9)
+    images = rng.integers(0, 256, (2, 19, 23, channels)).astype("float32")
+    last = build(data_format="channels_last", **options)
+    first = build(data_format="channels_first", **options)
+    assert first.input_shape == (None, channels, None, None)
+    expected = _to_first(np.asarray(last(images)))
+    output = np.asarray(first(_to_first(images)))
+    if output.dtype == np.bool_ or options["operator"] in ("sobel", "roberts"):
+        np.testing.assert_array_equal(output, expected)
+    else:
+        np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-3)
+
+
+def test_channels_first_model_in_detect_edges_and_saved(tmp_path):
+    """detect_edges runs a channels_first model on NHWC images as the channels_last one; it saves and loads."""
+    from keras_edges import detect_edges
+
+    model = build_edge_model("sobel", channels=3, data_format="channels_first")
+    model.save(tmp_path / "first.keras")
+    loaded = keras.saving.load_model(tmp_path / "first.keras", safe_mode=True)
+    assert loaded.get_layer("pad").data_format == "channels_first"
+    image = np.random.default_rng(10).integers(0, 256, (2, 14, 17, 3), np.uint8)
+    expected = detect_edges(image, model=build_edge_model("sobel", channels=3))
+    for engine in ("fast", "model"):
+        np.testing.assert_array_equal(
+            detect_edges(image, model=loaded, engine=engine), expected
+        )
+
+
+def test_default_data_format_follows_keras_config(monkeypatch):
+    """data_format=None is keras.config.image_data_format(); a bad one is named."""
+    monkeypatch.setattr(keras.config, "image_data_format", lambda: "channels_first")
+    assert build_edge_model().input_shape == (None, 1, None, None)
+    with pytest.raises(
+        ValueError,
+        match=r"`data_format`. Expected one of \['channels_last', 'channels_first'\]. Received: data_format='nchw'",
+    ):
+        build_edge_model(data_format="nchw")

@@ -36,12 +36,12 @@ def add_parser(commands) -> None:
         "-o",
         "--output",
         required=True,
-        help="destination folder (savedmodel) or file (tflite)",
+        help="destination folder (savedmodel) or file (tflite, onnx)",
     )
     parser.add_argument(
         "--format",
-        choices=("savedmodel", "tflite"),
-        help="default: tflite for a .tflite output, else savedmodel",
+        choices=("savedmodel", "tflite", "onnx"),
+        help="default: tflite for a .tflite output, onnx for .onnx, else savedmodel",
     )
     parser.add_argument(
         "--overwrite",
@@ -55,8 +55,9 @@ def add_parser(commands) -> None:
 def run(args, parser) -> int:
     """Run `keras-edges export`; returns the exit code."""
     output = Path(args.output)
-    fmt = args.format or (
-        "tflite" if output.suffix.lower() == ".tflite" else "savedmodel"
+    suffix = output.suffix.lower()
+    fmt = args.format or {".tflite": "tflite", ".onnx": "onnx"}.get(
+        suffix, "savedmodel"
     )
     from keras_edges.export import _check_target
 

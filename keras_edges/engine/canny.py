@@ -97,9 +97,10 @@ def plan(model: keras.Model) -> Plan | None:
     """Read the engine's plan from `model`, or None if it is not a Canny model.
 
     The model must have `build_canny_model`'s layers (one input channel, float32, a
-    border mode other than `"valid"`); the plan holds copies of the kernels.
+    border mode other than `"valid"`); the plan holds copies of the kernels. None too
+    under a Keras backend other than TensorFlow (the engine's stages are `tf.function`s).
     """
-    if not isinstance(model, keras.Model):
+    if not isinstance(model, keras.Model) or keras.backend.backend() != "tensorflow":
         return None
     layers = {layer.name: layer for layer in model.layers}
     if sorted(layers) != sorted(_LAYERS) or len(model.layers) != len(_LAYERS):

@@ -19,7 +19,10 @@ kernels; a fused stencil is memory bound).
 - Large inputs are cut into overlapping tiles (halo = the kernel's reach), so memory
   stays bounded and the output equals the untiled result.
 
-Every cache here is keyed by plans and shapes (plain values), never by a model.
+The engine runs under the TensorFlow and JAX backends (under JAX, `_jax_tf` supplies
+the graph's few `tf` calls and `jax.jit` compiles it); on other backends `plan` returns
+None and `detect_edges` runs the model. Every cache here is keyed by plans and shapes
+(plain values), never by a model.
 """
 
 from __future__ import annotations
@@ -29,7 +32,11 @@ from typing import NamedTuple
 
 import keras
 import numpy as np
-import tensorflow as tf
+
+if keras.backend.backend() == "jax":  # the same graph, traced by jax.jit
+    from keras_edges.engine import _jax_tf as tf
+else:
+    import tensorflow as tf
 
 from keras_edges.kernels import (
     KERNELS,
@@ -39,7 +46,9 @@ from keras_edges.kernels import (
 )
 from keras_edges.layers import BorderPadding, GradientMagnitude
 
-__all__ = ["Plan", "plan", "run"]
+__all__ = ["BACKENDS", "Plan", "plan", "run"]
+
+BACKENDS = ("tensorflow", "jax")  # the Keras backends the engine runs under
 
 _TILE = 2048  # tiles are _TILE x _TILE output pixels
 _MAX_CALL_PIXELS = _TILE * _TILE  # above this an image is tiled, a batch is chunked
@@ -59,7 +68,10 @@ def plan(model: keras.Model) -> Plan | None:
     """Read the engine's plan from `model`, or None if it is not an edge model.
 
     The plan holds copies of the kernels: a model trained later keeps its old plan.
+    None too under a Keras backend not in `BACKENDS`.
     """
+    if keras.backend.backend() not in BACKENDS:
+        return None
     layers = {layer.name: layer for layer in model.layers}
     try:
         pad, magnitude = layers["pad"], layers["magnitude"]
@@ -86,7 +98,8 @@ def plan(model: keras.Model) -> Plan | None:
     ):
         return None
     kernel_x, kernel_y = (
-        np.asarray(conv.kernel.numpy(), np.float32)[..., 0] for conv in convs
+        np.asarray(keras.ops.convert_to_numpy(conv.kernel), np.float32)[..., 0]
+        for conv in convs
     )
     if kernel_x.shape != kernel_y.shape:
         return None
