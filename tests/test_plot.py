@@ -293,7 +293,7 @@ def test_demo_picture(tmp_path, capsys):
     assert main([str(IMG / "coins.png"), "-o", str(output)]) == 0
     assert "KB" in capsys.readouterr().out
     picture = load_image(output, mode="RGBA")
-    assert picture.shape[1] > 2 * picture.shape[0] > 200  # three panels in a row
+    assert picture.shape[1] > 3 * picture.shape[0] > 200  # four panels in a row
     assert output.stat().st_size < 150_000
     committed = IMG / "docs" / "demo_edges.png"
     assert committed.is_file() and committed.stat().st_size < 150_000
