@@ -20,7 +20,7 @@ from keras_edges.models import (
     build_canny_model,
     build_edge_model,
 )
-from keras_edges.validation import check_choice, check_number
+from keras_edges.validation import check_choice, check_number, check_scales
 
 __all__ = ["detect_edges"]
 
@@ -349,19 +349,6 @@ def _pretrained_boundary_model() -> keras.Model:
     return build_boundary_model(pretrained=True)
 
 
-def _check_scales(scales) -> tuple[float, ...]:
-    try:
-        values = tuple(float(scale) for scale in scales)
-    except (TypeError, ValueError):
-        values = ()
-    if not values or not all(0.1 <= value <= 4.0 for value in values):
-        raise ValueError(
-            "Invalid value for argument `scales`. Expected a non-empty sequence of scale "
-            f"factors in [0.1, 4], e.g. (0.5, 1, 1.5). Received: scales={scales!r}"
-        )
-    return values
-
-
 def _detect_learned(image, *, model, threshold, nms, scales, normalize, output):
     """`detect_edges` for `method="learned"`: the boundary model's probabilities."""
     from keras_edges.metrics import suppress_nonmaxima
@@ -374,7 +361,7 @@ def _detect_learned(image, *, model, threshold, nms, scales, normalize, output):
         )
     if threshold is not None:
         check_number("threshold", threshold, low=0, high=1)
-    scales = _check_scales(scales)
+    scales = check_scales("scales", scales)
     if model is None:
         model = _pretrained_boundary_model()
     elif not isinstance(model, keras.Model) or not learned.is_boundary_model(model):

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_choice", "check_number", "check_positive_int"]
+__all__ = ["check_choice", "check_number", "check_positive_int", "check_scales"]
 
 
 def check_choice(name: str, value, choices) -> str:
@@ -114,3 +114,24 @@ def check_positive_int(name: str, value) -> int:
             f"Received: {name}={value!r}"
         )
     return int(value)
+
+
+def check_scales(name: str, scales) -> tuple[float, ...]:
+    """Return `scales` as floats if it is a non-empty sequence of factors in [0.1, 4].
+
+    The scale factors of the learned detector's multi-scale testing.
+
+    Example:
+    >>> check_scales("scales", (0.5, 1, 1.5))
+    (0.5, 1.0, 1.5)
+    """
+    try:
+        values = tuple(float(scale) for scale in scales)
+    except (TypeError, ValueError):
+        values = ()
+    if not values or not all(0.1 <= value <= 4.0 for value in values):
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a non-empty sequence of scale "
+            f"factors in [0.1, 4], e.g. (0.5, 1, 1.5). Received: {name}={scales!r}"
+        )
+    return values

@@ -110,15 +110,14 @@ def load_model(name: str, parser: argparse.ArgumentParser):
 
 def scales_option(text: str) -> tuple[float, ...]:
     """Parse `--scales 0.5,1,1.5` (the learned detector's multi-scale testing)."""
+    from keras_edges.validation import check_scales
+
     try:
-        scales = tuple(float(part) for part in text.split(","))
+        return check_scales("--scales", text.split(","))
     except ValueError:
-        scales = ()
-    if not scales or not all(0.1 <= scale <= 4 for scale in scales):
         raise argparse.ArgumentTypeError(
             f"expected comma-separated scale factors in [0.1, 4], e.g. 0.5,1,1.5; got {text!r}"
-        )
-    return scales
+        ) from None
 
 
 def add_scales_option(parser: argparse.ArgumentParser) -> None:
