@@ -51,6 +51,11 @@ def _add_training_options(parser, *, epochs, steps, learning_rate) -> None:
         default=learning_rate,
         help=f"peak learning rate (default {learning_rate:g})",
     )
+    parser.add_argument(
+        "--rotate",
+        action="store_true",
+        help="turn the crops by random angles as well as flips and 90-degree turns",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     parser.add_argument(
         "--validate-every",
@@ -93,6 +98,12 @@ def add_parser(commands) -> None:
         type=int,
         default=25,
         help="validation images, the first of the split (default 25; 0: none)",
+    )
+    learn.add_argument(
+        "--init",
+        metavar="WEIGHTS",
+        help="start from these weights: 'pretrained' (the shipped ones) or a "
+        ".weights.h5 file of build_boundary_model() (default: random)",
     )
     _add_training_options(learn, epochs=14, steps=500, learning_rate=2e-3)
     learn.set_defaults(run=run, parser=learn)
@@ -226,6 +237,25 @@ def _command(args) -> str:
     return " ".join(words)
 
 
+def _start(args, parser):
+    """The model to start from: None (random), "pretrained", or one with given weights."""
+    if args.command == "finetune":
+        return None if args.from_scratch else "pretrained"
+    if args.init in (None, "pretrained"):
+        return args.init
+    from keras_edges.models import build_boundary_model
+
+    model = build_boundary_model()
+    try:
+        model.load_weights(args.init)
+    except (OSError, ValueError) as error:
+        parser.error(
+            f"--init {args.init!r}: expected 'pretrained' or a .weights.h5 file of "
+            f"build_boundary_model(); loading it failed: {error}"
+        )
+    return model
+
+
 def run(args, parser) -> int:
     """Run `keras-edges learn` or `keras-edges finetune`; returns the exit code."""
     _check_options(args, parser)
@@ -242,7 +272,7 @@ def run(args, parser) -> int:
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     output = Path(args.output)
-    start = None if args.command == "learn" or args.from_scratch else "pretrained"
+    start = _start(args, parser)
     print(
         f"training on {description['train']}; validating on {description['validation']}",
         flush=True,
@@ -257,6 +287,7 @@ def run(args, parser) -> int:
         batch_size=args.batch_size,
         crop_size=args.crop_size,
         learning_rate=args.learning_rate,
+        rotate=args.rotate,
         seed=args.seed,
         validate_every=args.validate_every,
         thresholds=args.thresholds,
@@ -271,7 +302,9 @@ def run(args, parser) -> int:
         "data": description,
         "command": _command(args),
         "seed": args.seed,
-        "start": start or "random initialisation",
+        "start": args.init
+        if args.command == "learn" and args.init
+        else (start or "random initialisation"),
         "commit": _commit(),
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
         "training_seconds": round(state["seconds"], 1),

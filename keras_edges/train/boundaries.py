@@ -188,6 +188,7 @@ def fit_boundary_model(
     crop_size: int = 256,
     learning_rate: float = 2e-3,
     scales=(0.5, 1.5),
+    rotate: bool = False,
     seed: int = 0,
     validate_every: int = 1,
     thresholds=33,
@@ -199,7 +200,8 @@ def fit_boundary_model(
     The recipe: HED's deep supervision (the fusion and each side output are trained
     against the same target) with `ConsensusBalancedCrossEntropy`, Adam with a linear
     warm-up over the first 5% of the steps and a cosine decay, and the crops of
-    `boundary_dataset` (scales, flips, 90-degree turns). With `validation`, every
+    `boundary_dataset` (scales, flips, 90-degree turns, optionally any angle). With
+    `validation`, every
     `validate_every` epochs the model is scored with the package's own BSDS metrics
     (ODS with edge NMS) and the best weights are kept; the returned model holds them.
 
@@ -218,6 +220,7 @@ def fit_boundary_model(
         crop_size: Side of the square crops.
         learning_rate: The peak learning rate.
         scales: Range of the scale augmentation.
+        rotate: Turn the crops by random angles too (see `boundary_dataset`).
         seed: Seed of the weights' initialisation and of the crops.
         validate_every: Epochs between validations.
         thresholds: Thresholds of the validation ODS (fewer is faster).
@@ -338,6 +341,7 @@ def fit_boundary_model(
             seed=seed,
             start=state["epoch"] * steps_per_epoch,
             scales=scales,
+            rotate=rotate,
         )
         outputs = len(training.outputs)
         dataset = dataset.map(lambda x, y: (x, (y,) * outputs))

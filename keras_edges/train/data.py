@@ -340,6 +340,47 @@ def _stack_pairs(pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return images, targets, sizes
 
 
+def _rotate_crop(image, target, angle):
+    """Turn a square crop and its target by `angle` radians about the centre.
+
+    The image is reflected into the corners; the target is -1 (ignored) wherever the
+    turned crop takes anything from outside the original one or from its padding.
+    """
+    size = tf.cast(tf.shape(image)[0], tf.float32)
+    centre = (size - 1.0) / 2.0
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    # output (x, y) reads input (cos*(x-c) - sin*(y-c) + c, sin*(x-c) + cos*(y-c) + c)
+    transform = tf.stack(
+        [
+            cos,
+            -sin,
+            centre - cos * centre + sin * centre,
+            sin,
+            cos,
+            centre - sin * centre - cos * centre,
+            0.0,
+            0.0,
+        ]
+    )[None]
+    shape = tf.shape(image)[:2]
+
+    def turn(tensor, fill_mode):
+        return tf.raw_ops.ImageProjectiveTransformV3(
+            images=tensor[None],
+            transforms=transform,
+            output_shape=shape,
+            fill_value=0.0,
+            interpolation="BILINEAR",
+            fill_mode=fill_mode,
+        )[0]
+
+    image = turn(image, "REFLECT")
+    valid = tf.cast(target >= 0.0, tf.float32)
+    turned = turn(tf.concat([tf.maximum(target, 0.0), valid], axis=-1), "CONSTANT")
+    target = tf.where(turned[..., 1:] > 0.999, turned[..., :1], -1.0)
+    return image, target
+
+
 def boundary_dataset(
     pairs,
     *,
@@ -348,6 +389,7 @@ def boundary_dataset(
     seed: int = 0,
     start: int = 0,
     scales=(0.5, 1.5),
+    rotate: bool = False,
 ) -> tf.data.Dataset:
     """An endless, seeded `tf.data` stream of augmented `(crops, consensus)` batches.
 
@@ -358,7 +400,10 @@ def boundary_dataset(
     batches that the uninterrupted run would have seen. Boundaries are widened by one
     pixel before they are shrunk (below 0.9x), so thin lines do not fade away. Crops
     smaller than `crop_size` (small images, small scales) are padded; the padding's
-    target is -1, which `ConsensusBalancedCrossEntropy` ignores.
+    target is -1, which `ConsensusBalancedCrossEntropy` ignores. With `rotate`, each crop
+    is also turned by an angle uniform in [0, 360) degrees (the rotations of HED's and
+    PiDiNet's augmented BSDS), its image reflected into the corners and its target
+    ignored there.
 
     Args:
         pairs: `(image, consensus)` pairs: uint8 `(H, W, 3)` images and float
@@ -368,6 +413,7 @@ def boundary_dataset(
         seed: The stream's seed.
         start: The first batch (to resume a run).
         scales: The range of scale factors.
+        rotate: Turn each crop by a random angle as well.
 
     Returns:
         A `tf.data.Dataset` of float32 `(batch, crop, crop, 3)` images in [0, 1] and
@@ -428,6 +474,10 @@ def boundary_dataset(
         image = tf.ensure_shape(
             tf.clip_by_value(image, 0.0, 1.0), (crop_size, crop_size, 3)
         )
+        if rotate:
+            angle_key = key + tf.constant([1 << 32, 0], tf.int64)
+            angle = tf.random.stateless_uniform([], angle_key, maxval=2 * np.pi)
+            image, target = _rotate_crop(image, target, angle)
         target = tf.ensure_shape(target, (crop_size, crop_size, 1))
         return image, target
 
