@@ -4,6 +4,7 @@
     python benchmarks/bench_boundaries.py speed [--repeat 20]
     python benchmarks/bench_boundaries.py finetune [--steps 1000] [--pairs 20]
     python benchmarks/bench_boundaries.py curve keras_edges/weights/boundaries.json
+    python benchmarks/bench_boundaries.py ablation --bsds ../shared/data/BSDS500 [--steps 1000]
 
 `quality` scores, on the same BSDS500 val images, with the package's own evaluator (99
 thresholds, max_dist 0.0075, thinning, edge NMS for the soft maps): the shipped learned
@@ -19,6 +20,11 @@ image, as a user calls it) and the exported TFLite model on the same image.
 pairs of another kind (the Canny maps, sigma 2, of 160x160 crops of the sample photos in
 img/) and reports the F-measure (ODS) on held-out pairs of that kind before and after.
 `curve` prints the validation ODS against training time from a provenance JSON.
+`ablation` trains the recipe and one variant per row from scratch (same seed, same short
+schedule, BSDS train) and scores each on the first `--images` val images (99 thresholds):
+pixel-difference against plain convolutions, the consensus loss against positives from
+any annotator, scale augmentation, any-angle rotation, larger crops.
+`quality --weights FILE` scores a run's weights instead of the shipped ones.
 Results go in benchmarks/README.md, section "Learned boundaries".
 """
 
@@ -95,6 +101,13 @@ def side_output_detectors():
 
 
 def run_quality(args):
+    model = None
+    if args.weights:
+        from keras_edges.models import build_boundary_model
+
+        model = build_boundary_model()
+        model.load_weights(args.weights)
+        print(f"weights: {args.weights}")
     pairs = list(itertools.islice(load_bsds500(args.bsds, args.split), args.images))
     images = [image for image, _ in pairs]
     truths = [boundaries for _, boundaries in pairs]
@@ -103,12 +116,14 @@ def run_quality(args):
     detectors = [
         (
             "learned, 1 scale, NMS",
-            lambda image: detect_edges(image, method="learned"),
+            lambda image: detect_edges(image, method="learned", model=model),
             True,
         ),
         (
             "learned, scales 0.5/1/1.5, NMS",
-            lambda image: detect_edges(image, method="learned", scales=(0.5, 1, 1.5)),
+            lambda image: detect_edges(
+                image, method="learned", model=model, scales=(0.5, 1, 1.5)
+            ),
             True,
         ),
         ("Canny sigma=2, 25 threshold pairs", canny_sweep, False),
@@ -233,6 +248,52 @@ def run_finetune(args):
     )
 
 
+ABLATIONS = {
+    "recipe: pixel differences, consensus loss, scales 0.5-1.5, 256 crops": {},
+    "plain depthwise convolutions (no pixel differences)": {
+        "architecture": {"pixel_difference": False}
+    },
+    "positives from any annotator, no ignored band (HED)": {"loss_threshold": 1e-6},
+    "no scale augmentation": {"scales": (1.0, 1.0)},
+    "+ any-angle rotation": {"rotate": True},
+    "320 crops (1.6x the pixels per step)": {"crop_size": 320},
+}
+
+
+def run_ablation(args):
+    from keras_edges.train.boundaries import boundary_scores, fit_boundary_model
+    from keras_edges.train.losses import ConsensusBalancedCrossEntropy
+
+    train = list(load_bsds500(args.bsds, "train"))
+    val = list(itertools.islice(load_bsds500(args.bsds, "val"), args.images))
+    print(
+        f"from scratch, seed 0, {args.steps} steps of 8 crops on BSDS500 train; "
+        f"ODS/OIS/AP on the first {len(val)} val images (99 thresholds, NMS)"
+    )
+    print("| variant | ODS | OIS | AP | minutes |\n|---|---|---|---|---|", flush=True)
+    for name, options in ABLATIONS.items():
+        if args.only and args.only not in name:
+            continue
+        options = dict(options)
+        threshold = options.pop("loss_threshold", None)
+        loss = None if threshold is None else ConsensusBalancedCrossEntropy(threshold)
+        start = time.perf_counter()
+        model, _ = fit_boundary_model(
+            train,
+            epochs=1,
+            steps_per_epoch=args.steps,
+            loss=loss,
+            verbose=0,
+            **options,
+        )
+        minutes = (time.perf_counter() - start) / 60
+        scores = boundary_scores(model, val, workers=2)
+        print(
+            f"| {name} | {scores.ods:.3f} | {scores.ois:.3f} | {scores.ap:.3f} | {minutes:.1f} |",
+            flush=True,
+        )
+
+
 def run_curve(args):
     provenance = json.loads(Path(args.provenance).read_text())
     print("| epoch | step | minutes | loss | validation ODS |\n|---|---|---|---|---|")
@@ -260,6 +321,7 @@ def main():
     quality.add_argument(
         "--sides", action="store_true", help="also each side output alone"
     )
+    quality.add_argument("--weights", help="a run's .weights.h5 instead of the shipped")
     quality.set_defaults(run=run_quality)
     speed = commands.add_parser("speed")
     speed.add_argument("--repeat", type=int, default=20)
@@ -269,6 +331,14 @@ def main():
     finetune.add_argument("--pairs", type=int, default=20)
     finetune.add_argument("--held-out", type=int, default=10)
     finetune.set_defaults(run=run_finetune)
+    ablation = commands.add_parser("ablation")
+    ablation.add_argument("--bsds", required=True)
+    ablation.add_argument("--steps", type=int, default=1000)
+    ablation.add_argument("--images", type=int, default=50)
+    ablation.add_argument(
+        "--only", help="run only the variants whose name contains this"
+    )
+    ablation.set_defaults(run=run_ablation)
     curve = commands.add_parser("curve")
     curve.add_argument("provenance")
     curve.set_defaults(run=run_curve)

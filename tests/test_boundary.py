@@ -30,7 +30,7 @@ from keras_edges.metrics import evaluate_boundaries, suppress_nonmaxima
 from keras_edges.models import build_boundary_model, build_edge_model
 from keras_edges.train import boundaries as boundaries_module
 from keras_edges.train.boundaries import fit_boundary_model
-from keras_edges.train.data import boundary_dataset
+from keras_edges.train.data import _rotate_crop, boundary_dataset
 from keras_edges.train.losses import ConsensusBalancedCrossEntropy
 
 from conftest import IMG, ROOT
@@ -356,6 +356,70 @@ def test_boundary_dataset_is_deterministic_and_resumable(small_pairs):
     assert not np.array_equal(full[0][0], other[0][0])
 
 
+def test_rotate_crop_by_right_angles_and_zero():
+    """0 is the identity; a quarter turn is `np.rot90`, padding (-1) turning with it."""
+    rng = np.random.default_rng(0)
+    image = rng.uniform(size=(16, 16, 3)).astype(np.float32)
+    target = rng.uniform(size=(16, 16, 1)).astype(np.float32)
+    target[:, 12:] = -1.0  # padding at the right
+    same_image, same_target = _rotate_crop(image, target, tf.constant(0.0))
+    np.testing.assert_array_equal(same_image, image)
+    np.testing.assert_array_equal(same_target, target)
+    turned_image, turned_target = _rotate_crop(
+        image, target, tf.constant(np.pi / 2, tf.float32)
+    )
+    np.testing.assert_allclose(turned_image, np.rot90(image), atol=1e-5)
+    np.testing.assert_allclose(turned_target, np.rot90(target), atol=1e-5)
+    assert (np.asarray(turned_target)[:4] == -1.0).all()  # the padding is on top now
+
+
+def test_rotate_crop_ignores_the_corners_it_invents():
+    """At 45 degrees the corners come from outside the crop: target -1 there, and only
+    there; inside, values stay in [0, 1] (padding never blends into a kept pixel)."""
+    size = 33
+    target = np.zeros((size, size, 1), np.float32)
+    target[size // 2] = 1.0  # a horizontal line through the centre
+    target[:, :3] = -1.0  # and a padded strip on the left
+    image = np.full((size, size, 3), 0.5, np.float32)
+    turned_image, turned_target = _rotate_crop(
+        image, target, tf.constant(np.pi / 4, tf.float32)
+    )
+    turned_target = np.asarray(turned_target)[..., 0]
+    np.testing.assert_allclose(turned_image, 0.5, atol=1e-6)  # reflected, not black
+    assert turned_target[0, 0] == turned_target[-1, -1] == -1.0
+    kept = turned_target >= 0
+    assert np.all(turned_target[~kept] == -1.0) and turned_target.max() <= 1.0
+    # Where the turned crop reads from: outside the square or the padded strip, ignored.
+    rows, columns = np.mgrid[:size, :size] - (size - 1) / 2
+    source_x = np.cos(np.pi / 4) * columns - np.sin(np.pi / 4) * rows + (size - 1) / 2
+    source_y = np.sin(np.pi / 4) * columns + np.cos(np.pi / 4) * rows + (size - 1) / 2
+    inside = (source_x >= 4) & (source_x <= size - 2) & (source_y >= 1)
+    inside &= source_y <= size - 2
+    assert kept[inside].all()
+    assert not kept[(source_x < 2) | (source_x > size) | (source_y < -1)].any()
+    # The line turns by 45 degrees: the diagonal from bottom-left to top-right.
+    diagonal = [turned_target[size - 1 - i, i] for i in range(8, size - 8)]
+    assert min(diagonal) > 0.9
+
+
+def test_boundary_dataset_rotate_is_seeded_and_resumable(small_pairs):
+    """Rotated streams are as deterministic as plain ones, and differ from them."""
+    options = dict(crop_size=24, batch_size=2, seed=5, rotate=True)
+    full = _batches(boundary_dataset(small_pairs, **options), 4)
+    tail = _batches(boundary_dataset(small_pairs, start=2, **options), 2)
+    plain = _batches(
+        boundary_dataset(small_pairs, crop_size=24, batch_size=2, seed=5), 1
+    )
+    for (images, targets), (images_tail, targets_tail) in zip(full[2:], tail):
+        np.testing.assert_array_equal(images, images_tail)
+        np.testing.assert_array_equal(targets, targets_tail)
+    assert not np.array_equal(full[0][1], plain[0][1])
+    for images, targets in full:
+        assert 0.0 <= images.min() and images.max() <= 1.0
+        assert np.all((targets == -1.0) | ((targets >= 0.0) & (targets <= 1.0)))
+        assert (targets > 0).any()
+
+
 # ------------------------------------------------------------------------------ training
 def _logits_model(model: keras.Model) -> keras.Model:
     """The fused logits of an inference model (before its sigmoid)."""
@@ -550,12 +614,44 @@ def test_nan_loss_raises_and_keeps_the_good_files(runs, tmp_path, monkeypatch):
         (dict(learning_rate=2.0), "Received: learning_rate=2.0"),
         (dict(scales=(1.5, 0.5)), "Received: scales=\\(1.5, 0.5\\)"),
         (dict(model="sobel"), "Received: model='sobel'"),
+        (dict(architecture={"side_outputs": True}), "other than `pretrained`"),
+        (
+            dict(architecture={"blocks": 2}, model="pretrained"),
+            "none with model='pretrained'",
+        ),
     ],
 )
 def test_bad_training_options_are_reported(options, message):
     """Bad options of fit_boundary_model raise a ValueError before any work."""
     with pytest.raises(ValueError, match=message):
         fit_boundary_model(_shape_pairs(1, size=(16, 16)), **options)
+
+
+def test_another_architecture_and_loss_are_trained():
+    """`architecture` builds the training and returned graphs alike; `loss` replaces
+    the consensus loss (here one that sees every annotated pixel as a positive)."""
+    pairs = _shape_pairs(2, size=(24, 24))
+    model, state = fit_boundary_model(
+        pairs,
+        architecture={"widths": (4, 4, 8, 8), "blocks": 1, "pixel_difference": False},
+        loss=ConsensusBalancedCrossEntropy(threshold=1e-6),
+        epochs=1,
+        steps_per_epoch=2,
+        batch_size=2,
+        crop_size=24,
+        verbose=0,
+    )
+    kinds = {
+        layer.kind for layer in model.layers if isinstance(layer, PixelDifferenceConv2D)
+    }
+    assert kinds == {"cv"} and state["history"][0]["step"] == 2
+    assert (
+        model.count_params()
+        == build_boundary_model(
+            widths=(4, 4, 8, 8), blocks=1, pixel_difference=False
+        ).count_params()
+    )
+    assert np.isfinite(state["history"][0]["loss"])
 
 
 def test_pairs_of_different_sizes_are_reported():

@@ -126,6 +126,31 @@ def test_finetune_starts_from_the_shipped_weights(tmp_path, capsys):
     assert provenance["epochs"] == 1 and "ods" in provenance["best_validation"]
 
 
+@pytest.mark.slow
+def test_learn_starts_from_given_weights(tmp_path, capsys):
+    """learn --init pretrained|FILE starts from those weights (a tiny learning rate keeps
+    them), and the provenance names the start and the --rotate augmentation."""
+    _write_bsds(tmp_path / "bsds")
+    shipped = build_boundary_model(pretrained=True)
+    saved = tmp_path / "start.weights.h5"
+    shipped.save_weights(saved)
+    for init in ("pretrained", str(saved)):
+        run = tmp_path / f"run_{len(init)}"
+        argv = ["learn", "--bsds", str(tmp_path / "bsds"), "--val-images", "0"]
+        argv += ["--init", init, "--rotate", "--learning-rate", "1e-9", "-o", str(run)]
+        assert main(argv + TINY) == 0
+        provenance = _check_results(run)
+        assert provenance["start"] == init
+        assert (
+            "--rotate" in provenance["command"]
+            and f"--init {init}" in provenance["command"]
+        )
+        trained = build_boundary_model()
+        trained.load_weights(run / "boundaries.weights.h5")
+        for before, after in zip(shipped.get_weights(), trained.get_weights()):
+            np.testing.assert_allclose(after, before, atol=1e-6)
+
+
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
     """A BSDS folder, a pair folder, one with a missing edge map, and a file `taken`."""
@@ -163,6 +188,10 @@ def workspace(tmp_path, monkeypatch):
             "--val-split val is also a training split",
         ),
         (["learn", "--bsds", "bsds", "-o", "taken"], "-o/--output must be a folder"),
+        (
+            ["learn", "--bsds", "bsds", "-o", "run", "--init", "taken"],
+            "--init 'taken': expected 'pretrained' or a .weights.h5 file",
+        ),
         (
             ["finetune", "no/such", "-o", "run"],
             "Cannot read image / edge-map pairs from 'no/such'",

@@ -181,6 +181,8 @@ def fit_boundary_model(
     *,
     validation=None,
     model: keras.Model | str | None = None,
+    architecture: dict | None = None,
+    loss: keras.losses.Loss | None = None,
     folder=None,
     epochs: int = 14,
     steps_per_epoch: int = 500,
@@ -212,6 +214,9 @@ def fit_boundary_model(
         validation: Pairs or a folder of the same kind, or None.
         model: None (a new model), `"pretrained"` (fine-tune the shipped weights), or a
             `build_boundary_model` model whose weights to start from.
+        architecture: Arguments of `build_boundary_model` for another architecture
+            (e.g. `{"pixel_difference": False}`); None is the default (shipped) one.
+        loss: The loss of every output; None is `ConsensusBalancedCrossEntropy()`.
         folder: The run folder for checkpoints; calling again with it resumes. None
             keeps nothing on disk (no resuming, best weights kept in memory).
         epochs: Epochs in all (a resumed run counts the finished ones).
@@ -269,6 +274,16 @@ def fit_boundary_model(
             "Invalid value for argument `model`. Expected None, 'pretrained' or a model "
             f"from build_boundary_model. Received: model={model!r}"
         )
+    architecture = dict(architecture or {})
+    if {"pretrained", "side_outputs"} & set(architecture) or (
+        architecture and model == "pretrained"
+    ):
+        raise ValueError(
+            "Invalid value for argument `architecture`. Expected arguments of "
+            "build_boundary_model other than `pretrained` and `side_outputs`, and none "
+            "with model='pretrained' (the shipped weights fit the default only). "
+            f"Received: architecture={architecture!r}, model={model!r}"
+        )
     pairs = [
         (image, boundary_consensus(boundaries))
         for image, boundaries in _as_pairs(train, "train")
@@ -287,7 +302,7 @@ def fit_boundary_model(
         state = {**json.loads((folder / "state.json").read_text()), "verbose": verbose}
     keras.utils.set_random_seed(seed)
     with (strategy or tf.distribute.get_strategy()).scope():
-        training = build_boundary_model(side_outputs=True)
+        training = build_boundary_model(side_outputs=True, **architecture)
         inference = keras.Model(
             training.input,
             keras.layers.Activation("sigmoid", name="edges", dtype="float32")(
@@ -313,7 +328,7 @@ def fit_boundary_model(
         )
         training.compile(
             optimizer=keras.optimizers.Adam(schedule),
-            loss=[ConsensusBalancedCrossEntropy()] * len(training.outputs),
+            loss=[loss or ConsensusBalancedCrossEntropy()] * len(training.outputs),
             jit_compile=False,  # XLA's CPU depthwise convolutions are ~40x slower here
         )
         if state["epoch"]:
@@ -358,6 +373,6 @@ def fit_boundary_model(
         inference.load_weights(folder / "best.weights.h5")
     elif folder is None and run_state.best_weights is not None:
         inference.set_weights(run_state.best_weights)
-    result = copy_weights(inference, build_boundary_model())
+    result = copy_weights(inference, build_boundary_model(**architecture))
     state.pop("verbose", None)
     return result, state
