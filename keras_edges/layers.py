@@ -506,24 +506,70 @@ class NonMaxSuppression(keras.layers.Layer):
         }
 
 
+# float32 holds every integer up to 2**24: up to there, block labels are compared as
+# float32 keys (the arithmetic every runtime vectorises, TFLite's included).
+_FLOAT_EXACT = 2**24
+
+
+def _blocks(mask):
+    """The 2x2 blocks of pixels of a `(N, H, W)` map, framed by empty blocks.
+
+    The map is padded with 2 zero pixels before and 2 or 3 after each axis (to an even
+    size); returns the `(N, h, w)` maps of each block's top-left, top-right, bottom-left
+    and bottom-right pixel: block `(i, j)` holds pixels `2i - 2 .. 2i - 1` and
+    `2j - 2 .. 2j - 1`, and the first and last row and column of blocks are empty.
+    """
+    shape = ops.shape(mask)
+    padded = ops.pad(mask, ((0, 0), (2, 3), (2, 3)))
+    padded = padded[:, : (shape[1] + 5) // 2 * 2, : (shape[2] + 5) // 2 * 2]
+    return tuple(padded[:, i::2, j::2] for i in (0, 1) for j in (0, 1))
+
+
 def _components(weak, steps=1):
     """Label the 8-connected components of the bool map `weak` `(N, H, W, 1)`.
 
-    Returns `(pointers, rounds)`: `pointers` is the flat int32 vector of length
-    `N * H * W + 1` in which each weak pixel holds the smallest flat index of its
-    component and every other entry holds the sentinel `N * H * W`; `rounds` counts the
-    hooking rounds that changed something. See `Hysteresis`.
+    The labels live on the 2x2 blocks of `_blocks` (the weak pixels of one block touch
+    each other), a quarter as many as pixels; two neighbouring blocks are joined when a
+    weak pixel of one touches a weak pixel of the other. Returns `(pointers, rounds)`:
+    `pointers` is the flat int32 vector of length `N * h * w + 1` (blocks in row-major
+    order, then a sentinel) in which each block holding a weak pixel holds the smallest
+    flat index of its component and every other entry holds the sentinel `N * h * w`;
+    `rounds` counts the hooking rounds that changed something. See `Hysteresis`.
     """
-    shape = ops.shape(weak)
-    flat = ops.reshape(weak, (-1,))
-    count = ops.shape(flat)[
-        0
-    ]  # a Python int where shapes are static: jax.jit needs one
+    a, b, c, d = _blocks(ops.cast(weak[..., 0], "float32"))  # 1.0 where weak
+    width = ops.shape(a)[2]
+    left, right, top, bottom = (
+        ops.maximum(*pair) for pair in ((a, c), (b, d), (a, b), (c, d))
+    )
+    occupied = ops.reshape(ops.maximum(left, right), (-1,))
+    count = ops.shape(occupied)[0]  # a Python int where shapes are static: jax.jit
     size = ops.cast(count, "int32")
     sentinel = ops.reshape(size, (1,))
-    pointers = ops.concatenate(
-        [ops.where(flat, ops.arange(count, dtype="int32"), size), sentinel], axis=0
-    )
+    margin = ops.zeros((width + 1,), "float32")
+
+    def shifted(vector, offset):
+        """`vector[i + offset]` at each i, zero past the ends (`|offset| <= width + 1`).
+
+        The frame of empty blocks makes this the block `offset` away in the grid, in the
+        same image, for every block that holds a weak pixel.
+        """
+        edge = ops.cast(margin, vector.dtype)
+        padded = ops.concatenate([edge, vector, edge], axis=0)
+        return padded[width + 1 + offset : width + 1 + offset + count]
+
+    # (offset, joined): the block at i is joined to the block at i + offset where
+    # `joined[i]` is 1: the facing columns, rows or corners both hold a weak pixel.
+    flat = lambda x: ops.reshape(x, (-1,))  # noqa: E731
+    joins = [
+        (offset, flat(near) * shifted(flat(far), offset))
+        for offset, near, far in (
+            (1, right, left),
+            (width, bottom, top),
+            (width + 1, d, a),
+            (width - 1, c, b),
+        )
+    ]
+    joins += [(-offset, shifted(joined, -offset)) for offset, joined in joins]
 
     def shorten(pointers):
         def body(pointers, changed):
@@ -540,31 +586,37 @@ def _components(weak, steps=1):
         )
         return pointers
 
-    def smallest_near(labels):
-        """The smallest label among each pixel's 8 neighbours and itself."""
-        labels = ops.reshape(labels[:-1], shape)
-        # Keys `size - label` are >= 1 on weak pixels, so the zero padding never wins.
-        keys = ops.pad(size - labels, ((0, 0), (1, 1), (1, 1), (0, 0)))
-        best = keys[:, 1:-1, 1:-1, :]
-        for d_row in (-1, 0, 1):
-            for d_column in (-1, 0, 1):
-                if d_row or d_column:
-                    best = ops.maximum(best, _shifted(keys, d_row, d_column))
-        return ops.concatenate(
-            [ops.where(flat, size - ops.reshape(best, (-1,)), size), sentinel], axis=0
-        )
+    def largest_near(keys, dtype):
+        """The largest key among each block's own and its joined neighbours' keys."""
+        keys = ops.cast(keys, dtype)
+        best = keys
+        for offset, joined in joins:
+            best = ops.maximum(best, shifted(keys, offset) * ops.cast(joined, dtype))
+        return ops.cast(best, "int32")
 
     def body(pointers, rounds, changed):
-        near = smallest_near(pointers)  # pointers are roots here: labels
-        # The smallest `near` of each tree, as the largest key `size - near` (>= 0):
-        # an empty segment (a non-root) is then 0 on every backend once clipped, where
-        # `segment_min` fills it with int32's max (TensorFlow, JAX) or min (PyTorch).
+        # Pointers are roots here: labels. A label's key `size - label` is >= 1 on a
+        # weak block and 0 elsewhere (the sentinel), so the largest key is the
+        # smallest label, and an empty neighbour never wins.
+        keys = size - pointers[:-1]
+        near = ops.cond(
+            size <= _FLOAT_EXACT,
+            lambda: largest_near(keys, "float32"),
+            lambda: largest_near(keys, "int32"),
+        )
+        # The largest `near` key of each tree (>= 0): an empty segment (a non-root) is
+        # then 0 on every backend once clipped, where `segment_max` fills it with
+        # int32's min (TensorFlow, JAX) or max (PyTorch).
         # num_segments from the static shape: JAX needs a concrete number there.
         segments = ops.shape(pointers)[0]
-        keys = ops.segment_max(size - near, pointers, num_segments=segments)
+        keys = ops.segment_max(near, pointers[:-1], num_segments=segments)
         hooked = ops.minimum(pointers, size - ops.maximum(keys, 0))
         return shorten(hooked), rounds + 1, ops.any(hooked != pointers)
 
+    pointers = ops.concatenate(
+        [ops.where(occupied > 0, ops.arange(count, dtype="int32"), size), sentinel],
+        axis=0,
+    )
     pointers, rounds, _ = ops.while_loop(
         lambda pointers, rounds, changed: changed,
         body,
@@ -577,13 +629,18 @@ def _components(weak, steps=1):
 def _connected_to(weak, strong, steps=1):
     """The weak pixels whose 8-connected component of `weak` holds a `strong` pixel."""
     pointers, _ = _components(weak, steps)
-    seeds = ops.reshape(ops.cast(strong, "int32"), (-1,))
-    seeds = ops.concatenate([seeds, ops.zeros((1,), "int32")], axis=0)
-    kept = ops.segment_max(seeds, pointers, num_segments=ops.shape(pointers)[0])
-    edges = ops.take(kept, pointers[:-1]) > 0
-    return ops.reshape(
-        ops.logical_and(ops.reshape(weak, (-1,)), edges), ops.shape(weak)
+    seeds = ops.reshape(
+        ops.max(ops.stack(_blocks(ops.cast(strong[..., 0], "int32"))), axis=0), (-1,)
     )
+    kept = ops.segment_max(seeds, pointers[:-1], num_segments=ops.shape(pointers)[0])
+    shape = ops.shape(weak)
+    rows, columns = (shape[1] + 5) // 2, (shape[2] + 5) // 2
+    edges = ops.reshape(ops.take(kept, pointers[:-1]) > 0, (-1, rows, 1, columns, 1))
+    edges = ops.reshape(
+        ops.broadcast_to(edges, (shape[0], rows, 2, columns, 2)),
+        (shape[0], 2 * rows, 2 * columns, 1),
+    )
+    return ops.logical_and(weak, edges[:, 2 : shape[1] + 2, 2 : shape[2] + 2])
 
 
 @keras.saving.register_keras_serializable(package="keras_edges")

@@ -349,7 +349,14 @@ def test_hysteresis_needs_few_rounds_on_long_chains():
         (snake.T, snake.sum()),
     ):
         pointers, rounds = _components(mask[None, :, :, None])
-        labels = np.asarray(pointers)[:-1].reshape(mask.shape)
+        # Labels live on 2x2 blocks framed by empty ones: pixel (i, j) is in block
+        # ((i + 2) // 2, (j + 2) // 2) of a ((H + 5) // 2, (W + 5) // 2) grid.
+        blocks = np.asarray(pointers)[:-1]
+        grid = blocks.reshape([(n + 5) // 2 for n in mask.shape])
+        rows, columns = np.indices(mask.shape)
+        labels = grid[(rows + 2) // 2, (columns + 2) // 2]
         assert len(np.unique(labels[mask])) == 1  # one component
-        assert (labels[~mask] == mask.size).all()  # the rest is background
+        occupied = np.zeros(grid.shape, bool)
+        occupied[((rows + 2) // 2)[mask], ((columns + 2) // 2)[mask]] = True
+        assert (grid[~occupied] == blocks.size).all()  # the rest is background
         assert 1 <= int(rounds) <= np.log2(length), (int(rounds), length)
