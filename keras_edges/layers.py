@@ -525,18 +525,19 @@ def _blocks(mask):
     return tuple(padded[:, i::2, j::2] for i in (0, 1) for j in (0, 1))
 
 
-def _components(weak, steps=1):
-    """Label the 8-connected components of the bool map `weak` `(N, H, W, 1)`.
+def _components(corners, steps=1):
+    """Label the 8-connected components of a weak map, given as its `_blocks` `corners`.
 
-    The labels live on the 2x2 blocks of `_blocks` (the weak pixels of one block touch
-    each other), a quarter as many as pixels; two neighbouring blocks are joined when a
-    weak pixel of one touches a weak pixel of the other. Returns `(pointers, rounds)`:
+    `corners` are the four float32 maps of `_blocks` (1.0 where weak, else 0.0). The
+    labels live on these 2x2 blocks (the weak pixels of one block touch each other), a
+    quarter as many as pixels; two neighbouring blocks are joined when a weak pixel of
+    one touches a weak pixel of the other. Returns `(pointers, rounds)`:
     `pointers` is the flat int32 vector of length `N * h * w + 1` (blocks in row-major
     order, then a sentinel) in which each block holding a weak pixel holds the smallest
     flat index of its component and every other entry holds the sentinel `N * h * w`;
     `rounds` counts the hooking rounds that changed something. See `Hysteresis`.
     """
-    a, b, c, d = _blocks(ops.cast(weak[..., 0], "float32"))  # 1.0 where weak
+    a, b, c, d = corners
     width = ops.shape(a)[2]
     left, right, top, bottom = (
         ops.maximum(*pair) for pair in ((a, c), (b, d), (a, b), (c, d))
@@ -545,7 +546,6 @@ def _components(weak, steps=1):
     count = ops.shape(occupied)[0]  # a Python int where shapes are static: jax.jit
     size = ops.cast(count, "int32")
     sentinel = ops.reshape(size, (1,))
-    margin = ops.zeros((width + 1,), "float32")
 
     def shifted(vector, offset):
         """`vector[i + offset]` at each i, zero past the ends (`|offset| <= width + 1`).
@@ -553,7 +553,7 @@ def _components(weak, steps=1):
         The frame of empty blocks makes this the block `offset` away in the grid, in the
         same image, for every block that holds a weak pixel.
         """
-        edge = ops.cast(margin, vector.dtype)
+        edge = ops.zeros_like(vector[: width + 1])
         padded = ops.concatenate([edge, vector, edge], axis=0)
         return padded[width + 1 + offset : width + 1 + offset + count]
 
@@ -626,21 +626,35 @@ def _components(weak, steps=1):
     return pointers, rounds - 1
 
 
+def _above(suppressed, threshold):
+    """`suppressed > 0 and suppressed >= threshold` (one comparison for a threshold > 0)."""
+    if isinstance(threshold, float) and threshold > 0:
+        return suppressed >= threshold
+    return ops.logical_and(suppressed > 0, suppressed >= threshold)
+
+
 def _connected_to(weak, strong, steps=1):
-    """The weak pixels whose 8-connected component of `weak` holds a `strong` pixel."""
-    pointers, _ = _components(weak, steps)
-    seeds = ops.reshape(
-        ops.max(ops.stack(_blocks(ops.cast(strong[..., 0], "int32"))), axis=0), (-1,)
-    )
+    """The weak pixels whose 8-connected component of `weak` holds a `strong` pixel.
+
+    `strong` must lie within `weak`. The arithmetic is on float32 maps of 0, 1 (weak)
+    and 2 (strong), cheaper than comparisons and bool logic in some runtimes (TFLite).
+    """
+    classes = ops.cast(weak[..., 0], "float32") + ops.cast(strong[..., 0], "float32")
+    corners = _blocks(classes)
+    pointers, _ = _components([ops.minimum(x, 1.0) for x in corners], steps)
+    seeds = ops.reshape(ops.relu(ops.max(ops.stack(corners), axis=0) - 1.0), (-1,))
     kept = ops.segment_max(seeds, pointers[:-1], num_segments=ops.shape(pointers)[0])
-    shape = ops.shape(weak)
+    # Each pixel takes its block's answer (a block is 2x2 pixels, the first ring of
+    # blocks is the frame of `_blocks`), where it is weak itself.
+    shape = ops.shape(classes)
     rows, columns = (shape[1] + 5) // 2, (shape[2] + 5) // 2
-    edges = ops.reshape(ops.take(kept, pointers[:-1]) > 0, (-1, rows, 1, columns, 1))
+    edges = ops.reshape(ops.take(kept, pointers[:-1]), (-1, rows, 1, columns, 1))
     edges = ops.reshape(
         ops.broadcast_to(edges, (shape[0], rows, 2, columns, 2)),
-        (shape[0], 2 * rows, 2 * columns, 1),
+        (shape[0], 2 * rows, 2 * columns),
     )
-    return ops.logical_and(weak, edges[:, 2 : shape[1] + 2, 2 : shape[2] + 2])
+    edges = edges[:, 2 : shape[1] + 2, 2 : shape[2] + 2] * ops.minimum(classes, 1.0)
+    return ops.expand_dims(ops.cast(edges, "bool"), -1)
 
 
 @keras.saving.register_keras_serializable(package="keras_edges")
@@ -720,9 +734,7 @@ class Hysteresis(keras.layers.Layer):
             high = ops.quantile(magnitude, self.high, axis=(1, 2, 3), keepdims=True)
         else:
             low, high = self.low, self.high
-        present = suppressed > 0
-        weak = ops.logical_and(present, suppressed >= low)
-        strong = ops.logical_and(present, suppressed >= high)
+        weak, strong = _above(suppressed, low), _above(suppressed, high)
         if self.data_format == "channels_first":  # (N, 1, H, W): label as (N, H, W, 1)
             weak, strong = ops.moveaxis(weak, 1, -1), ops.moveaxis(strong, 1, -1)
             return ops.moveaxis(_connected_to(weak, strong, self.steps), -1, 1)

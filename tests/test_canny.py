@@ -339,7 +339,7 @@ def test_hysteresis_is_connected_components(seed):
 
 def test_hysteresis_needs_few_rounds_on_long_chains():
     """A chain of length L is one component after at most log2(L) rounds (a dilation loop needs L)."""
-    from keras_edges.layers import _components
+    from keras_edges.layers import _blocks, _components
 
     spiral, path = _square_spiral(129)
     snake = _serpentine(128, 128)
@@ -348,7 +348,7 @@ def test_hysteresis_needs_few_rounds_on_long_chains():
         (snake, snake.sum()),
         (snake.T, snake.sum()),
     ):
-        pointers, rounds = _components(mask[None, :, :, None])
+        pointers, rounds = _components(_blocks(mask[None].astype("float32")))
         # Labels live on 2x2 blocks framed by empty ones: pixel (i, j) is in block
         # ((i + 2) // 2, (j + 2) // 2) of a ((H + 5) // 2, (W + 5) // 2) grid.
         blocks = np.asarray(pointers)[:-1]
