@@ -663,16 +663,19 @@ class Hysteresis(keras.layers.Layer):
 
     Strong pixels (`suppressed >= high`) are edges; weak pixels (`suppressed >= low`)
     are edges when 8-connected to a strong pixel through weak pixels. The connected
-    components of the weak map are found inside the graph by label propagation with
-    pointer jumping (Shiloach and Vishkin, 1982): every weak pixel points to a pixel
-    of its component, at first itself; each round, every tree of pointers is hooked
+    components of the weak map are found inside the graph on 2x2 blocks of pixels (the
+    weak pixels of a block touch each other; two blocks are joined where their weak
+    pixels touch), a quarter as many labels, by label propagation with pointer
+    jumping (Shiloach and Vishkin, 1982): every weak block points to a block of its
+    component, at first itself; each round, every tree of pointers is hooked
     onto the smallest root seen next to any of its pixels, and then the pointers are
     shortened (`p = p[p]`) until each points to its root. Every round merges each tree
     that has a smaller neighbour, so a chain of length L is one tree after O(log L)
     rounds (not L, as a loop of dilations needs). A round that changes nothing ends
     the loop, each changing round merges at least two trees, and both loops also get
     that bound, so they terminate on any input. A component is kept when it holds a
-    strong pixel.
+    strong pixel. The smallest root nearby is found with float32 keys where they are
+    exact (up to 2**24 blocks; int32 beyond): TFLite vectorises float32 arithmetic only.
 
     Thresholds are absolute (in the magnitude's units) or, with `use_quantiles=True`,
     quantiles in [0, 1] of each image's gradient magnitude before suppression, as
