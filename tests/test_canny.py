@@ -337,6 +337,22 @@ def test_hysteresis_is_connected_components(seed):
         np.testing.assert_array_equal(found, expected & (image > 0))
 
 
+def test_hysteresis_beyond_float32_keys_uses_int32(monkeypatch):
+    """Past 2**24 blocks the labels are compared as int32: forced here, same components."""
+    import keras_edges.layers
+
+    monkeypatch.setattr(keras_edges.layers, "_FLOAT_EXACT", 0)
+    rng = np.random.default_rng(7)
+    suppressed = rng.uniform(0, 1, (2, 41, 37, 1)) * (
+        rng.uniform(size=(2, 41, 37, 1)) < 0.55
+    )
+    suppressed = suppressed.astype("float32")
+    edges = np.asarray(Hysteresis(low=0.3, high=0.9)([suppressed, suppressed]))
+    for image, found in zip(suppressed[..., 0], edges[..., 0]):
+        expected = _components_reference(image >= 0.3, image >= 0.9)
+        np.testing.assert_array_equal(found, expected & (image > 0))
+
+
 def test_hysteresis_needs_few_rounds_on_long_chains():
     """A chain of length L is one component after at most log2(L) rounds (a dilation loop needs L)."""
     from keras_edges.layers import _blocks, _components
