@@ -506,24 +506,70 @@ class NonMaxSuppression(keras.layers.Layer):
         }
 
 
-def _components(weak, steps=1):
-    """Label the 8-connected components of the bool map `weak` `(N, H, W, 1)`.
+# float32 holds every integer up to 2**24: up to there, block labels are compared as
+# float32 keys (the arithmetic every runtime vectorises, TFLite's included).
+_FLOAT_EXACT = 2**24
 
-    Returns `(pointers, rounds)`: `pointers` is the flat int32 vector of length
-    `N * H * W + 1` in which each weak pixel holds the smallest flat index of its
-    component and every other entry holds the sentinel `N * H * W`; `rounds` counts the
-    hooking rounds that changed something. See `Hysteresis`.
+
+def _blocks(mask):
+    """The 2x2 blocks of pixels of a `(N, H, W)` map, framed by empty blocks.
+
+    The map is padded with 2 zero pixels before and 2 or 3 after each axis (to an even
+    size); returns the `(N, h, w)` maps of each block's top-left, top-right, bottom-left
+    and bottom-right pixel: block `(i, j)` holds pixels `2i - 2 .. 2i - 1` and
+    `2j - 2 .. 2j - 1`, and the first and last row and column of blocks are empty.
     """
-    shape = ops.shape(weak)
-    flat = ops.reshape(weak, (-1,))
-    count = ops.shape(flat)[
-        0
-    ]  # a Python int where shapes are static: jax.jit needs one
+    shape = ops.shape(mask)
+    padded = ops.pad(mask, ((0, 0), (2, 3), (2, 3)))
+    padded = padded[:, : (shape[1] + 5) // 2 * 2, : (shape[2] + 5) // 2 * 2]
+    return tuple(padded[:, i::2, j::2] for i in (0, 1) for j in (0, 1))
+
+
+def _components(corners, steps=1):
+    """Label the 8-connected components of a weak map, given as its `_blocks` `corners`.
+
+    `corners` are the four float32 maps of `_blocks` (1.0 where weak, else 0.0). The
+    labels live on these 2x2 blocks (the weak pixels of one block touch each other), a
+    quarter as many as pixels; two neighbouring blocks are joined when a weak pixel of
+    one touches a weak pixel of the other. Returns `(pointers, rounds)`:
+    `pointers` is the flat int32 vector of length `N * h * w + 1` (blocks in row-major
+    order, then a sentinel) in which each block holding a weak pixel holds the smallest
+    flat index of its component and every other entry holds the sentinel `N * h * w`;
+    `rounds` counts the hooking rounds that changed something. See `Hysteresis`.
+    """
+    a, b, c, d = corners
+    width = ops.shape(a)[2]
+    left, right, top, bottom = (
+        ops.maximum(*pair) for pair in ((a, c), (b, d), (a, b), (c, d))
+    )
+    occupied = ops.reshape(ops.maximum(left, right), (-1,))
+    count = ops.shape(occupied)[0]  # a Python int where shapes are static: jax.jit
     size = ops.cast(count, "int32")
     sentinel = ops.reshape(size, (1,))
-    pointers = ops.concatenate(
-        [ops.where(flat, ops.arange(count, dtype="int32"), size), sentinel], axis=0
-    )
+
+    def shifted(vector, offset):
+        """`vector[i + offset]` at each i, zero past the ends (`|offset| <= width + 1`).
+
+        The frame of empty blocks makes this the block `offset` away in the grid, in the
+        same image, for every block that holds a weak pixel.
+        """
+        edge = ops.zeros_like(vector[: width + 1])
+        padded = ops.concatenate([edge, vector, edge], axis=0)
+        return padded[width + 1 + offset : width + 1 + offset + count]
+
+    # (offset, joined): the block at i is joined to the block at i + offset where
+    # `joined[i]` is 1: the facing columns, rows or corners both hold a weak pixel.
+    flat = lambda x: ops.reshape(x, (-1,))  # noqa: E731
+    joins = [
+        (offset, flat(near) * shifted(flat(far), offset))
+        for offset, near, far in (
+            (1, right, left),
+            (width, bottom, top),
+            (width + 1, d, a),
+            (width - 1, c, b),
+        )
+    ]
+    joins += [(-offset, shifted(joined, -offset)) for offset, joined in joins]
 
     def shorten(pointers):
         def body(pointers, changed):
@@ -540,31 +586,37 @@ def _components(weak, steps=1):
         )
         return pointers
 
-    def smallest_near(labels):
-        """The smallest label among each pixel's 8 neighbours and itself."""
-        labels = ops.reshape(labels[:-1], shape)
-        # Keys `size - label` are >= 1 on weak pixels, so the zero padding never wins.
-        keys = ops.pad(size - labels, ((0, 0), (1, 1), (1, 1), (0, 0)))
-        best = keys[:, 1:-1, 1:-1, :]
-        for d_row in (-1, 0, 1):
-            for d_column in (-1, 0, 1):
-                if d_row or d_column:
-                    best = ops.maximum(best, _shifted(keys, d_row, d_column))
-        return ops.concatenate(
-            [ops.where(flat, size - ops.reshape(best, (-1,)), size), sentinel], axis=0
-        )
+    def largest_near(keys, dtype):
+        """The largest key among each block's own and its joined neighbours' keys."""
+        keys = ops.cast(keys, dtype)
+        best = keys
+        for offset, joined in joins:
+            best = ops.maximum(best, shifted(keys, offset) * ops.cast(joined, dtype))
+        return ops.cast(best, "int32")
 
     def body(pointers, rounds, changed):
-        near = smallest_near(pointers)  # pointers are roots here: labels
-        # The smallest `near` of each tree, as the largest key `size - near` (>= 0):
-        # an empty segment (a non-root) is then 0 on every backend once clipped, where
-        # `segment_min` fills it with int32's max (TensorFlow, JAX) or min (PyTorch).
+        # Pointers are roots here: labels. A label's key `size - label` is >= 1 on a
+        # weak block and 0 elsewhere (the sentinel), so the largest key is the
+        # smallest label, and an empty neighbour never wins.
+        keys = size - pointers[:-1]
+        near = ops.cond(
+            size <= _FLOAT_EXACT,
+            lambda: largest_near(keys, "float32"),
+            lambda: largest_near(keys, "int32"),
+        )
+        # The largest `near` key of each tree (>= 0): an empty segment (a non-root) is
+        # then 0 on every backend once clipped, where `segment_max` fills it with
+        # int32's min (TensorFlow, JAX) or max (PyTorch).
         # num_segments from the static shape: JAX needs a concrete number there.
         segments = ops.shape(pointers)[0]
-        keys = ops.segment_max(size - near, pointers, num_segments=segments)
+        keys = ops.segment_max(near, pointers[:-1], num_segments=segments)
         hooked = ops.minimum(pointers, size - ops.maximum(keys, 0))
         return shorten(hooked), rounds + 1, ops.any(hooked != pointers)
 
+    pointers = ops.concatenate(
+        [ops.where(occupied > 0, ops.arange(count, dtype="int32"), size), sentinel],
+        axis=0,
+    )
     pointers, rounds, _ = ops.while_loop(
         lambda pointers, rounds, changed: changed,
         body,
@@ -574,16 +626,35 @@ def _components(weak, steps=1):
     return pointers, rounds - 1
 
 
+def _above(suppressed, threshold):
+    """`suppressed > 0 and suppressed >= threshold` (one comparison for a threshold > 0)."""
+    if isinstance(threshold, float) and threshold > 0:
+        return suppressed >= threshold
+    return ops.logical_and(suppressed > 0, suppressed >= threshold)
+
+
 def _connected_to(weak, strong, steps=1):
-    """The weak pixels whose 8-connected component of `weak` holds a `strong` pixel."""
-    pointers, _ = _components(weak, steps)
-    seeds = ops.reshape(ops.cast(strong, "int32"), (-1,))
-    seeds = ops.concatenate([seeds, ops.zeros((1,), "int32")], axis=0)
-    kept = ops.segment_max(seeds, pointers, num_segments=ops.shape(pointers)[0])
-    edges = ops.take(kept, pointers[:-1]) > 0
-    return ops.reshape(
-        ops.logical_and(ops.reshape(weak, (-1,)), edges), ops.shape(weak)
+    """The weak pixels whose 8-connected component of `weak` holds a `strong` pixel.
+
+    `strong` must lie within `weak`. The arithmetic is on float32 maps of 0, 1 (weak)
+    and 2 (strong), cheaper than comparisons and bool logic in some runtimes (TFLite).
+    """
+    classes = ops.cast(weak[..., 0], "float32") + ops.cast(strong[..., 0], "float32")
+    corners = _blocks(classes)
+    pointers, _ = _components([ops.minimum(x, 1.0) for x in corners], steps)
+    seeds = ops.reshape(ops.relu(ops.max(ops.stack(corners), axis=0) - 1.0), (-1,))
+    kept = ops.segment_max(seeds, pointers[:-1], num_segments=ops.shape(pointers)[0])
+    # Each pixel takes its block's answer (a block is 2x2 pixels, the first ring of
+    # blocks is the frame of `_blocks`), where it is weak itself.
+    shape = ops.shape(classes)
+    rows, columns = (shape[1] + 5) // 2, (shape[2] + 5) // 2
+    edges = ops.reshape(ops.take(kept, pointers[:-1]), (-1, rows, 1, columns, 1))
+    edges = ops.reshape(
+        ops.broadcast_to(edges, (shape[0], rows, 2, columns, 2)),
+        (shape[0], 2 * rows, 2 * columns),
     )
+    edges = edges[:, 2 : shape[1] + 2, 2 : shape[2] + 2] * ops.minimum(classes, 1.0)
+    return ops.expand_dims(ops.cast(edges, "bool"), -1)
 
 
 @keras.saving.register_keras_serializable(package="keras_edges")
@@ -592,16 +663,19 @@ class Hysteresis(keras.layers.Layer):
 
     Strong pixels (`suppressed >= high`) are edges; weak pixels (`suppressed >= low`)
     are edges when 8-connected to a strong pixel through weak pixels. The connected
-    components of the weak map are found inside the graph by label propagation with
-    pointer jumping (Shiloach and Vishkin, 1982): every weak pixel points to a pixel
-    of its component, at first itself; each round, every tree of pointers is hooked
+    components of the weak map are found inside the graph on 2x2 blocks of pixels (the
+    weak pixels of a block touch each other; two blocks are joined where their weak
+    pixels touch), a quarter as many labels, by label propagation with pointer
+    jumping (Shiloach and Vishkin, 1982): every weak block points to a block of its
+    component, at first itself; each round, every tree of pointers is hooked
     onto the smallest root seen next to any of its pixels, and then the pointers are
     shortened (`p = p[p]`) until each points to its root. Every round merges each tree
     that has a smaller neighbour, so a chain of length L is one tree after O(log L)
     rounds (not L, as a loop of dilations needs). A round that changes nothing ends
     the loop, each changing round merges at least two trees, and both loops also get
     that bound, so they terminate on any input. A component is kept when it holds a
-    strong pixel.
+    strong pixel. The smallest root nearby is found with float32 keys where they are
+    exact (up to 2**24 blocks; int32 beyond): TFLite vectorises float32 arithmetic only.
 
     Thresholds are absolute (in the magnitude's units) or, with `use_quantiles=True`,
     quantiles in [0, 1] of each image's gradient magnitude before suppression, as
@@ -663,9 +737,7 @@ class Hysteresis(keras.layers.Layer):
             high = ops.quantile(magnitude, self.high, axis=(1, 2, 3), keepdims=True)
         else:
             low, high = self.low, self.high
-        present = suppressed > 0
-        weak = ops.logical_and(present, suppressed >= low)
-        strong = ops.logical_and(present, suppressed >= high)
+        weak, strong = _above(suppressed, low), _above(suppressed, high)
         if self.data_format == "channels_first":  # (N, 1, H, W): label as (N, H, W, 1)
             weak, strong = ops.moveaxis(weak, 1, -1), ops.moveaxis(strong, 1, -1)
             return ops.moveaxis(_connected_to(weak, strong, self.steps), -1, 1)

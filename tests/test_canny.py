@@ -337,9 +337,25 @@ def test_hysteresis_is_connected_components(seed):
         np.testing.assert_array_equal(found, expected & (image > 0))
 
 
+def test_hysteresis_beyond_float32_keys_uses_int32(monkeypatch):
+    """Past 2**24 blocks the labels are compared as int32: forced here, same components."""
+    import keras_edges.layers
+
+    monkeypatch.setattr(keras_edges.layers, "_FLOAT_EXACT", 0)
+    rng = np.random.default_rng(7)
+    suppressed = rng.uniform(0, 1, (2, 41, 37, 1)) * (
+        rng.uniform(size=(2, 41, 37, 1)) < 0.55
+    )
+    suppressed = suppressed.astype("float32")
+    edges = np.asarray(Hysteresis(low=0.3, high=0.9)([suppressed, suppressed]))
+    for image, found in zip(suppressed[..., 0], edges[..., 0]):
+        expected = _components_reference(image >= 0.3, image >= 0.9)
+        np.testing.assert_array_equal(found, expected & (image > 0))
+
+
 def test_hysteresis_needs_few_rounds_on_long_chains():
     """A chain of length L is one component after at most log2(L) rounds (a dilation loop needs L)."""
-    from keras_edges.layers import _components
+    from keras_edges.layers import _blocks, _components
 
     spiral, path = _square_spiral(129)
     snake = _serpentine(128, 128)
@@ -348,8 +364,15 @@ def test_hysteresis_needs_few_rounds_on_long_chains():
         (snake, snake.sum()),
         (snake.T, snake.sum()),
     ):
-        pointers, rounds = _components(mask[None, :, :, None])
-        labels = np.asarray(pointers)[:-1].reshape(mask.shape)
+        pointers, rounds = _components(_blocks(mask[None].astype("float32")))
+        # Labels live on 2x2 blocks framed by empty ones: pixel (i, j) is in block
+        # ((i + 2) // 2, (j + 2) // 2) of a ((H + 5) // 2, (W + 5) // 2) grid.
+        blocks = np.asarray(pointers)[:-1]
+        grid = blocks.reshape([(n + 5) // 2 for n in mask.shape])
+        rows, columns = np.indices(mask.shape)
+        labels = grid[(rows + 2) // 2, (columns + 2) // 2]
         assert len(np.unique(labels[mask])) == 1  # one component
-        assert (labels[~mask] == mask.size).all()  # the rest is background
+        occupied = np.zeros(grid.shape, bool)
+        occupied[((rows + 2) // 2)[mask], ((columns + 2) // 2)[mask]] = True
+        assert (grid[~occupied] == blocks.size).all()  # the rest is background
         assert 1 <= int(rounds) <= np.log2(length), (int(rounds), length)
