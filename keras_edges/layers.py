@@ -17,6 +17,7 @@ __all__ = [
     "BilinearUpsampling",
     "BorderPadding",
     "CropToReference",
+    "DilatedDepthwiseConv2D",
     "GaussianBlur",
     "GradientMagnitude",
     "GradientOrientation",
@@ -800,6 +801,77 @@ def pixel_difference_matrix(kind: str) -> np.ndarray:
     return matrix
 
 
+def _depthwise_same(inputs, kernel, dilation_rate=1):
+    """`ops.depthwise_conv(inputs, kernel, padding="same", dilation_rate=...)`, channels last.
+
+    With the TensorFlow backend a dilated kernel runs TensorFlow's native dilated
+    depthwise kernel, about twice as fast on a CPU as the space-to-batch emulation that
+    `tf.nn.depthwise_conv2d` wraps around it, with the same output. Its gradient is the
+    emulation's: the native op's own CPU gradient is wrong for dilations above 1
+    (TensorFlow 2.21).
+    """
+    rate = (dilation_rate,) * 2 if isinstance(dilation_rate, int) else dilation_rate
+    rate = tuple(int(r) for r in rate)
+    if keras.backend.backend() != "tensorflow" or rate == (1, 1):
+        return ops.depthwise_conv(inputs, kernel, padding="same", dilation_rate=rate)
+    import tensorflow as tf
+
+    def emulated(x, k):
+        return tf.nn.depthwise_conv2d(x, k, [1, 1, 1, 1], "SAME", dilations=rate)
+
+    @tf.custom_gradient
+    def native(x, k):
+        def gradient(upstream):
+            with tf.GradientTape() as tape:
+                tape.watch([x, k])
+                result = emulated(x, k)
+            return tape.gradient(result, [x, k], output_gradients=upstream)
+
+        result = tf.raw_ops.DepthwiseConv2dNative(
+            input=x,
+            filter=k,
+            strides=[1, 1, 1, 1],
+            padding="SAME",
+            dilations=[1, *rate, 1],
+        )
+        return result, gradient
+
+    return native(inputs, ops.cast(kernel, inputs.dtype))
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class DilatedDepthwiseConv2D(keras.layers.DepthwiseConv2D):
+    """`keras.layers.DepthwiseConv2D`, faster when dilated on TensorFlow.
+
+    The same layer, weights and output. With the TensorFlow backend, stride 1,
+    `"same"` padding and channels last, a dilated kernel runs TensorFlow's native
+    dilated depthwise kernel, about twice as fast on a CPU as the space-to-batch
+    emulation that `tf.nn.depthwise_conv2d` wraps around it; anything else runs the
+    Keras layer's own call.
+
+    Example:
+    >>> layer = DilatedDepthwiseConv2D(3, padding="same", dilation_rate=3)
+    >>> image = np.random.default_rng(0).uniform(size=(1, 9, 9, 2)).astype("float32")
+    >>> fast = np.asarray(layer(image))
+    >>> plain = keras.layers.DepthwiseConv2D(3, padding="same", dilation_rate=3)
+    >>> plain.build(image.shape); plain.set_weights(layer.get_weights())
+    >>> bool(np.allclose(fast, np.asarray(plain(image)), atol=1e-6))
+    True
+    """
+
+    def call(self, inputs):
+        if (
+            self.padding != "same"
+            or tuple(self.strides) != (1, 1)
+            or self.data_format != "channels_last"
+        ):
+            return super().call(inputs)
+        outputs = _depthwise_same(inputs, self.kernel, self.dilation_rate)
+        if self.use_bias:
+            outputs = ops.add(outputs, self.bias)
+        return outputs if self.activation is None else self.activation(outputs)
+
+
 @keras.saving.register_keras_serializable(package="keras_edges")
 class PixelDifferenceConv2D(keras.layers.Layer):
     """A 3x3 depthwise convolution over pixel differences (PiDiNet's PDC).
@@ -850,9 +922,7 @@ class PixelDifferenceConv2D(keras.layers.Layer):
         channels = ops.shape(self.kernel)[2]
         flat = ops.reshape(ops.cast(self.kernel, self.compute_dtype), (9, -1))
         kernel = ops.reshape(ops.matmul(self._fold, flat), (3, 3, channels, 1))
-        return ops.depthwise_conv(
-            inputs, kernel, padding="same", dilation_rate=self.dilation_rate
-        )
+        return _depthwise_same(inputs, kernel, self.dilation_rate)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -16,6 +16,7 @@ from keras_edges.layers import (
     BilinearUpsampling,
     BorderPadding,
     CropToReference,
+    DilatedDepthwiseConv2D,
     GaussianBlur,
     GradientMagnitude,
     GradientOrientation,
@@ -359,7 +360,7 @@ def _side_output(x, scale: int, name: str):
     """One stage's boundary logits: 8 channels, context at dilations 1/3/5, upsampled."""
     y = keras.layers.Conv2D(8, 1, activation="relu", name=f"{name}_reduce")(x)
     context = [
-        keras.layers.DepthwiseConv2D(
+        (DilatedDepthwiseConv2D if d > 1 else keras.layers.DepthwiseConv2D)(
             3, padding="same", dilation_rate=d, name=f"{name}_dilated{d}"
         )(y)
         for d in (1, 3, 5)

@@ -22,6 +22,7 @@ from keras_edges.datasets import (
 from keras_edges.layers import (
     BilinearUpsampling,
     CropToReference,
+    DilatedDepthwiseConv2D,
     PadToMultiple,
     PixelDifferenceConv2D,
     pixel_difference_matrix,
@@ -115,6 +116,33 @@ def test_angular_difference_matrix_matches_pidinet():
         pixel_difference_matrix("rd")
 
 
+@pytest.mark.parametrize("dilation", [2, 3, 5])
+def test_dilated_depthwise_equals_keras_and_has_its_gradient(dilation):
+    """Output and gradients (input and kernel) equal keras.layers.DepthwiseConv2D's:
+    TensorFlow's native dilated kernel has a wrong CPU gradient of its own, so the fast
+    path must take the emulation's."""
+    rng = np.random.default_rng(dilation)
+    image = tf.constant(rng.normal(size=(2, 13, 17, 4)).astype(np.float32))
+    fast = DilatedDepthwiseConv2D(3, padding="same", dilation_rate=dilation)
+    plain = keras.layers.DepthwiseConv2D(3, padding="same", dilation_rate=dilation)
+    fast.build(image.shape)
+    plain.build(image.shape)
+    weights = [rng.normal(size=w.shape).astype(np.float32) for w in fast.get_weights()]
+    fast.set_weights(weights)
+    plain.set_weights(weights)
+    results = []
+    for layer in (fast, plain):
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            output = layer(image)
+            loss = tf.reduce_sum(output * output)
+        results.append(
+            [output, *tape.gradient(loss, [image, *layer.trainable_variables])]
+        )
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.parametrize("scale", [2, 4, 8])
 def test_bilinear_upsampling_equals_keras_upsampling(scale):
     """BilinearUpsampling gives UpSampling2D(interpolation='bilinear')'s output."""
@@ -162,6 +190,7 @@ def test_crop_to_reference_keeps_the_top_left():
     "layer",
     [
         PixelDifferenceConv2D("ad", 2, name="pdc"),
+        DilatedDepthwiseConv2D(3, padding="same", dilation_rate=5, name="context"),
         PadToMultiple(4, name="pad"),
         CropToReference(name="crop"),
         BilinearUpsampling(4, name="up"),
