@@ -283,6 +283,20 @@ def test_tflite_export_gives_equal_outputs(tmp_path, random_model):
         )
 
 
+def test_savedmodel_export_gives_equal_outputs(tmp_path, random_model):
+    """The SavedModel's `serve` signature gives the Keras probabilities at other sizes."""
+    target = export_model(random_model, tmp_path / "boundaries", format="savedmodel")
+    served = tf.saved_model.load(str(target))  # keep a reference: it owns the variables
+    for shape in [(1, 37, 53, 3), (2, 20, 31, 3)]:
+        batch = RNG.uniform(size=shape).astype(np.float32)
+        np.testing.assert_allclose(
+            served.serve(tf.constant(batch)).numpy(),
+            np.asarray(random_model(batch)),
+            rtol=1e-5,
+            atol=1e-6,
+        )
+
+
 # ------------------------------------------------------------------------------ loss
 def test_consensus_loss_is_hand_computed():
     """Positives, negatives, the ignored band and -1 padding, weighted as HED/RCF do."""
