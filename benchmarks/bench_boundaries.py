@@ -47,6 +47,7 @@ import numpy as np  # noqa: E402
 from keras_edges import detect_edges, evaluate_boundaries  # noqa: E402
 from keras_edges.datasets import load_bsds500  # noqa: E402
 from keras_edges.io import load_image  # noqa: E402
+from keras_edges.train.losses import ConsensusBalancedCrossEntropy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -253,7 +254,9 @@ ABLATIONS = {
     "plain depthwise convolutions (no pixel differences)": {
         "architecture": {"pixel_difference": False}
     },
-    "positives from any annotator, no ignored band (HED)": {"loss_threshold": 1e-6},
+    "positives from any annotator, no ignored band (HED)": {
+        "loss": ConsensusBalancedCrossEntropy(threshold=1e-6)
+    },
     "no scale augmentation": {"scales": (1.0, 1.0)},
     "+ any-angle rotation": {"rotate": True},
     "320 crops (1.6x the pixels per step)": {"crop_size": 320},
@@ -262,7 +265,6 @@ ABLATIONS = {
 
 def run_ablation(args):
     from keras_edges.train.boundaries import boundary_scores, fit_boundary_model
-    from keras_edges.train.losses import ConsensusBalancedCrossEntropy
 
     train = list(load_bsds500(args.bsds, "train"))
     val = list(itertools.islice(load_bsds500(args.bsds, "val"), args.images))
@@ -274,17 +276,9 @@ def run_ablation(args):
     for name, options in ABLATIONS.items():
         if args.only and args.only not in name:
             continue
-        options = dict(options)
-        threshold = options.pop("loss_threshold", None)
-        loss = None if threshold is None else ConsensusBalancedCrossEntropy(threshold)
         start = time.perf_counter()
         model, _ = fit_boundary_model(
-            train,
-            epochs=1,
-            steps_per_epoch=args.steps,
-            loss=loss,
-            verbose=0,
-            **options,
+            train, epochs=1, steps_per_epoch=args.steps, verbose=0, **options
         )
         minutes = (time.perf_counter() - start) / 60
         scores = boundary_scores(model, val, workers=2)

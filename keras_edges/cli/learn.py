@@ -302,9 +302,7 @@ def run(args, parser) -> int:
         "data": description,
         "command": _command(args),
         "seed": args.seed,
-        "start": args.init
-        if args.command == "learn" and args.init
-        else (start or "random initialisation"),
+        "start": getattr(args, "init", None) or start or "random initialisation",
         "commit": _commit(),
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
         "training_seconds": round(state["seconds"], 1),
