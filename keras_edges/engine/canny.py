@@ -36,6 +36,7 @@ import keras
 import numpy as np
 import scipy.ndimage
 import tensorflow as tf
+from tensorflow.compiler.tf2xla.python import xla
 
 from keras_edges.engine.stencil import (
     _aligned_empty,
@@ -208,18 +209,29 @@ def _fused_sum(terms, zero):
     return total
 
 
-def _gather_border(image, axis, source, zeros):
-    """Apply a border rule along `axis`: position t takes `image`'s position `source[t]`.
+def _fill_border(image, axis, border, before, after, zeros):
+    """Apply the gradient's border rule along `axis` of a window, in place.
 
-    `source` is -1 where the rule pads with zeros (only read when `zeros`).
+    `border` is `[left start, right start, left sources..., right sources...]`: the two
+    runs of `before` and `after` positions that take the values of other positions of
+    the window (-1: zero, only with `zeros`); every other position keeps its own value.
+    Written as two small in-place updates: a gather of the whole window would pull the
+    stencil that made `image` into an unvectorised per-element loop (2-4x slower).
     """
-    gathered = tf.gather(image, tf.maximum(source, 0), axis=axis)
-    if not zeros:
-        return gathered
-    shape = [1, 1, 1]
-    shape[axis] = -1
-    inside = tf.reshape(source >= 0, shape)
-    return tf.where(inside, gathered, tf.zeros_like(gathered))
+    runs = ((border[0], border[2 : 2 + before]), (border[1], border[2 + before :]))
+    for start, sources in runs:
+        if sources.shape[0] == 0:
+            continue
+        values = tf.gather(image, tf.maximum(sources, 0), axis=axis)
+        if zeros:
+            shape = [1, 1, 1]
+            shape[axis] = -1
+            inside = tf.reshape(sources >= 0, shape)
+            values = tf.where(inside, values, tf.zeros_like(values))
+        corner = [0, 0, 0]
+        corner[axis] = start
+        image = xla.dynamic_update_slice(image, values, tf.stack(corner))
+    return image
 
 
 def _suppress(plan: Plan, grad_x, grad_y, magnitude, zero):
@@ -291,10 +303,10 @@ def _stages(plan: Plan, integer: bool):
 
     Each stage's output is stored before the next one reads it at every tap of its
     stencil (within one XLA graph, a cheap producer is recomputed for each consumer):
-    `smooth` (cast, Gaussian column pass, the gradient border's row gather), `blur` (row
-    pass, column gather), `gradient` (both gradients and the magnitude, zero outside the
-    image) and `classify` (suppression and thresholds: the class map) or `crop` (the
-    magnitude, for quantiles). With `integer` (uint8 pixels, no blur, integer kernels)
+    `smooth` (cast, Gaussian column pass, the gradient border's rows), `blur` (row
+    pass, the border's columns), `gradient` (the magnitude, zero outside the image) and
+    `classify` (the gradients again, suppression and thresholds: the class map) or
+    `crop` (the magnitude, for quantiles). With `integer` (uint8 pixels, no blur, integer kernels)
     the gradients are exact int16/int32 sums.
     """
     blur = np.frombuffer(plan.blur, np.float32)
@@ -304,6 +316,7 @@ def _stages(plan: Plan, integer: bool):
     size_y, size_x = shape
     radius = len(blur) // 2
     zeros = plan.mode == "zeros"
+    (top, bottom), (left, right) = plan.pad_width
     work = _integer_dtype(kernel_x, kernel_y) if integer else tf.float32
 
     def smooth(buffer, rows, zero):
@@ -313,7 +326,7 @@ def _stages(plan: Plan, integer: bool):
             image = _fused_sum(
                 [(w, image[:, i : i + height, :]) for i, w in enumerate(blur)], zero
             )
-        return _gather_border(image, 1, rows, zeros)
+        return _fill_border(image, 1, rows, top, bottom, zeros)
 
     def blur_rows(image, columns, zero):
         if radius:  # GaussianBlur's row pass
@@ -321,13 +334,15 @@ def _stages(plan: Plan, integer: bool):
             image = _fused_sum(
                 [(w, image[:, :, j : j + width]) for j, w in enumerate(blur)], zero
             )
-        return _gather_border(image, 2, columns, zeros)
+        return _fill_border(image, 2, columns, left, right, zeros)
 
-    def gradient(image, row_inside, column_inside, zero):
-        height = image.shape[1] - size_y + 1
-        width = image.shape[2] - size_x + 1
+    def gradients(image, zero, margin=0):
+        """Both gradients of the blurred window, `margin` positions in from each side."""
+        height = image.shape[1] - size_y + 1 - 2 * margin
+        width = image.shape[2] - size_x + 1 - 2 * margin
 
         def tap(i, j, copy=False):
+            i, j = i + margin, j + margin
             tensor = image[:, i : i + height, j : j + width]
             return _rounded(tensor, zero) if copy else tensor
 
@@ -336,7 +351,7 @@ def _stages(plan: Plan, integer: bool):
         # reads its own copy of those taps.
         weights = np.abs(kernel_x)
         shared = (weights == np.abs(kernel_y)) & (weights != 1) & (not integer)
-        grads = [
+        return [
             _fused_sum(
                 [
                     (kernel[i, j], tap(i, j, copy and shared[i, j]))
@@ -347,9 +362,11 @@ def _stages(plan: Plan, integer: bool):
             )
             for kernel, copy in ((kernel_x, False), (kernel_y, True))
         ]
+
+    def gradient(image, row_inside, column_inside, zero):
+        grads = gradients(image, zero)
         if plan.norm == "l1":
             magnitude = tf.cast(tf.abs(grads[0]) + tf.abs(grads[1]), tf.float32)
-            grads = [tf.cast(grad, tf.float32) for grad in grads]
         else:
             grads = [tf.cast(grad, tf.float32) for grad in grads]
             squared = _rounded(grads[0] * grads[0], zero) + _rounded(
@@ -357,10 +374,14 @@ def _stages(plan: Plan, integer: bool):
             )
             magnitude = tf.where(squared > 0, tf.sqrt(squared), 0.0)
         inside = tf.logical_and(row_inside[:, None], column_inside[None, :])
-        magnitude = tf.where(inside[None], magnitude, 0.0)
-        return magnitude, grads[0][:, 1:-1, 1:-1], grads[1][:, 1:-1, 1:-1]
+        return tf.where(inside[None], magnitude, 0.0)
 
-    def classify(magnitude, grad_x, grad_y, low, high, zero):
+    def classify(magnitude, image, low, high, zero):
+        # The suppression's gradients are computed again from the blurred window: that
+        # is cheaper than storing both and reading them back.
+        grad_x, grad_y = (
+            tf.cast(grad, tf.float32) for grad in gradients(image, zero, margin=1)
+        )
         suppressed = _suppress(plan, grad_x, grad_y, magnitude, zero)
         present = suppressed > 0
         weak = tf.logical_and(present, suppressed >= low[:, None, None])
@@ -378,7 +399,7 @@ def _function(plan: Plan, output: str, shape: tuple, dtype: str, window: tuple):
     """The engine for one buffer shape: `(buffer, rows, columns, row_inside,
     column_inside, low, high) -> output` (`"classes"` uint8 or `"magnitude"` float32).
 
-    `rows`/`columns` are the gradient border's gather indices into the blurred window,
+    `rows`/`columns` place the gradient's border in the blurred window (`_fill_border`),
     `row_inside`/`column_inside` say which magnitude-window positions lie in the image,
     `low`/`high` are `(N,)` thresholds. `window` is `(gradient window height, width,
     magnitude window height, width)`.
@@ -391,12 +412,11 @@ def _function(plan: Plan, output: str, shape: tuple, dtype: str, window: tuple):
     )
     smooth, blur_rows, gradient, classify, crop = _stages(plan, bool(integer))
     zero = tf.TensorSpec((), tf.int32)
-    smooth = smooth.get_concrete_function(
-        tf.TensorSpec(shape, dtype), tf.TensorSpec((window[0],), tf.int32), zero
-    )
+    rows, columns = (tf.TensorSpec((2 + sum(pad),), tf.int32) for pad in plan.pad_width)
+    smooth = smooth.get_concrete_function(tf.TensorSpec(shape, dtype), rows, zero)
     spec = tf.TensorSpec.from_tensor
     blur_rows = blur_rows.get_concrete_function(
-        spec(smooth.structured_outputs), tf.TensorSpec((window[1],), tf.int32), zero
+        spec(smooth.structured_outputs), columns, zero
     )
     gradient = gradient.get_concrete_function(
         spec(blur_rows.structured_outputs),
@@ -404,23 +424,23 @@ def _function(plan: Plan, output: str, shape: tuple, dtype: str, window: tuple):
         tf.TensorSpec((window[3],), tf.bool),
         zero,
     )
-    gradients = [spec(tensor) for tensor in gradient.structured_outputs]
+    magnitude = spec(gradient.structured_outputs)
     if output == "magnitude":
-        last = crop.get_concrete_function(gradients[0])
+        last = crop.get_concrete_function(magnitude)
     else:
         threshold = tf.TensorSpec((count,), tf.float32)
-        last = classify.get_concrete_function(*gradients, threshold, threshold, zero)
+        last = classify.get_concrete_function(
+            magnitude, spec(blur_rows.structured_outputs), threshold, threshold, zero
+        )
     zero = tf.constant(0, tf.int32)
 
     def run(buffer, rows, columns, row_inside, column_inside, low, high):
         image = _call(smooth, buffer, rows, zero)
         image = _call(blur_rows, image, columns, zero)
-        magnitude, grad_x, grad_y = _call(
-            gradient, image, row_inside, column_inside, zero
-        )
+        magnitude = _call(gradient, image, row_inside, column_inside, zero)
         if output == "magnitude":
             return _call(last, magnitude)
-        return _call(last, magnitude, grad_x, grad_y, low, high, zero)
+        return _call(last, magnitude, image, low, high, zero)
 
     return run
 
@@ -442,7 +462,7 @@ def _rule(size: int, start: int, stop: int, mode: str) -> np.ndarray:
 
 
 def _axis_tiles(plan: Plan, axis: int, size: int, tile: int):
-    """Per tile along one axis: `(start, stop, fill runs, gather indices, inside mask)`.
+    """Per tile along one axis: `(start, stop, fill runs, border placement, inside mask)`.
 
     A tile of `tile` output positions starting at `start` reads the magnitude at
     `start - 1 .. start + tile` (the suppression's halo), the blurred image at the
@@ -462,9 +482,20 @@ def _axis_tiles(plan: Plan, axis: int, size: int, tile: int):
         border = ((positions >= -before) & (positions < 0)) | (
             (positions >= size) & (positions < size + after)
         )
-        source = np.arange(gradient_window)
         rule = _rule(size, first, first + gradient_window, plan.mode)
-        source[border] = np.where(rule[border] >= 0, rule[border] - first, -1)
+        source = np.where(rule >= 0, rule - first, -1)
+        runs = []
+        for side, length, spare in (
+            (positions < 0, before, 0),
+            (positions >= size, after, gradient_window - after),
+        ):
+            run = np.flatnonzero(border & side)
+            at = run[0] if len(run) else spare  # no border on this side: identity
+            part = np.arange(at, at + length)
+            assert np.array_equal(run, part) if len(run) else not border[part].any()
+            runs.append((at, np.where(border[part], source[part], part)))
+        (left, left_sources), (right, right_sources) = runs
+        placement = np.concatenate([[left, right], left_sources, right_sources])
         inside = (positions[before : before + tile + 2] >= 0) & (
             positions[before : before + tile + 2] < size
         )
@@ -473,7 +504,7 @@ def _axis_tiles(plan: Plan, axis: int, size: int, tile: int):
                 start,
                 stop,
                 _segments(fill, 0, len(fill)),
-                tf.constant(source.astype(np.int32)),
+                tf.constant(placement.astype(np.int32)),
                 tf.constant(inside),
             )
         )
@@ -562,17 +593,22 @@ def _hysteresis(classes: np.ndarray) -> np.ndarray:
     """Keep the 8-connected components of `classes > 0` that hold a 2, per image.
 
     Linear time (`scipy.ndimage.label`), whatever the length of an edge chain. The
-    lookup runs in bands of rows: `np.take` copies its indices to int64 first.
+    lookups touch only the weak pixels (a few percent of a photo after suppression), in
+    bands of rows so that their int64 indices stay small on any input.
     """
-    edges = np.empty(classes.shape, bool)
+    edges = np.zeros(classes.shape, bool)
     labels = np.empty(classes.shape[1:], np.int32)
     band = max(1, _TILE * _TILE // classes.shape[2])
+    bands = [slice(row, row + band) for row in range(0, classes.shape[1], band)]
     for image, out in zip(classes, edges):
-        count = scipy.ndimage.label(image, _EIGHT, output=labels)
+        weak = image.astype(bool)
+        count = scipy.ndimage.label(weak, _EIGHT, output=labels)
         keep = np.zeros(count + 1, bool)
-        keep[labels.ravel()[np.flatnonzero(image == 2)]] = True
-        for row in range(0, len(image), band):
-            np.take(keep, labels[row : row + band], out=out[row : row + band])
+        for rows in bands:
+            keep[labels[rows][image[rows] == 2]] = True
+        for rows in bands:
+            where = np.flatnonzero(weak[rows])
+            out[rows].reshape(-1)[where] = keep[labels[rows].reshape(-1)[where]]
     return edges
 
 
