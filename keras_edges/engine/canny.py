@@ -603,12 +603,20 @@ def _hysteresis(classes: np.ndarray) -> np.ndarray:
     for image, out in zip(classes, edges):
         weak = image.astype(bool)
         count = scipy.ndimage.label(weak, _EIGHT, output=labels)
+
+        def weak_labels(rows):
+            where = np.flatnonzero(weak[rows])
+            return where, labels[rows].reshape(-1)[where]
+
+        # One band (most images): its lookup serves both passes.
+        once = weak_labels(bands[0]) if len(bands) == 1 else None
         keep = np.zeros(count + 1, bool)
         for rows in bands:
-            keep[labels[rows][image[rows] == 2]] = True
+            where, found = once or weak_labels(rows)
+            keep[found[image[rows].reshape(-1)[where] == 2]] = True
         for rows in bands:
-            where = np.flatnonzero(weak[rows])
-            out[rows].reshape(-1)[where] = keep[labels[rows].reshape(-1)[where]]
+            where, found = once or weak_labels(rows)
+            out[rows].reshape(-1)[where] = keep[found]
     return edges
 
 
