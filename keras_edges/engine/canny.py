@@ -601,11 +601,10 @@ def _hysteresis(classes: np.ndarray) -> np.ndarray:
     band = max(1, _TILE * _TILE // classes.shape[2])
     bands = [slice(row, row + band) for row in range(0, classes.shape[1], band)]
     for image, out in zip(classes, edges):
-        weak = image.astype(bool)
-        count = scipy.ndimage.label(weak, _EIGHT, output=labels)
+        count = scipy.ndimage.label(image, _EIGHT, output=labels)
 
         def weak_labels(rows):
-            where = np.flatnonzero(weak[rows])
+            where = np.flatnonzero(image[rows].astype(bool))  # faster on bool
             return where, labels[rows].reshape(-1)[where]
 
         # One band (most images): its lookup serves both passes.
