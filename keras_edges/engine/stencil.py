@@ -292,9 +292,10 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
 
     `output` is `"float"`, `"uint8"` (round, saturate), `"bool"` (`edges >= cut`), each
     optionally with `"/"` (divide by `divisor` first, as `normalize` does), or
-    `"gradients"` (float32 `(grad_x, grad_y)` in a last axis of size 2) or
-    `"orientation"` (the float32 gradient in the image frame as `(2, N, H', W')`, whose
-    angle `_angle` takes outside the graph). The kernels
+    `"gradients"` (float32 `(grad_x, grad_y)` pairs, each pair's bytes as one float64,
+    which `_finish` views as a last axis of size 2) or `"orientation"` (the float32
+    gradient in the image frame as `(2, N, H', W')`, whose angle `_finish` takes outside
+    the graph). The kernels
     are `plan`'s constants or, when `plan` has no kernel values, arguments (then
     `"orientation"` also takes the 2x2 `gradient_frame` as an argument).
     """
@@ -317,7 +318,9 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
         if output in ("gradients", "orientation"):
             grad_x, grad_y = tf.cast(grad_x, tf.float32), tf.cast(grad_y, tf.float32)
             if output == "gradients":
-                return tf.stack([grad_x, grad_y], axis=-1)
+                # XLA interleaves the pair as one 8-byte word about 1.4x faster than as
+                # a last axis of size 2.
+                return tf.bitcast(tf.stack([grad_x, grad_y], axis=-1), tf.float64)
             if weights:
                 (a, b), (c, d) = weights[2][0], weights[2][1]
             else:
@@ -329,7 +332,7 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
                 1.0,
             ):  # as GradientOrientation
                 grad_x, grad_y = a * grad_x + b * grad_y, c * grad_x + d * grad_y
-            # The angle itself is `_angle`'s, outside the graph: XLA's atan2 is a scalar
+            # The angle itself is `_finish`'s, outside the graph: XLA's atan2 is a scalar
             # loop on the CPU, 5-10x slower than NumPy's.
             return tf.stack([grad_x, grad_y])  # (2, N, H', W'): contiguous halves
         if plan.norm == "l1":
@@ -525,11 +528,14 @@ def _call(function, *tensors):
         return function(*tensors)
 
 
-def _angle(output: str, edges: np.ndarray) -> np.ndarray:
-    """The graph's `edges`, or for `"orientation"` the angle of its stacked `(x, y)`."""
-    if output != "orientation":
-        return edges
-    return np.arctan2(edges[1], edges[0])
+def _finish(output: str, edges: np.ndarray) -> np.ndarray:
+    """The graph's `edges` as `run` returns them: the `(x, y)` pairs of `"gradients"`
+    as a last axis, the angle of `"orientation"`'s stacked `(x, y)`."""
+    if output == "gradients":
+        return edges.view(np.float32).reshape(*edges.shape, 2)
+    if output == "orientation":
+        return np.arctan2(edges[1], edges[0])
+    return edges
 
 
 def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut: float):
@@ -553,7 +559,7 @@ def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut:
         image = np.ascontiguousarray(batch)
         function = _fast_function(key, output, image.shape, image.dtype.name, True)
         edges = np.asarray(_call(function, _as_tensor(image), divisor, cut, *weights))
-        return _angle(output, edges)
+        return _finish(output, edges)
     buffers, result = {}, None
     for y0, y1, rows in row_tiles:
         for x0, x1, columns in column_tiles:
@@ -563,7 +569,7 @@ def _fast_edges(plan: Plan, batch: np.ndarray, output: str, divisor: float, cut:
                 buffer = buffers[size]
                 _fill(buffer, batch[first : first + size], rows, columns)
                 function = _fast_function(key, output, buffer.shape, buffer.dtype.name)
-                edges = _angle(
+                edges = _finish(
                     output,
                     np.asarray(
                         _call(function, _as_tensor(buffer), divisor, cut, *weights)
