@@ -290,12 +290,17 @@ def run_ablation(args):
 
 def run_curve(args):
     provenance = json.loads(Path(args.provenance).read_text())
-    print("| epoch | step | minutes | loss | validation ODS |\n|---|---|---|---|---|")
-    for entry in provenance["history"]:
-        ods = f"{entry['ods']:.3f}" if "ods" in entry else ""
-        print(
-            f"| {entry['epoch']} | {entry['step']} | {entry['seconds'] / 60:.1f} | {entry['loss']:.4f} | {ods} |"
-        )
+    runs = [("the shipped weights", provenance)]
+    if "recipe_validation" in provenance:  # trained without a held-out set
+        runs.append(("the recipe's train-only run", provenance["recipe_validation"]))
+    for name, run in runs:
+        print(f"\n{name}\n\n| epoch | step | minutes | loss | validation ODS |")
+        print("|---|---|---|---|---|")
+        for entry in run["history"]:
+            ods = f"{entry['ods']:.3f}" if "ods" in entry else ""
+            print(
+                f"| {entry['epoch']} | {entry['step']} | {entry['seconds'] / 60:.1f} | {entry['loss']:.4f} | {ods} |"
+            )
 
 
 def main():

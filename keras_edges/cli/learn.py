@@ -188,7 +188,11 @@ def _data(args, parser):
         )
         description = {
             "train": f"BSDS500 {'+'.join(splits)} ({len(train)} images, all annotators)",
-            "validation": f"BSDS500 {args.val_split}, first {len(validation)} images (sorted by name)",
+            "validation": (
+                f"BSDS500 {args.val_split}, first {len(validation)} images (sorted by name)"
+                if validation
+                else "none"
+            ),
         }
         return train, validation or None, description
     train = load_edge_pairs(args.pairs)
