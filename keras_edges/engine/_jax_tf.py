@@ -28,6 +28,7 @@ abs, minimum, sqrt, square, round = (
     jnp.round,
 )
 zeros_like, stack, atan2 = jnp.zeros_like, jnp.stack, jnp.arctan2
+float64 = jnp.float64  # named by `bitcast` below
 
 
 Tensor = jax.Array
@@ -42,6 +43,15 @@ def add_n(tensors):
     for tensor in tensors[1:]:
         total = total + tensor
     return total
+
+
+def bitcast(tensor, dtype):
+    """`tf.bitcast`. The gradients' float32 pairs become one 8-byte word under TensorFlow;
+    JAX has no 8-byte floats outside its x64 mode, so there the pairs stay as they are
+    (`stencil._finish` takes either)."""
+    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+        return tensor
+    return jax.lax.bitcast_convert_type(tensor, dtype)
 
 
 def cast(tensor, dtype):

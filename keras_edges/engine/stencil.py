@@ -531,7 +531,7 @@ def _call(function, *tensors):
 def _finish(output: str, edges: np.ndarray) -> np.ndarray:
     """The graph's `edges` as `run` returns them: the `(x, y)` pairs of `"gradients"`
     as a last axis, the angle of `"orientation"`'s stacked `(x, y)`."""
-    if output == "gradients":
+    if output == "gradients" and edges.dtype == np.float64:  # the pairs as 8-byte words
         return edges.view(np.float32).reshape(*edges.shape, 2)
     if output == "orientation":
         return np.arctan2(edges[1], edges[0])
