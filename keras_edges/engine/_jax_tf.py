@@ -28,7 +28,7 @@ abs, minimum, sqrt, square, round = (
     jnp.round,
 )
 zeros_like, stack, atan2 = jnp.zeros_like, jnp.stack, jnp.arctan2
-float64 = jnp.float64  # named by `bitcast` below
+float64 = jnp.float64  # the dtype the stencil asks `bitcast` for
 
 
 Tensor = jax.Array

@@ -493,7 +493,7 @@ def _axis_tiles(plan: Plan, axis: int, size: int, tile: int):
             at = run[0] if len(run) else spare  # no border on this side: identity
             part = np.arange(at, at + length)
             assert np.array_equal(run, part) if len(run) else not border[part].any()
-            runs.append((at, np.where(border[part], source[part], part)))
+            runs.append((at, source[part] if len(run) else part))
         (left, left_sources), (right, right_sources) = runs
         placement = np.concatenate([[left, right], left_sources, right_sources])
         inside = (positions[before : before + tile + 2] >= 0) & (
