@@ -241,10 +241,11 @@ def suppress_nonmaxima(
     height, width = edges.shape
     rows, cols = np.mgrid[0:height, 0:width].astype(np.float64)
     keep = edges > 0
+    step_x, step_y = np.cos(normal), np.sin(normal)
     for distance in [d for d in range(-radius, radius + 1) if d]:
         # the toolbox clamps the sampled position inside the image
-        x = np.clip(cols + distance * np.cos(normal), 0, max(width - 1.001, 0))
-        y = np.clip(rows + distance * np.sin(normal), 0, max(height - 1.001, 0))
+        x = np.clip(cols + distance * step_x, 0, max(width - 1.001, 0))
+        y = np.clip(rows + distance * step_y, 0, max(height - 1.001, 0))
         neighbour = ndimage.map_coordinates(edges, [y, x], order=1, mode="nearest")
         keep &= ~(edges * np.float32(margin) < neighbour)
     result = np.where(keep, edges, np.float32(0))

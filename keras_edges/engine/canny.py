@@ -418,8 +418,9 @@ def _function(plan: Plan, output: str, shape: tuple, dtype: str, window: tuple):
     blur_rows = blur_rows.get_concrete_function(
         spec(smooth.structured_outputs), columns, zero
     )
+    blurred = spec(blur_rows.structured_outputs)
     gradient = gradient.get_concrete_function(
-        spec(blur_rows.structured_outputs),
+        blurred,
         tf.TensorSpec((window[2],), tf.bool),
         tf.TensorSpec((window[3],), tf.bool),
         zero,
@@ -430,7 +431,7 @@ def _function(plan: Plan, output: str, shape: tuple, dtype: str, window: tuple):
     else:
         threshold = tf.TensorSpec((count,), tf.float32)
         last = classify.get_concrete_function(
-            magnitude, spec(blur_rows.structured_outputs), threshold, threshold, zero
+            magnitude, blurred, threshold, threshold, zero
         )
     zero = tf.constant(0, tf.int32)
 
