@@ -423,6 +423,26 @@ def test_gradients_and_orientation_match_the_model(photo, operator, ksize):
         assert (np.abs(turn) * strength <= 1e-5 * strength.max()).all()
 
 
+def test_arctangent_is_numpys_to_a_few_ulp():
+    """The engine's in-graph atan2 against NumPy's (float64): signed zeros, the axes,
+    the diagonals, exact and random pairs; within 3 ulp of the float32 result (angles
+    below float32's smallest normal number are flushed to zero by XLA)."""
+    edge = [0.0, -0.0, 1.0, -1.0, 3.0, -3.0, 1e-30, -1e-30, 1e30, 255.0]
+    y, x = (np.array(values, np.float32).ravel() for values in np.meshgrid(edge, edge))
+    rng = np.random.default_rng(0)
+    scale = 10.0 ** rng.uniform(-20, 20, (2, 100_000))
+    random = (rng.normal(size=(2, 100_000)) * scale).astype(np.float32)
+    y, x = np.concatenate([y, random[0]]), np.concatenate([x, random[1]])
+    ours = stencil.tf.function(stencil._atan2, jit_compile=True)(y, x)
+    ours = np.asarray(ours)
+    exact = np.arctan2(y.astype(np.float64), x.astype(np.float64))
+    assert ours.dtype == np.float32
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(np.arctan2(y, x)))
+    ulp = np.spacing(np.abs(exact).astype(np.float32))
+    tolerance = np.maximum(3 * ulp, np.finfo(np.float32).tiny)
+    assert (np.abs(ours - exact) <= tolerance).all()
+
+
 def test_gradients_of_tiled_images_match(small_tiles, photo):
     """Tiled, the signed gradients are the untiled model's, bit for bit on uint8."""
     _assert_same(*_both(photo, output="gradients", ksize=5))

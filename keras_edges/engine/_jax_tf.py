@@ -20,15 +20,16 @@ uint8, int16, int32, float32, bool = (
     jnp.float32,
     jnp.bool_,
 )
-abs, minimum, sqrt, square, round = (
+abs, maximum, minimum, sqrt, square, round, where = (
     jnp.abs,
+    jnp.maximum,
     jnp.minimum,
     jnp.sqrt,
     jnp.square,
     jnp.round,
+    jnp.where,
 )
-zeros_like, stack, atan2 = jnp.zeros_like, jnp.stack, jnp.arctan2
-float64 = jnp.float64  # the dtype the stencil asks `bitcast` for
+zeros_like = jnp.zeros_like
 
 
 Tensor = jax.Array
@@ -45,12 +46,11 @@ def add_n(tensors):
     return total
 
 
+def complex(real, imag):  # noqa: A001 - `tf.complex`
+    return jax.lax.complex(real, imag)
+
+
 def bitcast(tensor, dtype):
-    """`tf.bitcast`. The gradients' float32 pairs become one 8-byte word under TensorFlow;
-    JAX has no 8-byte floats outside its x64 mode, so there the pairs stay as they are
-    (`stencil._finish` takes either)."""
-    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-        return tensor
     return jax.lax.bitcast_convert_type(tensor, dtype)
 
 
@@ -83,6 +83,9 @@ class _Function:
 
     def __init__(self, function):
         self._jitted = jax.jit(function)
+
+    def __call__(self, *tensors):
+        return self._jitted(*tensors)
 
     def get_concrete_function(self, *specs):
         return self._jitted.lower(*specs).compile()

@@ -230,6 +230,45 @@ def _stencil(image, kernel, height, width):
     return total
 
 
+# atan(a) = a * P(a**2) on [0, 1]: least squares on Chebyshev nodes, reweighted towards
+# the smallest largest error (1.9 ulp of float32 atan; NumPy's arctan2 is within 1).
+_ATAN_COEFFICIENTS = (
+    1.0,
+    -0.33333104848861694,
+    0.19993075728416443,
+    -0.14206410944461823,
+    0.10649701207876205,
+    -0.0751996785402298,
+    0.04285082593560219,
+    -0.016154561191797256,
+    0.0028689969331026077,
+)
+
+
+def _atan2(y, x):
+    """float32 `atan2(y, x)` in vectorisable XLA operations, signed zeros as NumPy's.
+
+    XLA's own `atan2` is a scalar loop on the CPU (40x slower, as slow as the Keras
+    model); this one is about as fast as writing its output.
+    """
+    absolute_x, absolute_y = tf.abs(x), tf.abs(y)
+    larger = tf.maximum(absolute_x, absolute_y)
+    ratio = tf.minimum(absolute_x, absolute_y) / tf.where(larger > 0, larger, 1.0)
+    square = ratio * ratio
+    angle = tf.zeros_like(ratio) + np.float32(_ATAN_COEFFICIENTS[-1])
+    for coefficient in _ATAN_COEFFICIENTS[-2::-1]:
+        angle = angle * square + np.float32(coefficient)
+    angle = angle * ratio  # in [0, pi/4]
+    angle = tf.where(absolute_y > absolute_x, np.float32(np.pi / 2) - angle, angle)
+    angle = tf.where(_sign_bit(x), np.float32(np.pi) - angle, angle)
+    return tf.where(_sign_bit(y), -angle, angle)
+
+
+def _sign_bit(value):
+    """Whether float32 `value` is negative, -0.0 included."""
+    return tf.bitcast(value, tf.int32) < 0
+
+
 @functools.lru_cache(maxsize=256)
 def _fast_function(
     plan: Plan, output: str, shape: tuple, dtype: str, pad: bool = False
@@ -292,8 +331,8 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
 
     `output` is `"float"`, `"uint8"` (round, saturate), `"bool"` (`edges >= cut`), each
     optionally with `"/"` (divide by `divisor` first, as `normalize` does), or
-    `"gradients"` (float32 `(grad_x, grad_y)` pairs, each pair's bytes as one float64,
-    which `_finish` views as a last axis of size 2) or `"orientation"` (the float32
+    `"gradients"` (float32 `(grad_x, grad_y)` pairs as one complex64 per pixel, which
+    `_finish` views as a last axis of size 2) or `"orientation"` (the float32
     gradient in the image frame as `(2, N, H', W')`, whose angle `_finish` takes outside
     the graph). The kernels
     are `plan`'s constants or, when `plan` has no kernel values, arguments (then
@@ -318,9 +357,10 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
         if output in ("gradients", "orientation"):
             grad_x, grad_y = tf.cast(grad_x, tf.float32), tf.cast(grad_y, tf.float32)
             if output == "gradients":
-                # XLA interleaves the pair as one 8-byte word about 1.4x faster than as
-                # a last axis of size 2.
-                return tf.bitcast(tf.stack([grad_x, grad_y], axis=-1), tf.float64)
+                # XLA writes the pair as one complex64 as fast as two separate arrays,
+                # 1.7x faster than a bitcast of the stacked pair and 2.5x faster than
+                # a last axis of size 2 (which it writes element by element).
+                return tf.complex(grad_x, grad_y)
             if weights:
                 (a, b), (c, d) = weights[2][0], weights[2][1]
             else:
@@ -332,9 +372,7 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
                 1.0,
             ):  # as GradientOrientation
                 grad_x, grad_y = a * grad_x + b * grad_y, c * grad_x + d * grad_y
-            # The angle itself is `_finish`'s, outside the graph: XLA's atan2 is a scalar
-            # loop on the CPU, 5-10x slower than NumPy's.
-            return tf.stack([grad_x, grad_y])  # (2, N, H', W'): contiguous halves
+            return _atan2(grad_y, grad_x)
         if plan.norm == "l1":
             result = tf.abs(grad_x) + tf.abs(grad_y)
             if work is not None and output == "uint8":  # exact integers: saturate only
@@ -530,11 +568,9 @@ def _call(function, *tensors):
 
 def _finish(output: str, edges: np.ndarray) -> np.ndarray:
     """The graph's `edges` as `run` returns them: the `(x, y)` pairs of `"gradients"`
-    as a last axis, the angle of `"orientation"`'s stacked `(x, y)`."""
-    if output == "gradients" and edges.dtype == np.float64:  # the pairs as 8-byte words
+    as a last axis."""
+    if output == "gradients":  # (x, y) pairs as complex64
         return edges.view(np.float32).reshape(*edges.shape, 2)
-    if output == "orientation":
-        return np.arctan2(edges[1], edges[0])
     return edges
 
 
