@@ -91,7 +91,9 @@ def main(argv=None) -> int:
         if done.returncode != 0:
             print(f"{backend}: failed\n{done.stderr[-1500:]}", file=sys.stderr)
             continue
-        rows += [json.loads(line) for line in done.stdout.splitlines() if line[:1] == "{"]
+        rows += [
+            json.loads(line) for line in done.stdout.splitlines() if line[:1] == "{"
+        ]
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
     print("| backend | case | image | MP/s | first call (s) |")
     print("| --- | --- | --- | ---: | ---: |")

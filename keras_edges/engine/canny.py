@@ -603,21 +603,22 @@ def _hysteresis(classes: np.ndarray) -> np.ndarray:
     bands = [slice(row, row + band) for row in range(0, classes.shape[1], band)]
     for image, out in zip(classes, edges):
         count = scipy.ndimage.label(image, _EIGHT, output=labels)
-
-        def weak_labels(rows):
-            where = np.flatnonzero(image[rows].astype(bool))  # faster on bool
-            return where, labels[rows].reshape(-1)[where]
-
         # One band (most images): its lookup serves both passes.
-        once = weak_labels(bands[0]) if len(bands) == 1 else None
+        once = _weak_labels(image, labels, bands[0]) if len(bands) == 1 else None
         keep = np.zeros(count + 1, bool)
         for rows in bands:
-            where, found = once or weak_labels(rows)
+            where, found = once or _weak_labels(image, labels, rows)
             keep[found[image[rows].reshape(-1)[where] == 2]] = True
         for rows in bands:
-            where, found = once or weak_labels(rows)
+            where, found = once or _weak_labels(image, labels, rows)
             out[rows].reshape(-1)[where] = keep[found]
     return edges
+
+
+def _weak_labels(classes: np.ndarray, labels: np.ndarray, rows: slice):
+    """The flat positions of the weak pixels in `rows` and their labels."""
+    where = np.flatnonzero(classes[rows].astype(bool))  # faster on bool
+    return where, labels[rows].reshape(-1)[where]
 
 
 def run(plan: Plan, batch: np.ndarray) -> np.ndarray:
