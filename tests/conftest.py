@@ -54,4 +54,5 @@ def gradient(function, *arrays):
     variables = [tf.Variable(a) for a in arrays]
     with tf.GradientTape() as tape:
         total = tf.reduce_sum(function(*variables))
-    return [g.numpy() for g in tape.gradient(total, variables)]
+    zero = tf.UnconnectedGradients.ZERO  # as JAX and PyTorch: 0 where nothing flows
+    return [g.numpy() for g in tape.gradient(total, variables, unconnected_gradients=zero)]

@@ -10,9 +10,14 @@ import scipy.ndimage
 from skimage.feature import canny as skimage_canny
 
 from keras_edges import build_canny_model, detect_edges, load_image
-from keras_edges.layers import GaussianBlur, Hysteresis, NonMaxSuppression
+from keras_edges.layers import (
+    GaussianBlur,
+    GradientMagnitude,
+    Hysteresis,
+    NonMaxSuppression,
+)
 
-from conftest import SAMPLE_PHOTOS
+from conftest import SAMPLE_PHOTOS, gradient
 
 pytestmark = pytest.mark.backends
 
@@ -222,6 +227,44 @@ def test_nms_keeps_the_crest_across_the_gradient():
             np.testing.assert_array_equal(
                 (kept[0, :, :, 0] > 0)[inside], (ridge == ridge.max())[inside]
             )
+
+
+@pytest.mark.parametrize("interpolate", [True, False])
+def test_nms_passes_its_gradient_to_the_kept_pixels_only(interpolate):
+    """d(output)/d(magnitude) is 1 where a pixel is kept, else 0; the gradients' is 0."""
+    rng = np.random.default_rng(5)
+    grad_x, grad_y = rng.normal(size=(2, 1, 12, 12, 1)).astype("float32")
+    magnitude = np.hypot(grad_x, grad_y)
+    layer = NonMaxSuppression(interpolate=interpolate)
+    kept = np.asarray(layer([grad_x, grad_y, magnitude])) > 0
+    assert 0 < kept.sum() < kept.size
+    d_x, d_y, d_magnitude = gradient(
+        lambda x, y, m: layer([x, y, m]), grad_x, grad_y, magnitude
+    )
+    np.testing.assert_array_equal(d_magnitude, kept.astype("float32"))
+    np.testing.assert_array_equal(d_x, 0 * d_x)
+    np.testing.assert_array_equal(d_y, 0 * d_y)
+
+
+@pytest.mark.backends("tensorflow")
+def test_magnitude_and_suppression_have_no_selects_or_comparisons():
+    """Their masks are float32 arithmetic: TFLite's XNNPACK runs it several times faster
+    than comparisons and selects, which it does not take (benchmarks/README.md)."""
+    import tensorflow as tf
+
+    unwanted = {"Select", "SelectV2", "Greater", "GreaterEqual", "Less", "LessEqual"}
+    unwanted |= {"Equal", "NotEqual", "LogicalAnd", "LogicalOr", "LogicalNot"}
+    spec = tf.TensorSpec((1, 16, 16, 1), tf.float32)
+    for interpolate in (True, False):
+        magnitude = GradientMagnitude(norm="l2")
+        suppress = NonMaxSuppression(interpolate=interpolate)
+        graph = (
+            tf.function(lambda x, y: suppress([x, y, magnitude([x, y])]))
+            .get_concrete_function(spec, spec)
+            .graph
+        )
+        types = {operation.type for operation in graph.get_operations()}
+        assert not types & unwanted, types & unwanted
 
 
 def test_gaussian_matches_scipy():
