@@ -55,4 +55,6 @@ def gradient(function, *arrays):
     with tf.GradientTape() as tape:
         total = tf.reduce_sum(function(*variables))
     zero = tf.UnconnectedGradients.ZERO  # as JAX and PyTorch: 0 where nothing flows
-    return [g.numpy() for g in tape.gradient(total, variables, unconnected_gradients=zero)]
+    return [
+        g.numpy() for g in tape.gradient(total, variables, unconnected_gradients=zero)
+    ]

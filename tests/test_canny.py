@@ -247,7 +247,8 @@ def test_nms_passes_its_gradient_to_the_kept_pixels_only(interpolate):
 
 
 @pytest.mark.backends("tensorflow")
-def test_magnitude_and_suppression_have_no_selects_or_comparisons():
+@pytest.mark.parametrize("interpolate", [True, False])
+def test_magnitude_and_suppression_have_no_selects_or_comparisons(interpolate):
     """Their masks are float32 arithmetic: TFLite's XNNPACK runs it several times faster
     than comparisons and selects, which it does not take (benchmarks/README.md)."""
     import tensorflow as tf
@@ -255,16 +256,15 @@ def test_magnitude_and_suppression_have_no_selects_or_comparisons():
     unwanted = {"Select", "SelectV2", "Greater", "GreaterEqual", "Less", "LessEqual"}
     unwanted |= {"Equal", "NotEqual", "LogicalAnd", "LogicalOr", "LogicalNot"}
     spec = tf.TensorSpec((1, 16, 16, 1), tf.float32)
-    for interpolate in (True, False):
-        magnitude = GradientMagnitude(norm="l2")
-        suppress = NonMaxSuppression(interpolate=interpolate)
-        graph = (
-            tf.function(lambda x, y: suppress([x, y, magnitude([x, y])]))
-            .get_concrete_function(spec, spec)
-            .graph
-        )
-        types = {operation.type for operation in graph.get_operations()}
-        assert not types & unwanted, types & unwanted
+    magnitude = GradientMagnitude(norm="l2")
+    suppress = NonMaxSuppression(interpolate=interpolate)
+    graph = (
+        tf.function(lambda x, y: suppress([x, y, magnitude([x, y])]))
+        .get_concrete_function(spec, spec)
+        .graph
+    )
+    types = {operation.type for operation in graph.get_operations()}
+    assert not types & unwanted, types & unwanted
 
 
 def test_gaussian_matches_scipy():
