@@ -231,7 +231,8 @@ def _stencil(image, kernel, height, width):
 
 
 # atan(a) = a * P(a**2) on [0, 1]: least squares on Chebyshev nodes, reweighted towards
-# the smallest largest error (1.9 ulp of float32 atan; NumPy's arctan2 is within 1).
+# the smallest largest error (within 1.9 ulp of atan on [0, 1]; the whole `_atan2` is
+# within 3 ulp of the exact angle, NumPy's float32 arctan2 within 2.6 on the same test).
 _ATAN_COEFFICIENTS = (
     1.0,
     -0.33333104848861694,
@@ -248,8 +249,8 @@ _ATAN_COEFFICIENTS = (
 def _atan2(y, x):
     """float32 `atan2(y, x)` in vectorisable XLA operations, signed zeros as NumPy's.
 
-    XLA's own `atan2` is a scalar loop on the CPU (40x slower, as slow as the Keras
-    model); this one is about as fast as writing its output.
+    XLA's own `atan2` is a scalar loop on the CPU (59 ms on 1920x1080, slower than the
+    Keras model); this one vectorises (about 2.5 ms there).
     """
     absolute_x, absolute_y = tf.abs(x), tf.abs(y)
     larger = tf.maximum(absolute_x, absolute_y)
@@ -332,11 +333,10 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
     `output` is `"float"`, `"uint8"` (round, saturate), `"bool"` (`edges >= cut`), each
     optionally with `"/"` (divide by `divisor` first, as `normalize` does), or
     `"gradients"` (float32 `(grad_x, grad_y)` pairs as one complex64 per pixel, which
-    `_finish` views as a last axis of size 2) or `"orientation"` (the float32
-    gradient in the image frame as `(2, N, H', W')`, whose angle `_finish` takes outside
-    the graph). The kernels
-    are `plan`'s constants or, when `plan` has no kernel values, arguments (then
-    `"orientation"` also takes the 2x2 `gradient_frame` as an argument).
+    `_finish` views as a last axis of size 2) or `"orientation"` (the float32 angle of
+    the gradient in the image frame, `_atan2`). The kernels are `plan`'s constants or,
+    when `plan` has no kernel values, arguments (then `"orientation"` also takes the 2x2
+    `gradient_frame` as an argument).
     """
     pair, shape = plan.kernels
     if pair is not None:
