@@ -256,7 +256,7 @@ def _atan2(y, x):
     larger = tf.maximum(absolute_x, absolute_y)
     ratio = tf.minimum(absolute_x, absolute_y) / tf.where(larger > 0, larger, 1.0)
     square = ratio * ratio
-    angle = tf.zeros_like(ratio) + np.float32(_ATAN_COEFFICIENTS[-1])
+    angle = np.float32(_ATAN_COEFFICIENTS[-1])  # Horner's rule
     for coefficient in _ATAN_COEFFICIENTS[-2::-1]:
         angle = angle * square + np.float32(coefficient)
     angle = angle * ratio  # in [0, pi/4]
