@@ -9,9 +9,12 @@ at all).
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +24,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 __all__ = [
     "IMAGE_SUFFIXES",
     "atomic_path",
+    "encode_image",
     "image_files",
+    "is_image_name",
     "load_image",
     "pixel_range",
+    "remove_stale_parts",
     "save_image",
     "to_float",
 ]
@@ -121,9 +127,20 @@ def image_files(folder, *, pattern: str = "*", recursive: bool = True) -> list[P
     return sorted(
         path
         for path in folder.glob(pattern)
-        if path.suffix.lower() in IMAGE_SUFFIXES
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-        and path.is_file()
+        if is_image_name(path.relative_to(folder).as_posix()) and path.is_file()
+    )
+
+
+def is_image_name(relative: str) -> bool:
+    """Whether `image_files` takes a file at `relative` (a "/"-separated path below its folder).
+
+    Example:
+    >>> is_image_name("a/b.JPG"), is_image_name("a/.b.png"), is_image_name("notes.txt")
+    (True, False, False)
+    """
+    parts = relative.split("/")
+    return Path(parts[-1]).suffix.lower() in IMAGE_SUFFIXES and not any(
+        part.startswith(".") for part in parts
     )
 
 
@@ -184,12 +201,40 @@ def atomic_path(path, *, replace_folder: bool = False) -> Iterator[Path]:
             os.replace(temporary, path)
 
 
+# A temporary `.part` file or folder untouched this long was left by a killed run (a
+# live writer fills it in seconds).
+_STALE_SECONDS = 3600
+
+
+def remove_stale_parts(target) -> None:
+    """Delete what killed runs left of `target`: the `.part` temporaries of its writers.
+
+    Those of `atomic_path` (folders) and of `keras_edges.beam` (files), untouched for an
+    hour: a file that another run (a restarted job, a second shard into the same
+    folder) is writing right now is never touched.
+    """
+    target = Path(target)
+    cutoff = time.time() - _STALE_SECONDS
+    for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+        try:
+            if part.stat().st_mtime >= cutoff:
+                continue
+            if part.is_dir():
+                shutil.rmtree(part)
+            else:
+                part.unlink()
+        except FileNotFoundError:  # its writer finished or another run removed it
+            pass
+
+
 def _open(source) -> Image.Image:
     """Open `source` as a fully decoded PIL image, or raise a clear error."""
     if isinstance(source, Image.Image):
         return source
     if isinstance(source, (bytes, bytearray, memoryview)):
         name, stream = "<bytes>", io.BytesIO(bytes(source))
+    elif hasattr(source, "read"):  # an open binary file, e.g. from Beam's file systems
+        name, stream = str(getattr(source, "name", "<stream>")), source
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
@@ -205,7 +250,7 @@ def _open(source) -> Image.Image:
     else:
         raise TypeError(
             "Invalid type for argument `source`. Expected a path (str or pathlib.Path), a "
-            f"PIL image or bytes. Received: source of type {type(source).__name__}"
+            f"PIL image, bytes or a binary file. Received: source of type {type(source).__name__}"
         )
     try:
         image = Image.open(stream)
@@ -229,7 +274,8 @@ def load_image(source, *, mode: str = "L") -> np.ndarray:
     TIFF) keep their precision for `mode="L"`.
 
     Args:
-        source: A path (str or `pathlib.Path`), a `PIL.Image.Image`, or encoded bytes.
+        source: A path (str or `pathlib.Path`), a `PIL.Image.Image`, encoded bytes, or
+            a binary file object (its `name`, if any, is used in error messages).
         mode: `"L"` (one channel, `(H, W)`), `"RGB"` (`(H, W, 3)`) or `"RGBA"`
             (`(H, W, 4)`).
 
@@ -352,13 +398,44 @@ def save_image(path, array) -> Path:
             f"Invalid file suffix for argument `path`. Expected one of {sorted(_SAVE_FORMATS)}. "
             f"Received: path={str(path)!r}"
         )
-    array = np.asarray(array)
-    data = array if suffix == ".npy" else _as_savable(array, suffix)
+    data = encode_image(array, suffix)
     with atomic_path(path) as temporary, open(temporary, "wb") as stream:
-        if suffix == ".npy":
-            np.save(stream, data)
-        else:
-            Image.fromarray(data).save(stream, format=_SAVE_FORMATS[suffix])
+        stream.write(data)
         stream.flush()
         os.fsync(stream.fileno())
     return path
+
+
+def encode_image(array, suffix: str) -> bytes:
+    """The bytes that `save_image` writes for `array` into a file ending in `suffix`.
+
+    For writers that are not local files (e.g. Beam's file systems, `keras_edges.beam`).
+
+    Args:
+        array: `(H, W)`, `(H, W, 1)`, `(H, W, 3)` or `(H, W, 4)`.
+        suffix: `".png"`, `".jpg"`, `".jpeg"`, `".tif"`, `".tiff"` or `".npy"` (any case).
+
+    Returns:
+        The encoded file.
+
+    Raises:
+        ValueError: If the suffix or the array's shape is not supported.
+
+    Example:
+    >>> encode_image(np.eye(3, dtype=bool), ".png")[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    suffix = suffix.lower()
+    if suffix not in _SAVE_FORMATS:
+        raise ValueError(
+            f"Invalid value for argument `suffix`. Expected one of {sorted(_SAVE_FORMATS)}. "
+            f"Received: suffix={suffix!r}"
+        )
+    array = np.asarray(array)
+    data = array if suffix == ".npy" else _as_savable(array, suffix)
+    stream = io.BytesIO()
+    if suffix == ".npy":
+        np.save(stream, data)
+    else:
+        Image.fromarray(data).save(stream, format=_SAVE_FORMATS[suffix])
+    return stream.getvalue()

@@ -13,7 +13,13 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_choice", "check_number", "check_positive_int", "check_scales"]
+__all__ = [
+    "check_choice",
+    "check_number",
+    "check_positive_int",
+    "check_scales",
+    "describe_failure",
+]
 
 
 def check_choice(name: str, value, choices) -> str:
@@ -135,3 +141,19 @@ def check_scales(name: str, scales) -> tuple[float, ...]:
             f"factors in [0.1, 4], e.g. (0.5, 1, 1.5). Received: {name}={scales!r}"
         )
     return values
+
+
+def describe_failure(error: Exception) -> str:
+    """One line for an input that failed: the message, after the class if unexpected.
+
+    Example:
+    >>> describe_failure(ValueError("Cannot read image 'a.png'.\\nmore")), describe_failure(
+    ...     KeyError("x"))
+    ("Cannot read image 'a.png'.", "KeyError: 'x'")
+    """
+    kind = (
+        ""
+        if isinstance(error, (ValueError, TypeError, OSError))
+        else f"{type(error).__name__}: "
+    )
+    return kind + (str(error).strip().splitlines() or [""])[0]

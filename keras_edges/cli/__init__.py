@@ -84,9 +84,13 @@ def _input_of(args) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run `keras-edges` with `argv` (default: `sys.argv[1:]`); return the exit code."""
-    args = build_parser().parse_args(
+    parser = build_parser()
+    args, pipeline_args = parser.parse_known_args(
         _join_shard(sys.argv[1:] if argv is None else argv)
     )
+    if pipeline_args and not getattr(args, "runner", None):
+        parser.error(f"unrecognized arguments: {' '.join(pipeline_args)}")
+    args.pipeline_args = pipeline_args  # Beam's flags, for `detect --runner NAME`
     debug = args.debug or os.environ.get("KERAS_EDGES_DEBUG", "0") not in ("", "0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
     try:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import glob
-import shutil
 import signal
 import sys
 import threading
-import time
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from keras_edges.cli.common import (
     add_detector_options,
@@ -18,14 +15,12 @@ from keras_edges.cli.common import (
     import_tensorflow_quietly,
     load_model,
 )
-from keras_edges.io import image_files
+from keras_edges.io import image_files, remove_stale_parts
+from keras_edges.validation import describe_failure
 
 # Output formats and the suffix each writes.
 OUTPUT_SUFFIXES = {"png": ".png", "tiff": ".tiff", "npy": ".npy"}
 _GLOB_CHARS = frozenset("*?[")
-# A temporary `.part` folder untouched this long was left by a killed run (a live
-# writer fills its folder in seconds).
-_STALE_SECONDS = 3600
 
 
 def add_parser(commands) -> None:
@@ -43,7 +38,9 @@ def add_parser(commands) -> None:
         "  keras-edges detect 'photos/*.jpg' -o edges/ --model learned.keras --format npy\n"
         "  keras-edges detect photos/ -o edges/ --method learned --nms   # the learned detector\n"
         "  keras-edges detect photos/ -o edges/ --method canny --sigma 2\n"
-        "  keras-edges detect photos/ -o edges/ --shard 1/4   # one of 4 independent jobs",
+        "  keras-edges detect photos/ -o edges/ --shard 1/4   # one of 4 independent jobs\n"
+        "  keras-edges detect photos/ -o edges/ --runner FnApiRunner --direct_num_workers 2"
+        "   # Beam",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -96,6 +93,13 @@ def add_parser(commands) -> None:
         type=_shard,
         metavar="K/N",
         help="process only shard K of N (1 <= K <= N)",
+    )
+    parser.add_argument(
+        "--runner",
+        metavar="NAME",
+        help="run as an Apache Beam pipeline on this runner (FnApiRunner locally; "
+        "DataflowRunner, FlinkRunner, SparkRunner, ...); Beam's own flags follow; needs "
+        "pip install keras-edges[beam] (see README, Large jobs)",
     )
     parser.add_argument(
         "--quiet",
@@ -157,6 +161,11 @@ def _collect_images(
     return found
 
 
+def edges_name(relative: PurePath, suffix: str) -> PurePath:
+    """Where the edge map of the input at `relative` goes, relative to the output folder."""
+    return relative.parent / f"{relative.stem}_edges{suffix}"
+
+
 def _plan_outputs(
     found, output: Path, suffix: str, parser
 ) -> tuple[list[tuple[Path, Path]], int]:
@@ -170,7 +179,7 @@ def _plan_outputs(
     """
     jobs = {}
     for path, relative in found:
-        target = output / relative.parent / f"{relative.stem}_edges{suffix}"
+        target = output / edges_name(relative, suffix)
         jobs.setdefault((path.resolve(), target.resolve()), (path, target))
     outputs = {target for _, target in jobs}
     left_out = {source for source, _ in jobs if source in outputs}
@@ -188,42 +197,8 @@ def _plan_outputs(
     return sorted(kept, key=lambda job: (str(job[0]), str(job[1]))), len(left_out)
 
 
-def _remove_stale_parts(target: Path) -> None:
-    """Delete what a killed run left of `target`: `atomic_path`'s `.part` folder.
-
-    Only those untouched for `_STALE_SECONDS`: a file that another run (a restarted job,
-    a second shard into the same folder) is writing right now is never touched.
-    """
-    cutoff = time.time() - _STALE_SECONDS
-    for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
-        try:
-            if part.stat().st_mtime >= cutoff:
-                continue
-            if part.is_dir():
-                shutil.rmtree(part)
-            else:  # an older version's temporary file
-                part.unlink()
-        except FileNotFoundError:  # its writer finished or another run removed it
-            pass
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-def run(args, parser) -> int:
-    """Run `keras-edges detect`; returns the exit code."""
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        parser.error(f"--threshold must be in [0, 1], got {args.threshold}")
-    check_operator(parser, args.operator, args.ksize)
-    output = Path(args.output)
-    if output.exists() and not output.is_dir():
-        parser.error(f"-o {args.output!r} is a file; expected a folder")
-    found = _collect_images(args.inputs, parser, recursive=args.recursive)
-    jobs, left_out = _plan_outputs(found, output, OUTPUT_SUFFIXES[args.format], parser)
-    if args.shard:
-        index, count = args.shard
-        jobs = jobs[index - 1 :: count]
+def check_model_option(args, parser):
+    """Load `--model` (None without it) and check that it suits `--method`."""
     import_tensorflow_quietly()
     model = load_model(args.model, parser) if args.model else None
     if args.method == "canny" and model is not None:
@@ -236,11 +211,11 @@ def run(args, parser) -> int:
                 f"--model {args.model!r} is not a boundary model (RGB in, one map out), "
                 "as --method learned needs: use one from keras-edges learn/finetune"
             )
-    from tqdm import tqdm  # a progress bar on a terminal: one line, rate and time left
+    return model
 
-    from keras_edges.detect import detect_edges
-    from keras_edges.io import load_image, save_image
 
+def detector_options(args, model) -> tuple[dict, str]:
+    """The `detect_edges` options of the command's flags, and the `load_image` mode."""
     options = dict(
         operator=args.operator,
         ksize=args.ksize,
@@ -258,7 +233,48 @@ def run(args, parser) -> int:
             nms=args.nms,
             scales=args.scales,
         )
-    mode = "RGB" if args.method == "learned" else "L"
+    return options, "RGB" if args.method == "learned" else "L"
+
+
+def summary(done: int, skipped: int, failed: int, output, left_out: int, shard) -> str:
+    """The line that the command prints at the end."""
+    shard = f"shard {shard[0]}/{shard[1]}: " if shard else ""
+    note = (
+        f" ({left_out} earlier outputs among the inputs were left out)"
+        if left_out
+        else ""
+    )
+    return f"{shard}{done} done, {skipped} skipped, {failed} failed; edges in {output}/{note}"
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def run(args, parser) -> int:
+    """Run `keras-edges detect`; returns the exit code."""
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        parser.error(f"--threshold must be in [0, 1], got {args.threshold}")
+    check_operator(parser, args.operator, args.ksize)
+    if args.runner:  # the same job as an Apache Beam pipeline
+        from keras_edges.cli.beam import run_beam
+
+        return run_beam(args, parser)
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        parser.error(f"-o {args.output!r} is a file; expected a folder")
+    found = _collect_images(args.inputs, parser, recursive=args.recursive)
+    jobs, left_out = _plan_outputs(found, output, OUTPUT_SUFFIXES[args.format], parser)
+    if args.shard:
+        index, count = args.shard
+        jobs = jobs[index - 1 :: count]
+    model = check_model_option(args, parser)
+    from tqdm import tqdm  # a progress bar on a terminal: one line, rate and time left
+
+    from keras_edges.detect import detect_edges
+    from keras_edges.io import load_image, save_image
+
+    options, mode = detector_options(args, model)
     done = skipped = failed = 0
     bar = tqdm(
         total=len(jobs),
@@ -281,17 +297,11 @@ def run(args, parser) -> int:
                     if edges.ndim == 3:  # the learned detector keeps a channel axis
                         edges = edges[..., 0]
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    _remove_stale_parts(target)
+                    remove_stale_parts(target)
                     save_image(target, edges)
                     done += 1
                 except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
-                    kind = (
-                        ""
-                        if isinstance(error, (ValueError, TypeError, OSError))
-                        else f"{type(error).__name__}: "
-                    )
-                    reason = (str(error).strip().splitlines() or [""])[0]
-                    bar.write(f"failed {path}: {kind}{reason}", file=sys.stderr)
+                    bar.write(f"failed {path}: {describe_failure(error)}", file=sys.stderr)
                     failed += 1
             bar.update()
     except KeyboardInterrupt:
@@ -307,13 +317,5 @@ def run(args, parser) -> int:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     if not args.quiet:
-        shard = f"shard {args.shard[0]}/{args.shard[1]}: " if args.shard else ""
-        note = (
-            f" ({left_out} earlier outputs among the inputs were left out)"
-            if left_out
-            else ""
-        )
-        print(
-            f"{shard}{done} done, {skipped} skipped, {failed} failed; edges in {output}/{note}"
-        )
+        print(summary(done, skipped, failed, output, left_out, args.shard))
     return 1 if failed else 0
