@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # PyPI, Linux wheels of torch pull several GB of CUDA libraries (see README, "Backends").
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test test-jax test-torch bench lint clean
+.PHONY: demo test test-jax test-torch test-beam bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ test-jax: $(VENV)/.installed-jax  ## the `backends` tests under JAX, compared wi
 test-torch: $(VENV)/.installed-torch  ## the same under PyTorch (not in CI: see README)
 	$(BIN)/python -m pytest --backend torch
 
+# Apache Beam (`keras-edges detect --runner NAME`): a venv of its own, since Beam's pins
+# (protobuf<7, numpy<2.5, pillow<13) would hold the main one back.
+BEAM_VENV ?= .venv-beam
+
+$(BEAM_VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(BEAM_VENV)
+	$(BEAM_VENV)/bin/python -m pip install --upgrade pip
+	$(BEAM_VENV)/bin/python -m pip install -e '.[beam]' 'pytest>=7'
+	touch $@
+
+test-beam: $(BEAM_VENV)/.installed  ## the Beam pipeline's tests (tests/test_beam.py), ~2 min
+	$(BEAM_VENV)/bin/python -m pytest tests/test_beam.py keras_edges/beam.py
+
 bench: $(VENV)/.installed-dev  ## side-by-side benchmarks; results go in benchmarks/README.md
 	$(BIN)/python benchmarks/bench_detect.py
 
@@ -53,4 +66,4 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check conftest.py keras_edges tests benchmarks img
 
 clean:
-	rm -rf $(VENV) out build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(BEAM_VENV) out build *.egg-info .pytest_cache

@@ -8,6 +8,7 @@ the stencil engine, which runs under TensorFlow and JAX), plus the doctests of t
 `BACKEND_DOCTESTS`; the rest use TensorFlow features (tf.data, SavedModel, TFLite).
 """
 
+import importlib.util
 import os
 import sys
 
@@ -19,10 +20,14 @@ import pytest  # noqa: E402
 BACKENDS = ("tensorflow", "jax", "torch")
 # The JAX twin of the stencil engine's TensorFlow calls imports jax: its doctests (none)
 # are collected only where JAX is installed (`make test-jax`).
+collect_ignore = []
 try:
     import jax  # noqa: F401
 except ImportError:
-    collect_ignore = ["keras_edges/engine/_jax_tf.py"]
+    collect_ignore.append("keras_edges/engine/_jax_tf.py")
+# The Beam pipeline's module (and doctests) where the extra is installed (`make test-beam`).
+if importlib.util.find_spec("apache_beam") is None:
+    collect_ignore.append("keras_edges/beam.py")
 # Modules whose doctests run on every backend.
 BACKEND_DOCTESTS = ("keras_edges.kernels", "keras_edges.layers", "keras_edges.models")
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import json
 import os
 import posixpath
 import tempfile
@@ -202,7 +203,9 @@ _METHODS = ("gradient", "canny", "learned")
 
 def _detect_stacked(detector, images: list[np.ndarray]) -> list[np.ndarray]:
     """Run `detector` on same-shaped images as one `(N, H, W, C)` batch; `(H, W)` maps."""
-    stacked = np.stack([image if image.ndim == 3 else image[..., None] for image in images])
+    stacked = np.stack(
+        [image if image.ndim == 3 else image[..., None] for image in images]
+    )
     return list(np.asarray(detector(stacked))[..., 0])
 
 
@@ -292,29 +295,42 @@ def run_pipeline(
 ) -> dict[str, int]:
     """Run `DetectEdgeMaps` over `jobs` with Beam's flags `pipeline_args`; wait for it.
 
-    The failures are written to the text file `failures` (`input path<TAB>reason` per
-    line; empty when none failed).
+    The jobs travel as a JSON-lines file beside `failures` (read in parallel by the
+    workers, and no limit on their number from the size of the pipeline's graph),
+    removed at the end. The failures are written to the text file `failures`
+    (`input path<TAB>reason` per line; empty when none failed).
 
     Returns:
         The counters (`COUNTERS`): images done, skipped and failed, and pixels done.
     """
-    pipeline = beam.Pipeline(options=PipelineOptions(list(pipeline_args)))
-    failed = (
-        pipeline
-        | "Jobs" >> beam.Create(list(jobs))
-        | "Edges" >> DetectEdgeMaps(handler, mode=mode, overwrite=overwrite)
-    )
-    _ = (
-        failed
-        | "Format" >> beam.MapTuple(lambda source, reason: f"{source}\t{reason}")
-        | "Report" >> beam.io.WriteToText(failures, shard_name_template="", num_shards=1)
-    )
-    result = pipeline.run()
-    result.wait_until_finish()
+    folder = FileSystems.split(failures)[0]
+    listing = FileSystems.join(folder, f"jobs-{uuid.uuid4().hex}.jsonl")
+    write_bytes(listing, "".join(json.dumps(job) + "\n" for job in jobs).encode())
+    try:
+        pipeline = beam.Pipeline(options=PipelineOptions(list(pipeline_args)))
+        failed = (
+            pipeline
+            | "Jobs" >> beam.io.ReadFromText(listing)
+            | "Parse" >> beam.Map(lambda line: tuple(json.loads(line)))
+            | "Spread" >> beam.Reshuffle()
+            | "Edges" >> DetectEdgeMaps(handler, mode=mode, overwrite=overwrite)
+        )
+        _ = (
+            failed
+            | "Format" >> beam.MapTuple(lambda source, reason: f"{source}\t{reason}")
+            | "Report"
+            >> beam.io.WriteToText(failures, shard_name_template="", num_shards=1)
+        )
+        result = pipeline.run()
+        result.wait_until_finish()
+    finally:
+        FileSystems.delete([listing])
     query = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))
     counts = dict.fromkeys(COUNTERS, 0)
     for counter in query["counters"]:
-        value = counter.committed if counter.committed is not None else counter.attempted
+        value = (
+            counter.committed if counter.committed is not None else counter.attempted
+        )
         if counter.key.metric.name in counts:
             counts[counter.key.metric.name] += value or 0
     return counts

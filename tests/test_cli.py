@@ -1132,3 +1132,50 @@ def test_usage_errors_say_what_is_wrong(tmp_path, cut_model, argv, phrases):
     save_image(tmp_path / "a.png", np.eye(8, dtype=np.uint8))
     _usage_error(_cli(*argv, cwd=tmp_path), *phrases)
     assert not (tmp_path / "edges").exists() and not (tmp_path / "x.tflite").exists()
+
+
+def test_unknown_flags_are_an_error_without_runner(tmp_path, capsys):
+    """Flags keras-edges does not know are Beam's only with --runner; else a usage error."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "detect",
+                str(IMG / "coins.png"),
+                "-o",
+                str(tmp_path),
+                "--num_workers",
+                "2",
+            ]
+        )
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments: --num_workers 2" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_runner_without_beam_names_the_extra(tmp_path, capsys, monkeypatch):
+    """--runner without Apache Beam installed is a usage error naming keras-edges[beam]."""
+    monkeypatch.setitem(sys.modules, "apache_beam", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "keras_edges.beam", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["detect", str(IMG / "coins.png"), "-o", str(tmp_path), "--runner", "X"])
+    assert exit_info.value.code == 2
+    assert "pip install 'keras-edges[beam]'" in capsys.readouterr().err
+
+
+def test_help_does_not_import_beam():
+    """`keras-edges detect --help` imports neither Apache Beam nor TensorFlow."""
+    code = (
+        "import sys\nfrom keras_edges.cli import main\ntry:\n    main(['detect', '--help'])\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('apache_beam', 'tensorflow') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    assert "--runner NAME" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]"

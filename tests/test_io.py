@@ -10,6 +10,7 @@ from PIL import Image
 
 from keras_edges.io import (
     atomic_path,
+    encode_image,
     image_files,
     load_image,
     pixel_range,
@@ -220,7 +221,8 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         (
             3.5,
             TypeError,
-            r"Expected a path \(str or pathlib.Path\), a PIL image or bytes. Received: source of type float",
+            r"Expected a path \(str or pathlib.Path\), a PIL image, bytes or a binary file. "
+            r"Received: source of type float",
         ),
     ],
 )
@@ -376,3 +378,19 @@ def test_pixel_ranges():
     ]
     with pytest.raises(TypeError, match="Expected bool, integer or float pixels"):
         to_float(np.array(["a"]))
+
+
+def test_binary_file_source_and_encode_image(tmp_path):
+    """A binary file object reads as its path does; its name is in the errors; bytes match."""
+    with open(IMG / "coins.png", "rb") as stream:
+        np.testing.assert_array_equal(load_image(stream), load_image(IMG / "coins.png"))
+    named = io.BytesIO(b"not an image")
+    named.name = "gs://bucket/x.png"
+    with pytest.raises(ValueError, match=r"'gs://bucket/x.png': not an image file"):
+        load_image(named)
+    edges = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
+    for suffix in (".png", ".tiff", ".npy"):
+        save_image(tmp_path / f"e{suffix}", edges)
+        assert encode_image(edges, suffix) == (tmp_path / f"e{suffix}").read_bytes()
+    with pytest.raises(ValueError, match=r"Received: suffix='.gif'"):
+        encode_image(edges, ".gif")

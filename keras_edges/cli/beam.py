@@ -40,7 +40,7 @@ def run_beam(args, parser) -> int:
     try:
         from keras_edges import beam
     except ImportError as error:
-        parser.error(f"--runner needs Apache Beam: {error}")
+        parser.error(f"--runner: {error}")
     from apache_beam.io.filesystems import FileSystems
 
     suffix = OUTPUT_SUFFIXES[args.format]
@@ -112,7 +112,9 @@ def _with(args, **changes):
     return copy
 
 
-def _plan_remote(inputs, output: str, suffix: str, args, parser) -> list[tuple[str, str]]:
+def _plan_remote(
+    inputs, output: str, suffix: str, args, parser
+) -> list[tuple[str, str]]:
     """The sorted `(input, output)` jobs of inputs and an output on Beam's file systems.
 
     As the plain command: a file is an input; a folder (a prefix) gives its image files
@@ -128,7 +130,7 @@ def _plan_remote(inputs, output: str, suffix: str, args, parser) -> list[tuple[s
             root, pattern = "/".join(parts[:fixed]), name
             if not args.recursive:
                 pattern = pattern.replace("**", "*")
-        elif FileSystems.exists(name) and not name.endswith("/"):
+        elif not _is_folder(name) and FileSystems.exists(name):
             root, pattern = name.rsplit("/", 1)[0], name
         else:
             root = name.rstrip("/")
@@ -140,14 +142,30 @@ def _plan_remote(inputs, output: str, suffix: str, args, parser) -> list[tuple[s
             if item.path.startswith(root + "/")
         ]
         if pattern != name or _GLOB_CHARS & set(name):  # a folder or a glob
-            files = [(path, relative) for path, relative in files if is_image_name(relative)]
+            files = [
+                (path, relative) for path, relative in files if is_image_name(relative)
+            ]
         if not files:
             parser.error(f"input {name!r} matches no image files")
         for path, relative in files:
-            target = f"{output}/{edges_name(PurePosixPath(relative), suffix).as_posix()}"
+            target = (
+                f"{output}/{edges_name(PurePosixPath(relative), suffix).as_posix()}"
+            )
             if jobs.setdefault(target, path) != path:
                 parser.error(
                     f"inputs {jobs[target]!r} and {path!r} would both be written to "
                     f"{target!r}; rename one or run them separately"
                 )
     return sorted((path, target) for target, path in jobs.items())
+
+
+def _is_folder(name: str) -> bool:
+    """Whether `name` on a Beam file system is a folder (object storage: a prefix)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    if name.endswith("/"):
+        return True
+    try:
+        return bool(FileSystems.match([f"{name}/*"], limits=[1])[0].metadata_list)
+    except Exception:  # noqa: BLE001 - "no match" is an error on some file systems
+        return False

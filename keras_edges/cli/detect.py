@@ -301,7 +301,9 @@ def run(args, parser) -> int:
                     save_image(target, edges)
                     done += 1
                 except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
-                    bar.write(f"failed {path}: {describe_failure(error)}", file=sys.stderr)
+                    bar.write(
+                        f"failed {path}: {describe_failure(error)}", file=sys.stderr
+                    )
                     failed += 1
             bar.update()
     except KeyboardInterrupt:
