@@ -244,7 +244,13 @@ def test_remote_planning_names_outputs_as_the_plain_command(photos, tmp_path):
     out = tmp_path / "out"
     for inputs in ([str(photos)], [str(photos / "sub" / "*.png")]):
         found = _collect_images(inputs, parser, recursive=True)
-        plain = [
-            (str(s), str(t)) for s, t in _plan_outputs(found, out, ".png", parser)[0]
-        ]
-        assert _plan_remote(inputs, str(out), ".png", args, parser) == plain
+        jobs, left_out = _plan_outputs(found, out, ".png", parser)
+        plain = [(str(source), str(target)) for source, target in jobs]
+        assert _plan_remote(inputs, str(out), ".png", args, parser) == (plain, left_out)
+    # Written into the input folder, earlier outputs are left out as inputs.
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for name in ("a.png", "a_edges.png"):
+        (mixed / name).write_bytes((photos / "a.png").read_bytes())
+    expected = ([(str(mixed / "a.png"), str(mixed / "a_edges.png"))], 1)
+    assert _plan_remote([str(mixed)], str(mixed), ".png", args, parser) == expected

@@ -46,7 +46,7 @@ def run_beam(args, parser) -> int:
     suffix = OUTPUT_SUFFIXES[args.format]
     if any(_SCHEME.match(name) for name in [*args.inputs, args.output]):
         output = args.output.rstrip("/")
-        jobs, left_out = _plan_remote(args.inputs, output, suffix, args, parser), 0
+        jobs, left_out = _plan_remote(args.inputs, output, suffix, args, parser)
     else:
         output = Path(args.output)
         if output.exists() and not output.is_dir():
@@ -118,7 +118,9 @@ def _plan_remote(
     """The sorted `(input, output)` jobs of inputs and an output on Beam's file systems.
 
     As the plain command: a file is an input; a folder (a prefix) gives its image files
-    (`--recursive`: at any depth); a glob's files are placed below its fixed prefix.
+    (`--recursive`: at any depth); a glob's files are placed below its fixed prefix; an
+    input that is another input's output is left out. Returns the jobs and the number
+    left out.
     """
     from apache_beam.io.filesystems import FileSystems
 
@@ -156,7 +158,9 @@ def _plan_remote(
                     f"inputs {jobs[target]!r} and {path!r} would both be written to "
                     f"{target!r}; rename one or run them separately"
                 )
-    return sorted((path, target) for target, path in jobs.items())
+    left_out = {path for path in jobs.values() if path in jobs}  # an earlier output
+    kept = sorted((path, target) for target, path in jobs.items() if path not in left_out)
+    return kept, len(left_out)
 
 
 def _is_folder(name: str) -> bool:
