@@ -159,7 +159,9 @@ def _plan_remote(
                     f"{target!r}; rename one or run them separately"
                 )
     left_out = {path for path in jobs.values() if path in jobs}  # an earlier output
-    kept = sorted((path, target) for target, path in jobs.items() if path not in left_out)
+    kept = sorted(
+        (path, target) for target, path in jobs.items() if path not in left_out
+    )
     return kept, len(left_out)
 
 
