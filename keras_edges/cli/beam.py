@@ -70,7 +70,7 @@ def run_beam(args, parser) -> int:
         failures=failures,
         mode=mode,
         overwrite=args.overwrite,
-        pipeline_args=["--runner", args.runner, *args.pipeline_args],
+        pipeline_args=["--runner", args.runner, *getattr(args, "pipeline_args", [])],
     )
     lines = beam.read_bytes(failures).decode().splitlines()
     for line in sorted(lines):
