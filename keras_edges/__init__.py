@@ -29,6 +29,7 @@ _PUBLIC_MODULES = (
     "plot",
     "layers",
     "models",
+    "methods",
     "detect",
     "export",
     "train",

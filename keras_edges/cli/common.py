@@ -100,7 +100,7 @@ def load_model(name: str, parser: argparse.ArgumentParser):
 
     try:
         model = _as_model(name)
-        from keras_edges.detect import _check_model
+        from keras_edges.methods._common import _check_model
 
         _check_model(model)
     except (FileNotFoundError, ValueError) as error:
