@@ -13,6 +13,7 @@ from keras_edges.engine import learned
 from keras_edges.io import load_image
 from keras_edges.methods._common import _as_array, _standardize
 from keras_edges.models import build_boundary_model
+from keras_edges.nms import suppress_nonmaxima
 from keras_edges.validation import check_number, check_scales
 
 __all__ = ["learned_boundaries"]
@@ -69,8 +70,6 @@ def learned_boundaries(
     >>> thin.dtype, bool(thin[:, :8].any())
     (dtype('bool'), False)
     """
-    from keras_edges.metrics import suppress_nonmaxima
-
     if threshold is not None:
         check_number("threshold", threshold, low=0, high=1)
     scales = check_scales("scales", scales)
