@@ -22,7 +22,6 @@ from keras_edges.cli.detect import (
     _collect_images,
     _plan_outputs,
     check_model_option,
-    detector_options,
     edges_name,
     summary,
 )
@@ -34,8 +33,11 @@ _GLOB_CHARS = frozenset("*?[")
 FAILURES = ".keras-edges/failures.txt"
 
 
-def run_beam(args, parser) -> int:
-    """Run `keras-edges detect` as a Beam pipeline on `args.runner`; the exit code."""
+def run_beam(args, parser, options: dict) -> int:
+    """Run `keras-edges detect` as a Beam pipeline on `args.runner`; the exit code.
+
+    `options` are the `detect_edges` options of `args.method` (`method_options`).
+    """
     import_tensorflow_quietly()  # before Beam, which may import it
     try:
         from keras_edges import beam
@@ -60,15 +62,16 @@ def run_beam(args, parser) -> int:
     model_file = None
     if args.model:
         model_file = _model_bytes(args, parser, beam.read_bytes)
-    options, mode = detector_options(args, None)
-    options.pop("model", None)
-    handler = beam.EdgeModelHandler(options, model_file=model_file)
+    options = {key: value for key, value in options.items() if key != "model"}
+    handler = beam.EdgeModelHandler(
+        {"method": args.method, **options}, model_file=model_file
+    )
     failures = FileSystems.join(str(output), FAILURES)
     counts = beam.run_pipeline(
         jobs,
         handler,
         failures=failures,
-        mode=mode,
+        mode="RGB" if args.method == "learned" else "L",
         overwrite=args.overwrite,
         pipeline_args=["--runner", args.runner, *getattr(args, "pipeline_args", [])],
     )
