@@ -599,8 +599,9 @@ def test_resumed_run_equals_the_uninterrupted_run(runs):
         rtol=1e-4,
     )
     assert [entry["epoch"] for entry in resumed["history"] if "ods" in entry] == [1, 2]
-    expected = _h5_arrays(runs["whole"] / "state.weights.h5")
-    received = _h5_arrays(runs["resumed"] / "state.weights.h5")
+    assert whole["weights"] == resumed["weights"] == "epoch-0002.weights.h5"
+    expected = _h5_arrays(runs["whole"] / whole["weights"])
+    received = _h5_arrays(runs["resumed"] / resumed["weights"])
     assert sorted(received) == sorted(expected)
     assert any("optimizer" in name for name in expected)
     for name, array in expected.items():
@@ -610,7 +611,8 @@ def test_resumed_run_equals_the_uninterrupted_run(runs):
 @pytest.mark.slow
 def test_finished_run_is_not_retrained(runs, capsys):
     """Calling again with a finished folder trains nothing and returns the best weights."""
-    before = (runs["resumed"] / "state.weights.h5").read_bytes()
+    checkpoint = runs["resumed"] / "epoch-0002.weights.h5"
+    before = checkpoint.read_bytes()
     model, state = fit_boundary_model(
         runs["pairs"],
         validation=runs["validation"],
@@ -618,9 +620,9 @@ def test_finished_run_is_not_retrained(runs, capsys):
         **{**_RUN, "verbose": 1},
     )
     assert "already trained for 2 epochs" in capsys.readouterr().out
-    assert (runs["resumed"] / "state.weights.h5").read_bytes() == before
+    assert checkpoint.read_bytes() == before
     best = build_boundary_model()
-    best.load_weights(runs["resumed"] / "best.weights.h5")
+    best.load_weights(runs["resumed"] / state["best"]["weights"])
     for received, expected in zip(model.get_weights(), best.get_weights()):
         np.testing.assert_array_equal(received, expected)
     assert state["epoch"] == 2
@@ -628,7 +630,8 @@ def test_finished_run_is_not_retrained(runs, capsys):
 
 @pytest.mark.slow
 def test_nan_loss_raises_and_keeps_the_good_files(runs, tmp_path, monkeypatch):
-    """A run whose loss becomes NaN raises FloatingPointError and changes no file of the folder."""
+    """A run whose loss becomes NaN raises FloatingPointError and changes no file of the
+    folder (resumed on purpose: its epochs and loss differ from the recorded run's)."""
     folder = tmp_path / "run"
     shutil.copytree(runs["resumed"], folder)
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
@@ -645,6 +648,7 @@ def test_nan_loss_raises_and_keeps_the_good_files(runs, tmp_path, monkeypatch):
             runs["pairs"],
             validation=runs["validation"],
             folder=folder,
+            force_resume=True,
             **{**_RUN, "epochs": 3},
         )
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before

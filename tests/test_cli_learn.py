@@ -104,12 +104,12 @@ def test_learn_writes_results_and_resumes(tmp_path, capsys):
     assert [entry["step"] for entry in provenance["history"]] == [2]
     assert 0.0 <= provenance["best_validation"]["ods"] <= 1.0
     state = (run / "state.json").read_bytes()
-    checkpoint = (run / "state.weights.h5").read_bytes()
+    checkpoint = (run / "epoch-0001.weights.h5").read_bytes()
 
     assert main(argv + TINY) == 0
     assert "already trained for 1 epochs" in capsys.readouterr().out
     assert (run / "state.json").read_bytes() == state
-    assert (run / "state.weights.h5").read_bytes() == checkpoint
+    assert (run / "epoch-0001.weights.h5").read_bytes() == checkpoint
     assert _check_results(run)["history"] == provenance["history"]
 
 
@@ -205,8 +205,8 @@ def workspace(tmp_path, monkeypatch):
             "--holdout must be in [0, 4] for 5 pairs, got 9",
         ),
         (
-            ["finetune", "pairs", "-o", "no/such/run"],
-            "the folder 'no/such' (that would hold 'no/such/run') does not exist",
+            ["finetune", "pairs", "-o", "taken/run"],
+            "-o/--output must be a folder, got the file 'taken'",
         ),
     ],
 )
