@@ -283,6 +283,23 @@ def test_tflite_export_gives_equal_outputs(tmp_path, random_model):
         )
 
 
+def test_onnx_export_runs_in_onnxruntime_as_detect_edges(tmp_path):
+    """The shipped learned model exported to ONNX has one input and gives detect_edges'
+    output at odd sizes, in onnxruntime (finding 10)."""
+    import onnxruntime
+
+    model = build_boundary_model(pretrained=True)
+    target = export_model(model, tmp_path / "boundaries.onnx", format="onnx")
+    session = onnxruntime.InferenceSession(str(target))
+    (image_input,) = session.get_inputs()
+    rng = np.random.default_rng(0)
+    for shape in [(2, 37, 53), (1, 21, 30), (1, 1, 1), (1, 1, 9)]:
+        batch = rng.uniform(size=(*shape, 3)).astype(np.float32)
+        (result,) = session.run(None, {image_input.name: batch})
+        expected = detect_edges(batch, method="learned", model=model)
+        np.testing.assert_allclose(result, expected, atol=1e-5)
+
+
 def test_savedmodel_export_gives_equal_outputs(tmp_path, random_model):
     """The SavedModel's `serve` signature gives the Keras probabilities at other sizes."""
     target = export_model(random_model, tmp_path / "boundaries", format="savedmodel")
