@@ -939,17 +939,6 @@ def test_learned_nms_and_scores_on_any_size(photo, random_model, shape):
     assert 0.0 <= scores.ods <= 1.0
 
 
-def test_suppression_of_a_line_image_is_one_dimensional():
-    """On a single row or column the suppression keeps the peaks along it."""
-    line = np.array([0, 1, 3, 1, 0, 2, 5], np.float32)
-    expected = np.array([0, 0, 3, 0, 0, 0, 5], np.float32)
-    np.testing.assert_array_equal(suppress_nonmaxima(line[None], border=0)[0], expected)
-    np.testing.assert_array_equal(
-        suppress_nonmaxima(line[:, None], border=0)[:, 0], expected
-    )
-    np.testing.assert_array_equal(suppress_nonmaxima(np.full((1, 1), 0.5)), [[0.5]])
-
-
 @pytest.mark.parametrize(
     "image, options, error, message",
     [
