@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from keras_edges.io import image_files, load_image
+from keras_edges.io import image_files, load_image, to_float
 from keras_edges.metrics import thin_edges
 from keras_edges.validation import check_choice, check_number
 
@@ -363,6 +363,7 @@ def synthetic_images(
 def _annotator_boundaries(path: Path) -> list[np.ndarray]:
     """The `Boundaries` of every annotator in one BSDS500 ground-truth .mat file."""
     from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
 
     try:
         cells = loadmat(str(path))["groundTruth"]
@@ -370,8 +371,9 @@ def _annotator_boundaries(path: Path) -> list[np.ndarray]:
         raise ValueError(
             f"Cannot read ground truth {str(path)!r}: it has no `groundTruth` variable."
         ) from None
-    except (ValueError, OSError, NotImplementedError) as error:
-        raise ValueError(f"Cannot read ground truth {str(path)!r}: {error}") from None
+    except (ValueError, OSError, NotImplementedError, MatReadError) as error:
+        reason = str(error).strip() or type(error).__name__  # an empty file: no text
+        raise ValueError(f"Cannot read ground truth {str(path)!r}: {reason}") from None
     boundaries = []
     for cell in np.asarray(cells, dtype=object).ravel():
         struct = cell
@@ -500,8 +502,9 @@ def boundary_consensus(boundaries) -> np.ndarray:
     """The fraction of annotators who drew a boundary at each pixel, float32 in [0, 1].
 
     Args:
-        boundaries: One `(H, W)` map or a list of them: bool, 0/1, or 0..255 grey
-            (a soft edge map is read as the fraction itself).
+        boundaries: One `(H, W)` map or a list of them: bool, 0/1, 0..255 grey
+            (uint8), 0..65535 grey (uint16) or floats in [0, 1] (a soft edge map is
+            read as the fraction itself).
 
     Returns:
         A float32 `(H, W)` map.
@@ -522,22 +525,39 @@ def boundary_consensus(boundaries) -> np.ndarray:
             f"{[m.shape for m in maps]}"
         )
     fractions = [
-        m.astype(np.float32) / (255.0 if m.dtype == np.uint8 and m.max() > 1 else 1.0)
+        to_float(m)
+        if m.dtype == np.uint16 or (m.dtype == np.uint8 and m.max() > 1)
+        else m.astype(np.float32)
         for m in maps
     ]
     return np.clip(np.mean(fractions, axis=0), 0.0, 1.0).astype(np.float32)
 
 
 def _pair_folders(root: Path, split: str | None) -> tuple[Path, Path]:
-    """The image and edge-map folders of a pair folder (BIPED or images/ + edges/)."""
+    """The image and edge-map folders of a pair folder (BIPED or images/ + edges/).
+
+    Without `split`, a layout whose halves both have a `train/` folder (BIPED's) is
+    read at its `train` split.
+    """
+    root = Path(root)
     for images_name, edges_name in PAIR_FOLDERS:
         images, edges = root / images_name, root / edges_name
+        if not (images.is_dir() and edges.is_dir()):
+            continue
+        if split is None and (images / "train").is_dir() and (edges / "train").is_dir():
+            split = "train"
         if split is not None:
             images, edges = images / split, edges / split
             if (images / "rgbr" / "real").is_dir():  # BIPED's full path
                 images, edges = images / "rgbr" / "real", edges / "rgbr" / "real"
-        if images.is_dir() and edges.is_dir():
-            return images, edges
+            if not (images.is_dir() and edges.is_dir()):
+                found = sorted(p.name for p in images.parent.iterdir() if p.is_dir())
+                raise FileNotFoundError(
+                    f"Cannot read image / edge-map pairs from {str(root)!r}: no split "
+                    f"{split!r} (expected the folders {str(images)!r} and "
+                    f"{str(edges)!r}). Received the splits {found}"
+                )
+        return images, edges
     layouts = " or ".join(
         f"{a}/{'<split>/' if split else ''}... with {b}/{'<split>/' if split else ''}..."
         for a, b in PAIR_FOLDERS[:2]
@@ -550,38 +570,92 @@ def _pair_folders(root: Path, split: str | None) -> tuple[Path, Path]:
 
 
 def _files_by_stem(folder: Path) -> dict:
-    """The image files under `folder` (see `io.image_files`) by relative path without suffix."""
-    return {
-        str(path.relative_to(folder).with_suffix("")): path
-        for path in image_files(folder)
-    }
+    """The image files under `folder` by relative path without suffix; one file each.
+
+    Raises:
+        ValueError: If two files share a name but for the suffix (naming both).
+    """
+    files = {}
+    for path in image_files(folder):
+        stem = str(path.relative_to(folder).with_suffix(""))
+        if stem in files:
+            raise ValueError(
+                f"Cannot read image / edge-map pairs: {str(files[stem])!r} and "
+                f"{str(path)!r} have one name; rename or remove one of them."
+            )
+        files[stem] = path
+    return files
+
+
+def _check_partners(images: dict, edges: dict, folders: tuple[Path, Path]) -> None:
+    """Every image has an edge map and every edge map an image, or a FileNotFoundError."""
+    for have, lack, there, what in (
+        (images, edges, folders[1], ("images", "edge map")),
+        (edges, images, folders[0], ("edge maps", "image")),
+    ):
+        missing = sorted(set(have) - set(lack))
+        if missing:
+            raise FileNotFoundError(
+                f"Cannot read image / edge-map pairs: {len(missing)} {what[0]} have no "
+                f"{what[1]} in {str(there)!r}, e.g. {str(have[missing[0]])!r} (expected "
+                f"{str(there / missing[0])!r} with an image suffix such as .png)."
+            )
+
+
+def _read_edge_map(path: Path) -> np.ndarray:
+    """An edge map at its own scale: uint8 (8-bit files) or float32 in [0, 1].
+
+    16-bit maps are divided by 65535, float maps must hold values in [0, 1], and colour
+    maps are read as their brightest channel (a red line on black is a full edge).
+    """
+    edge_map = load_image(path, mode="L")
+    if edge_map.dtype == np.uint8:
+        colour = load_image(path, mode="RGB")
+        if not (colour == colour[..., :1]).all():
+            edge_map = colour.max(axis=-1)
+        return edge_map
+    edge_map = to_float(edge_map)
+    if not (np.isfinite(edge_map).all() and 0 <= edge_map.min() <= edge_map.max() <= 1):
+        raise ValueError(
+            f"Edge map {str(path)!r} holds float values in [{edge_map.min()}, "
+            f"{edge_map.max()}]: expected 8- or 16-bit integers, or floats in [0, 1]."
+        )
+    return edge_map
 
 
 def load_edge_pairs(root, *, split: str | None = None) -> list:
     """Read a folder of images and their edge maps (the BIPED layout, and most user data).
 
     Two layouts are read, with the edge maps named like their images (any image suffix
-    for the images; edge maps as PNG or any other image file, grey, 0 = no edge):
+    for both; 0 = no edge):
 
         root/images/<name>.jpg   with   root/edges/<name>.png   (or edge_maps/)
         root/imgs/<split>/rgbr/real/<name>.jpg   with   root/edge_maps/<split>/rgbr/real/<name>.png
 
-    Sub-folders are paired by their relative path. A soft edge map (values between 0
-    and 255) is read as the fraction of annotators who drew each pixel.
+    Sub-folders are paired by their relative path; a layout with `train/` folders in
+    both halves (BIPED's) is read at one split, `"train"` unless `split` says another.
+    Every image needs its edge map and every edge map its image, and two files of one
+    name but for the suffix (`p0.jpg` and `p0.png`) are an error. Edge maps are read at
+    their own depth: 8-bit grey 0..255, 16-bit grey 0..65535 (returned as float32 in
+    [0, 1]), float TIFF in [0, 1]; a colour map is read as its brightest channel (so a
+    pure red line on black is a full edge, not luminance 76). A soft edge map (values
+    between 0 and full scale) is read as the fraction of annotators who drew each pixel.
 
     Args:
         root: The folder that holds the two halves.
-        split: A sub-folder of both halves (BIPED's `"train"` or `"test"`), or None.
+        split: A sub-folder of both halves (BIPED's `"train"` or `"test"`); None reads
+            `"train"` where both halves have one, else the whole halves.
 
     Returns:
         A list of `(image, [edge_map])`: a uint8 RGB image and a one-element list with its
-        uint8 grey edge map, as `load_bsds500` yields its annotators.
+        grey edge map (uint8, or float32 in [0, 1] for 16-bit and float files), as
+        `load_bsds500` yields its annotators.
 
     Raises:
-        FileNotFoundError: If the folders are missing, hold no images, or an image has no
-            edge map (naming the image).
-        ValueError: If an edge map's size differs from its image's (naming both), or a
-            file cannot be read.
+        FileNotFoundError: If the folders or the split are missing, hold no images, or an
+            image has no edge map or an edge map no image (naming the file).
+        ValueError: If an edge map's size differs from its image's (naming both), two
+            files share a name, or a file cannot be read.
 
     Example:
     >>> try:
@@ -597,19 +671,11 @@ def load_edge_pairs(root, *, split: str | None = None) -> list:
         raise FileNotFoundError(
             f"Cannot read image / edge-map pairs: no images in {str(images_folder)!r}."
         )
-    missing = sorted(set(images) - set(edges))
-    if missing:
-        raise FileNotFoundError(
-            f"Cannot read image / edge-map pairs: {len(missing)} images have no edge map "
-            f"in {str(edges_folder)!r}, e.g. {str(images[missing[0]])!r} (expected "
-            f"{str(edges_folder / missing[0])!r} with an image suffix such as .png)."
-        )
+    _check_partners(images, edges, (images_folder, edges_folder))
     pairs = []
     for stem in sorted(images):
         image = load_image(images[stem], mode="RGB")
-        edge_map = load_image(edges[stem], mode="L")
-        if edge_map.dtype != np.uint8:
-            edge_map = np.clip(np.rint(edge_map * 255.0), 0, 255).astype(np.uint8)
+        edge_map = _read_edge_map(edges[stem])
         if edge_map.shape != image.shape[:2]:
             raise ValueError(
                 f"Edge map {str(edges[stem])!r} has shape {edge_map.shape}, but its image "

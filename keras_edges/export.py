@@ -22,6 +22,57 @@ __all__ = ["EXPORT_FORMATS", "export_model"]
 EXPORT_FORMATS = ("savedmodel", "tflite", "onnx")
 
 
+def _export_onnx(model: keras.Model, path: Path) -> None:
+    """Write `model` as ONNX (dynamic batch, height and width) that onnxruntime runs.
+
+    The graph is frozen first (`convert_variables_to_constants_v2`), so tensors that
+    layers hold outside their weights (Keras' `Normalization` keeps its mean and
+    variance so) become constants instead of extra graph inputs; and dilated `SAME`
+    convolutions get explicit pads, which onnxruntime needs for dilations above 1.
+    """
+    import onnx
+    import tensorflow as tf
+    import tf2onnx
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    spec = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32, name="image")
+    function = tf.function(lambda image: model(image, training=False))
+    logger, level = tf.get_logger(), tf.get_logger().level
+    logger.setLevel("ERROR")  # the freezing's deprecation notices are not the user's
+    try:
+        frozen = convert_variables_to_constants_v2(function.get_concrete_function(spec))
+        graph, _ = tf2onnx.convert.from_graph_def(
+            frozen.graph.as_graph_def(),
+            input_names=[tensor.name for tensor in frozen.inputs],
+            output_names=[tensor.name for tensor in frozen.outputs],
+        )
+    finally:
+        logger.setLevel(level)
+    shapes = {each.name: tuple(each.dims) for each in graph.graph.initializer}
+    for node in graph.graph.node:
+        attributes = {
+            each.name: onnx.helper.get_attribute_value(each) for each in node.attribute
+        }
+        pad = attributes.get("auto_pad", b"NOTSET")
+        dilations = attributes.get("dilations", [1, 1])
+        if node.op_type != "Conv" or pad not in (b"SAME_UPPER", b"SAME_LOWER"):
+            continue
+        if max(dilations) == 1 or max(attributes.get("strides", [1, 1])) != 1:
+            continue
+        kernel = attributes.get("kernel_shape") or shapes[node.input[1]][2:]
+        totals = [(k - 1) * d for k, d in zip(kernel, dilations)]
+        before = [t // 2 if pad == b"SAME_UPPER" else t - t // 2 for t in totals]
+        del node.attribute[:]
+        for name, value in attributes.items():
+            if name != "auto_pad":
+                node.attribute.append(onnx.helper.make_attribute(name, value))
+        pads = before + [t - b for t, b in zip(totals, before)]
+        node.attribute.append(onnx.helper.make_attribute("pads", pads))
+    onnx.save(graph, str(path))
+
+
 def _as_model(model_or_path) -> keras.Model:
     """Return `model_or_path` as a Keras model, loading a `.keras` file in safe mode.
 
@@ -158,9 +209,9 @@ def export_model(
             saved `.keras` model.
         path: Destination: a folder for `"savedmodel"`, a file (`.tflite`, `.onnx`)
             for `"tflite"` and `"onnx"`. Its parent folder must exist.
-        format: `"savedmodel"`, `"tflite"` or `"onnx"` (Keras'
-            `model.export(format="onnx")`, which needs `pip install tf2onnx` and the
-            TensorFlow backend; run the file with onnxruntime).
+        format: `"savedmodel"`, `"tflite"` or `"onnx"` (tf2onnx on the model's frozen
+            graph, which needs `pip install tf2onnx` and the TensorFlow backend; run
+            the file with onnxruntime).
         overwrite: Replace an earlier export at `path` (never anything else).
 
     Returns:
@@ -200,14 +251,8 @@ def export_model(
             "onnxruntime does not run. Received: format='onnx'"
         )
     with atomic_path(path, replace_folder=True) as temporary:  # checked: an export
-        if format == "onnx":  # Keras' own exporter (tf2onnx), dynamic batch, H and W
-            signature = [keras.InputSpec(shape=model.input_shape, dtype="float32")]
-            model.export(
-                str(temporary),
-                format="onnx",
-                input_signature=signature,
-                verbose=False,
-            )
+        if format == "onnx":
+            _export_onnx(model, temporary)
         elif format == "tflite":
             import tensorflow as tf
 

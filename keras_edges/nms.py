@@ -26,6 +26,14 @@ def _triangle_smooth(image: np.ndarray, radius: int) -> np.ndarray:
     return image
 
 
+def _gradient(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.gradient` along rows and columns, zero along an axis of one pixel."""
+    return tuple(
+        np.gradient(image, axis=axis) if image.shape[axis] > 1 else np.zeros_like(image)
+        for axis in (0, 1)
+    )
+
+
 def suppress_nonmaxima(
     edges, *, radius: int = 1, border: int = 5, margin: float = 1.01, smoothing: int = 4
 ) -> np.ndarray:
@@ -65,9 +73,9 @@ def suppress_nonmaxima(
             f"Invalid shape for argument `edges`. Expected a 2-D array. Received: edges.shape={edges.shape}"
         )
     smooth = _triangle_smooth(edges.astype(np.float64), smoothing)
-    d_y, d_x = np.gradient(smooth)
-    _, d_xx = np.gradient(d_x)
-    d_yy, d_xy = np.gradient(d_y)
+    d_y, d_x = _gradient(smooth)
+    _, d_xx = _gradient(d_x)
+    d_yy, d_xy = _gradient(d_y)
     # sign(-Oxy), but +1 where Oxy is exactly 0 (the toolbox's 0 there turns the normal
     # of an exactly axis-aligned edge along the edge, and nothing is suppressed)
     sign = np.where(d_xy > 0, -1.0, 1.0)

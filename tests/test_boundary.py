@@ -30,8 +30,8 @@ from keras_edges.layers import (
 from keras_edges.metrics import evaluate_boundaries, suppress_nonmaxima
 from keras_edges.models import build_boundary_model, build_edge_model
 from keras_edges.train import boundaries as boundaries_module
-from keras_edges.train.boundaries import fit_boundary_model
-from keras_edges.train.data import _rotate_crop, boundary_dataset
+from keras_edges.train.boundaries import boundary_scores, fit_boundary_model
+from keras_edges.train.data import _pack_pairs, _rotate_crop, boundary_dataset
 from keras_edges.train.losses import ConsensusBalancedCrossEntropy
 
 from conftest import IMG, ROOT
@@ -283,6 +283,23 @@ def test_tflite_export_gives_equal_outputs(tmp_path, random_model):
         )
 
 
+def test_onnx_export_runs_in_onnxruntime_as_detect_edges(tmp_path):
+    """The shipped learned model exported to ONNX has one input and gives detect_edges'
+    output at odd sizes, in onnxruntime (finding 10)."""
+    import onnxruntime
+
+    model = build_boundary_model(pretrained=True)
+    target = export_model(model, tmp_path / "boundaries.onnx", format="onnx")
+    session = onnxruntime.InferenceSession(str(target))
+    (image_input,) = session.get_inputs()
+    rng = np.random.default_rng(0)
+    for shape in [(2, 37, 53), (1, 21, 30), (1, 1, 1), (1, 1, 9)]:
+        batch = rng.uniform(size=(*shape, 3)).astype(np.float32)
+        (result,) = session.run(None, {image_input.name: batch})
+        expected = detect_edges(batch, method="learned", model=model)
+        np.testing.assert_allclose(result, expected, atol=1e-5)
+
+
 def test_savedmodel_export_gives_equal_outputs(tmp_path, random_model):
     """The SavedModel's `serve` signature gives the Keras probabilities at other sizes."""
     target = export_model(random_model, tmp_path / "boundaries", format="savedmodel")
@@ -397,6 +414,40 @@ def test_boundary_dataset_is_deterministic_and_resumable(small_pairs):
         np.testing.assert_array_equal(images, images_tail)
         np.testing.assert_array_equal(targets, targets_tail)
     assert not np.array_equal(full[0][0], other[0][0])
+
+
+def test_packed_pairs_take_their_own_pixels_only():
+    """A 1x12000 strip beside 80x96 photos costs its pixels, not 80x12000 per pair, and
+    its crops come from its one row (finding 14)."""
+    rng = np.random.default_rng(0)
+    strip = (rng.integers(0, 256, (1, 12000, 3), np.uint8), np.ones((1, 12000)))
+    photos = [
+        (rng.integers(0, 256, (80, 96, 3), np.uint8), np.zeros((80, 96)))
+        for _ in range(3)
+    ]
+    images, targets, offsets, sizes = _pack_pairs([strip, *photos])
+    pixels = 12000 + 3 * 80 * 96
+    assert images.nbytes == 3 * pixels and targets.nbytes == 4 * pixels
+    assert offsets.tolist() == [0, 12000, 12000 + 7680, 12000 + 2 * 7680]
+    assert sizes.tolist() == [[1, 12000], *[[80, 96]] * 3]
+    dataset = boundary_dataset(
+        [strip], crop_size=16, batch_size=4, seed=0, scales=(1.0, 1.0)
+    )
+    crops, crop_targets = _batches(dataset, 1)[0]
+    for crop, target in zip(crops, crop_targets):
+        kept = target[..., 0] >= 0  # one row or column of 16 pixels, the rest padding
+        assert kept.sum() == 16 and np.all(target[kept] == 1.0)
+        assert np.all(crop[~kept] == 0.0)
+        row = np.rint(crop[kept] * 255).astype(np.uint8)  # (16, 3)
+        strip_row = strip[0][0]
+        starts = [
+            i for i in range(12000 - 15) if np.array_equal(strip_row[i : i + 16], row)
+        ] + [
+            i
+            for i in range(12000 - 15)
+            if np.array_equal(strip_row[i : i + 16][::-1], row)
+        ]
+        assert starts, "a crop that is not a piece of the strip"
 
 
 def test_rotate_crop_by_right_angles_and_zero():
@@ -599,8 +650,9 @@ def test_resumed_run_equals_the_uninterrupted_run(runs):
         rtol=1e-4,
     )
     assert [entry["epoch"] for entry in resumed["history"] if "ods" in entry] == [1, 2]
-    expected = _h5_arrays(runs["whole"] / "state.weights.h5")
-    received = _h5_arrays(runs["resumed"] / "state.weights.h5")
+    assert whole["weights"] == resumed["weights"] == "epoch-0002.weights.h5"
+    expected = _h5_arrays(runs["whole"] / whole["weights"])
+    received = _h5_arrays(runs["resumed"] / resumed["weights"])
     assert sorted(received) == sorted(expected)
     assert any("optimizer" in name for name in expected)
     for name, array in expected.items():
@@ -610,7 +662,8 @@ def test_resumed_run_equals_the_uninterrupted_run(runs):
 @pytest.mark.slow
 def test_finished_run_is_not_retrained(runs, capsys):
     """Calling again with a finished folder trains nothing and returns the best weights."""
-    before = (runs["resumed"] / "state.weights.h5").read_bytes()
+    checkpoint = runs["resumed"] / "epoch-0002.weights.h5"
+    before = checkpoint.read_bytes()
     model, state = fit_boundary_model(
         runs["pairs"],
         validation=runs["validation"],
@@ -618,9 +671,9 @@ def test_finished_run_is_not_retrained(runs, capsys):
         **{**_RUN, "verbose": 1},
     )
     assert "already trained for 2 epochs" in capsys.readouterr().out
-    assert (runs["resumed"] / "state.weights.h5").read_bytes() == before
+    assert checkpoint.read_bytes() == before
     best = build_boundary_model()
-    best.load_weights(runs["resumed"] / "best.weights.h5")
+    best.load_weights(runs["resumed"] / state["best"]["weights"])
     for received, expected in zip(model.get_weights(), best.get_weights()):
         np.testing.assert_array_equal(received, expected)
     assert state["epoch"] == 2
@@ -628,7 +681,8 @@ def test_finished_run_is_not_retrained(runs, capsys):
 
 @pytest.mark.slow
 def test_nan_loss_raises_and_keeps_the_good_files(runs, tmp_path, monkeypatch):
-    """A run whose loss becomes NaN raises FloatingPointError and changes no file of the folder."""
+    """A run whose loss becomes NaN raises FloatingPointError and changes no file of the
+    folder (resumed on purpose: its epochs and loss differ from the recorded run's)."""
     folder = tmp_path / "run"
     shutil.copytree(runs["resumed"], folder)
     before = {path.name: path.read_bytes() for path in folder.iterdir()}
@@ -645,6 +699,7 @@ def test_nan_loss_raises_and_keeps_the_good_files(runs, tmp_path, monkeypatch):
             runs["pairs"],
             validation=runs["validation"],
             folder=folder,
+            force_resume=True,
             **{**_RUN, "epochs": 3},
         )
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
@@ -657,6 +712,7 @@ def test_nan_loss_raises_and_keeps_the_good_files(runs, tmp_path, monkeypatch):
         (dict(learning_rate=2.0), "Received: learning_rate=2.0"),
         (dict(scales=(1.5, 0.5)), "Received: scales=\\(1.5, 0.5\\)"),
         (dict(model="sobel"), "Received: model='sobel'"),
+        (dict(thresholds=0), "Received: thresholds=0"),
         (dict(architecture={"side_outputs": True}), "other than `pretrained`"),
         (
             dict(architecture={"blocks": 2}, model="pretrained"),
@@ -668,6 +724,79 @@ def test_bad_training_options_are_reported(options, message):
     """Bad options of fit_boundary_model raise a ValueError before any work."""
     with pytest.raises(ValueError, match=message):
         fit_boundary_model(_shape_pairs(1, size=(16, 16)), **options)
+
+
+def test_maps_without_a_positive_pixel_are_refused_before_training():
+    """All-zero or faint maps (under the loss's 0.3) are an error before any training;
+    a few empty maps among good ones are a warning (finding 9)."""
+    pairs = _shape_pairs(2, size=(16, 16))
+    faint = [(image, np.full(image.shape[:2], 76, np.uint8)) for image, _ in pairs]
+    with pytest.raises(ValueError, match=r"none of its 2 maps.*largest value 0.298"):
+        fit_boundary_model(faint, epochs=1, steps_per_epoch=1, verbose=0)
+    empty = [(image, np.zeros(image.shape[:2], bool)) for image, _ in pairs]
+    with pytest.raises(ValueError, match="none of its 2 maps"):
+        fit_boundary_model(empty, epochs=1, steps_per_epoch=1, verbose=0)
+    with pytest.warns(UserWarning, match=r"1 of 2 training edge maps .*items 1\)"):
+        with pytest.raises(ValueError, match="argument `validation`"):  # stops here
+            fit_boundary_model([pairs[0], empty[1]], validation=[None])
+
+
+@pytest.fixture(scope="module")
+def scored_pairs():
+    """Two 40x48 photo crops with their learned-NMS ridges as ground truth."""
+    from keras_edges import load_image
+
+    photos = [
+        load_image(IMG / "astronaut.jpg", mode="RGB")[40 * i : 40 * i + 40, :48]
+        for i in range(2)
+    ]
+    truths = [
+        detect_edges(photo, method="learned", nms=True)[..., 0] > 60 for photo in photos
+    ]
+    return photos, truths
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda photo: photo.astype(np.float32) / 255,
+        lambda photo: photo.astype(np.float64) / 255,
+        lambda photo: photo.astype(np.uint16) * 257,
+        lambda photo: photo[..., 0],  # grey: repeated to RGB, as detect_edges does
+    ],
+)
+def test_boundary_scores_reads_images_as_detect_edges(scored_pairs, convert):
+    """uint8, uint16 and float [0, 1] images score alike (finding 8)."""
+    model = build_boundary_model(pretrained=True)
+    photos, truths = scored_pairs
+    expected = boundary_scores(model, list(zip(photos, truths)), thresholds=9)
+    received = boundary_scores(
+        model, [(convert(p), t) for p, t in zip(photos, truths)], thresholds=9
+    )
+    if convert(photos[0]).ndim == 2:  # another image, its own score
+        grey = [np.repeat(p[..., :1], 3, axis=-1) for p in photos]
+        expected = boundary_scores(model, list(zip(grey, truths)), thresholds=9)
+    assert expected.ods > 0.5
+    np.testing.assert_allclose(
+        [received.ods, received.ois, received.ap],
+        [expected.ods, expected.ois, expected.ap],
+        atol=1e-3,
+    )
+
+
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (np.full((8, 8, 3), 200.0), r"float values in \[200.0, 200.0\]"),
+        (np.zeros((8, 8, 3), np.int32), "dtype=int32"),
+        (np.zeros((8, 8, 2), np.uint8), r"image.shape=\(8, 8, 2\)"),
+        (np.zeros((0, 8, 3), np.uint8), r"image.shape=\(0, 8, 3\)"),
+    ],
+)
+def test_boundary_scores_refuses_what_it_cannot_read(random_model, image, message):
+    """Floats over 1, other integers and odd shapes are refused, naming the item."""
+    with pytest.raises(ValueError, match=rf"Received item 0: {message}"):
+        boundary_scores(random_model, [(image, np.zeros(image.shape[:2], bool))])
 
 
 def test_another_architecture_and_loss_are_trained():
@@ -794,6 +923,20 @@ def test_learned_nms_threshold_and_scales(photo):
     np.testing.assert_allclose(
         detect_edges(image, method="learned", scales=(1, 1))[..., 0], soft, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 9), (9, 1), (2, 2)])
+def test_learned_nms_and_scores_on_any_size(photo, random_model, shape):
+    """NMS and scoring work on 1x1, 1xN and Nx1 images: a one-pixel-thin image keeps
+    its peaks along its length (finding 11)."""
+    image = photo[: shape[0], : shape[1]]
+    soft = detect_edges(image / 255.0, method="learned", model=random_model)[..., 0]
+    thin = detect_edges(image / 255.0, method="learned", model=random_model, nms=True)
+    np.testing.assert_allclose(thin[..., 0], suppress_nonmaxima(soft), atol=1e-6)
+    scores = boundary_scores(
+        random_model, [(image, np.ones(shape, bool))], thresholds=3
+    )
+    assert 0.0 <= scores.ods <= 1.0
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,9 @@
 """Tests for `keras-edges learn` and `keras-edges finetune` (keras_edges.cli.learn)."""
 
 import json
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -11,6 +14,8 @@ from keras_edges import save_image
 from keras_edges.cli import main
 from keras_edges.datasets import boundaries_from_labels, synthetic_shapes
 from keras_edges.models import build_boundary_model
+
+from conftest import ROOT
 
 # A tiny run: one epoch of two batches of two 32x32 crops, five validation thresholds.
 TINY = [
@@ -104,26 +109,67 @@ def test_learn_writes_results_and_resumes(tmp_path, capsys):
     assert [entry["step"] for entry in provenance["history"]] == [2]
     assert 0.0 <= provenance["best_validation"]["ods"] <= 1.0
     state = (run / "state.json").read_bytes()
-    checkpoint = (run / "state.weights.h5").read_bytes()
+    checkpoint = (run / "epoch-0001.weights.h5").read_bytes()
 
     assert main(argv + TINY) == 0
     assert "already trained for 1 epochs" in capsys.readouterr().out
     assert (run / "state.json").read_bytes() == state
-    assert (run / "state.weights.h5").read_bytes() == checkpoint
+    assert (run / "epoch-0001.weights.h5").read_bytes() == checkpoint
     assert _check_results(run)["history"] == provenance["history"]
 
 
 @pytest.mark.slow
 def test_finetune_starts_from_the_shipped_weights(tmp_path, capsys):
-    """finetune trains on a pair folder, holding out a fifth of the pairs for validation."""
+    """finetune trains on a pair folder, holding out a fifth of the pairs for validation,
+    into a folder whose parents it creates (finding 15); a rerun with other options is
+    refused and changes nothing (finding 1), unless --force-resume."""
     _write_pairs(tmp_path / "pairs")
-    run = tmp_path / "run"
-    assert main(["finetune", str(tmp_path / "pairs"), "-o", str(run)] + TINY) == 0
+    run = tmp_path / "runs" / "mine"
+    argv = ["finetune", str(tmp_path / "pairs"), "-o", str(run)]
+    assert main(argv + TINY) == 0
     assert "validating on 1 pairs held out" in capsys.readouterr().out
     provenance = _check_results(run)
     assert provenance["start"] == "pretrained"
-    assert provenance["data"]["train"] == f"4 pairs from {tmp_path / 'pairs'}"
+    assert (
+        provenance["data"]["train"] == f"4 pairs from {tmp_path / 'pairs' / 'images'}"
+    )
     assert provenance["epochs"] == 1 and "ods" in provenance["best_validation"]
+    assert provenance["options"]["crop_size"] == 32
+    files = {path.name: path.read_bytes() for path in run.iterdir()}
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv + TINY + ["--seed", "9", "--holdout", "0"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "holds another run" in err and "seed: 0 -> 9" in err
+    assert "validation: '" in err and "--force-resume" in err
+    assert {path.name: path.read_bytes() for path in run.iterdir()} == files
+    longer = TINY[:1] + ["2"] + TINY[2:]
+    assert main(argv + longer + ["--force-resume"]) == 0
+    provenance = _check_results(run)
+    assert provenance["epochs"] == 2
+    assert provenance["changes"] == [{"epoch": 1, "changed": ["epochs: 1 -> 2"]}]
+
+
+def test_commands_print_no_tensorflow_start_up_lines(tmp_path):
+    """finetune and learn are as quiet as detect: a usage error prints its one line and
+    nothing of TensorFlow's start-up (finding 12)."""
+    _write_pairs(tmp_path / "pairs", count=1)
+    (tmp_path / "pairs" / "edges" / "0.png").unlink()
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_edges", "finetune", "pairs", "-o", "run"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("usage: keras-edges finetune")
+    assert all(line.startswith(" ") for line in lines[1:-1]), lines  # the usage
+    assert lines[-1].startswith("keras-edges finetune: error: Cannot read image")
 
 
 @pytest.mark.slow
@@ -159,6 +205,20 @@ def workspace(tmp_path, monkeypatch):
     _write_pairs(tmp_path / "missing", count=2)
     (tmp_path / "missing" / "edges" / "1.png").unlink()
     (tmp_path / "taken").write_text("a file")
+    (tmp_path / "bad_state").mkdir()
+    (tmp_path / "bad_state" / "state.json").write_bytes(b"\xff\xfe random")
+    _write_pairs(tmp_path / "blank", count=2)
+    for path in (tmp_path / "blank" / "edges").iterdir():
+        save_image(path, np.full((40, 40), 60, np.uint8))  # under the 0.3 consensus
+    _write_bsds(tmp_path / "bsds_zero", splits=("train",), count=1)
+    (tmp_path / "bsds_zero" / "groundTruth" / "train" / "0.mat").write_bytes(b"")
+    for split in ("train", "test"):
+        _write_pairs(tmp_path / "biped" / split, count=2)
+        for half, name in (("images", "imgs"), ("edges", "edge_maps")):
+            (tmp_path / "biped" / name).mkdir(exist_ok=True)
+            (tmp_path / "biped" / split / half).rename(
+                tmp_path / "biped" / name / split
+            )
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -205,8 +265,32 @@ def workspace(tmp_path, monkeypatch):
             "--holdout must be in [0, 4] for 5 pairs, got 9",
         ),
         (
-            ["finetune", "pairs", "-o", "no/such/run"],
-            "the folder 'no/such' (that would hold 'no/such/run') does not exist",
+            ["finetune", "pairs", "-o", "taken/run"],
+            "-o/--output must be a folder, got the file 'taken'",
+        ),
+        (
+            ["finetune", "pairs", "-o", "bad_state"],
+            "'bad_state/state.json' is not a run state",
+        ),
+        (
+            ["finetune", "blank", "-o", "run"],
+            "none of its 2 maps has a pixel at or above the loss's positive threshold",
+        ),
+        (
+            ["learn", "--bsds", "bsds_zero", "--val-images", "0", "-o", "run"],
+            "Cannot read ground truth 'bsds_zero/groundTruth/train/0.mat'",
+        ),
+        (
+            ["finetune", "pairs", "--validation", "pairs", "-o", "run"],
+            "--validation pairs reads the training pairs (pairs/images)",
+        ),
+        (
+            ["finetune", "biped", "--validation", "biped", "-o", "run"],
+            "--validation biped reads the training pairs (biped/imgs/train)",
+        ),
+        (
+            ["finetune", "biped", "--split", "val", "-o", "run"],
+            "no split 'val'",
         ),
     ],
 )
@@ -219,6 +303,25 @@ def test_usage_errors_exit_2_with_one_line(workspace, argv, message, capsys):
     assert message in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if "error:" in line]) == 1
     assert not (workspace / "run").exists()
+
+
+def test_biped_splits_are_chosen(workspace, capsys, monkeypatch):
+    """finetune reads BIPED's train split by default and --validation-split test for
+    validation (finding 4); a failure names the pair folder, not --operator (finding 13)."""
+
+    def diverging(train, **options):
+        print(f"{len(train)} training pairs, {len(options['validation'])} validation")
+        raise FloatingPointError("Training diverged at epoch 1 (loss=nan)")
+
+    monkeypatch.setattr("keras_edges.train.boundaries.fit_boundary_model", diverging)
+    argv = ["finetune", "biped", "--validation", "biped", "--validation-split", "test"]
+    assert main(argv + ["-o", "run"]) == 1
+    captured = capsys.readouterr()
+    assert "training on 2 pairs from biped/imgs/train; validating on 2 pairs from " in (
+        captured.out
+    )
+    assert "biped/imgs/test" in captured.out
+    assert "failed on biped: FloatingPointError: Training diverged" in captured.err
 
 
 @pytest.mark.parametrize("command", ["learn", "finetune"])

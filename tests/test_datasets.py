@@ -8,7 +8,9 @@ from scipy.io import savemat
 from keras_edges import save_image
 from keras_edges.datasets import (
     boundaries_from_labels,
+    boundary_consensus,
     load_bsds500,
+    load_edge_pairs,
     synthetic_dataset,
     synthetic_shapes,
 )
@@ -170,3 +172,99 @@ def test_load_bsds500_rejects_a_foreign_mat_file(tmp_path):
     savemat(tmp_path / "groundTruth" / "test" / "100.mat", {"something": np.zeros(3)})
     with pytest.raises(ValueError, match=r"100.mat.*no `groundTruth`"):
         list(load_bsds500(tmp_path))
+
+
+def test_an_empty_mat_file_is_named(tmp_path):
+    """A zero-byte .mat file is a ValueError naming the file (finding 13)."""
+    _write_bsds(tmp_path, annotators=(1,))
+    (tmp_path / "groundTruth" / "test" / "100.mat").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"Cannot read ground truth '.*100.mat': \w"):
+        list(load_bsds500(tmp_path))
+
+
+# ------------------------------------------------------------------------ edge-map pairs
+def _write_pair(root, name, edge_map, *, images="images", edges="edges", suffix=".png"):
+    """One pair: a grey RGB image of the map's size and the map, as `suffix` files."""
+    for folder in (images, edges):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    image = np.full((*np.shape(edge_map)[:2], 3), 128, np.uint8)
+    save_image(root / images / f"{name}.png", image)
+    save_image(root / edges / f"{name}{suffix}", edge_map)
+
+
+def test_16_bit_edge_maps_are_read_at_their_own_scale(tmp_path):
+    """A 16-bit map's 32768 is half an edge and 1 is almost none (finding 6)."""
+    edge_map = np.array([[0, 1, 32768, 65535]], np.uint16)
+    _write_pair(tmp_path, "p0", edge_map)
+    ((_, (read,)),) = load_edge_pairs(tmp_path)
+    assert read.dtype == np.float32
+    np.testing.assert_allclose(read, edge_map / 65535.0, rtol=1e-7)
+    np.testing.assert_allclose(
+        boundary_consensus(edge_map), [[0, 1 / 65535, 32768 / 65535, 1]], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        boundary_consensus(np.array([[0, 1, 255]], np.uint8)), [[0, 1 / 255, 1]]
+    )
+
+
+def test_colour_edge_maps_are_read_by_their_brightest_channel(tmp_path):
+    """A pure red line on black is a full edge (not luminance 76); grey maps are kept."""
+    edge_map = np.zeros((4, 5, 3), np.uint8)
+    edge_map[2, :, 0] = 255
+    _write_pair(tmp_path, "red", edge_map)
+    _write_pair(tmp_path, "grey", np.array([[0, 76, 255]], np.uint8))
+    (_, (grey,)), (_, (red,)) = load_edge_pairs(tmp_path)
+    np.testing.assert_array_equal(red, edge_map[..., 0])
+    np.testing.assert_array_equal(grey, [[0, 76, 255]])
+
+
+@pytest.mark.parametrize("half", ["images", "edges"])
+def test_two_files_of_one_name_are_an_error_naming_both(tmp_path, half):
+    """p0.png beside p0.tif in either half is an error naming both (finding 7)."""
+    _write_pair(tmp_path, "p0", np.full((3, 3), 255, np.uint8))
+    save_image(tmp_path / half / "p0.tif", np.zeros((3, 3), np.uint8))
+    with pytest.raises(
+        ValueError, match=rf"{half}/p0.png' and '.*{half}/p0.tif' have one name"
+    ):
+        load_edge_pairs(tmp_path)
+
+
+def test_an_edge_map_without_its_image_is_an_error(tmp_path):
+    """An edge map without an image is named, as an image without a map is (finding 15)."""
+    _write_pair(tmp_path, "a", np.full((3, 3), 255, np.uint8))
+    save_image(tmp_path / "edges" / "b.png", np.zeros((3, 3), np.uint8))
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"1 edge maps have no image in '.*images', e.g. '.*b.png'",
+    ):
+        load_edge_pairs(tmp_path)
+
+
+def test_float_edge_maps_outside_0_1_are_refused(tmp_path):
+    """A float TIFF map with values over 1 is named rather than clipped."""
+    _write_pair(tmp_path, "f", np.array([[0.0, 255.0]], np.float32), suffix=".tif")
+    with pytest.raises(
+        ValueError, match=r"f.tif' holds float values in \[0.0, 255.0\]"
+    ):
+        load_edge_pairs(tmp_path)
+
+
+def test_biped_layout_reads_train_unless_a_split_is_chosen(tmp_path):
+    """BIPED's layout is read at train by default, at another split on request, and an
+    unknown split lists the ones there are (finding 4)."""
+    for split, names in (("train", ["a", "b"]), ("test", ["c"])):
+        for name in names:
+            _write_pair(
+                tmp_path,
+                name,
+                np.full((3, 3), 255, np.uint8),
+                images=f"imgs/{split}/rgbr/real",
+                edges=f"edge_maps/{split}/rgbr/real",
+            )
+    assert len(load_edge_pairs(tmp_path)) == 2
+    assert len(load_edge_pairs(tmp_path, split="test")) == 1
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"no split 'val'.*Received the splits \['test', 'train'\]",
+    ):
+        load_edge_pairs(tmp_path, split="val")

@@ -98,3 +98,14 @@ def test_nms_attenuates_the_frame_linearly():
     np.testing.assert_allclose(kept[:6, 15], [0, 0.2, 0.4, 0.6, 0.8, 1.0], atol=1e-6)
     assert kept[1, 1] == pytest.approx(0.04)
     np.testing.assert_array_equal(suppress_nonmaxima(flat, border=0), flat)
+
+
+def test_suppression_of_a_line_image_is_one_dimensional():
+    """On a single row or column the suppression keeps the peaks along it."""
+    line = np.array([0, 1, 3, 1, 0, 2, 5], np.float32)
+    expected = np.array([0, 0, 3, 0, 0, 0, 5], np.float32)
+    np.testing.assert_array_equal(suppress_nonmaxima(line[None], border=0)[0], expected)
+    np.testing.assert_array_equal(
+        suppress_nonmaxima(line[:, None], border=0)[:, 0], expected
+    )
+    np.testing.assert_array_equal(suppress_nonmaxima(np.full((1, 1), 0.5)), [[0.5]])

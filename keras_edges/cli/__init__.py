@@ -73,7 +73,7 @@ def _join_shard(argv: list[str]) -> list[str]:
 
 def _input_of(args) -> str:
     """What the subcommand was working on, for a one-line error message."""
-    for name in ("inputs", "images", "bsds", "model"):
+    for name in ("inputs", "images", "pairs", "bsds", "model"):
         value = getattr(args, name, None)
         if value:
             return " ".join(value) if isinstance(value, list) else str(value)

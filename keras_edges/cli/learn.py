@@ -6,7 +6,9 @@ the output folder and resume from them when run again with the same folder, prin
 line per epoch with the validation ODS, and write their results atomically:
 `boundaries.weights.h5` (the best weights), `boundaries.keras` (a model for
 `keras-edges detect --method learned --model ...`) and `provenance.json` (data, command,
-seed, commit, scores, training time).
+seed, commit, scores, training time). A run folder holds one run: a rerun with other
+options or data is refused (unless `--force-resume`), and so is a second run while the
+first trains.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ _EXAMPLES = {
     "learn": "examples:\n  keras-edges learn --bsds /data/BSDS500 -o runs/bsds\n"
     "  keras-edges learn --bsds /data/BSDS500 --train-splits train+val -o runs/all",
     "finetune": "examples:\n  keras-edges finetune my_pairs/ -o runs/mine\n"
-    "  keras-edges finetune my_pairs/ --validation held_out/ --epochs 10 -o runs/mine",
+    "  keras-edges finetune my_pairs/ --validation held_out/ --epochs 10 -o runs/mine\n"
+    "  keras-edges finetune BIPED/ --validation BIPED/ --validation-split test -o runs/biped",
 }
 
 
@@ -28,7 +31,14 @@ def _add_training_options(parser, *, epochs, steps, learning_rate) -> None:
         "--output",
         required=True,
         metavar="FOLDER",
-        help="run folder: checkpoints (resumed when run again) and results",
+        help="run folder: checkpoints (resumed when run again) and results; "
+        "created with its parents",
+    )
+    parser.add_argument(
+        "--force-resume",
+        action="store_true",
+        help="resume the run in the folder even if its options or data differ "
+        "(the changes are recorded)",
     )
     parser.add_argument(
         "--epochs", type=int, default=epochs, help=f"epochs in all (default {epochs})"
@@ -120,9 +130,19 @@ def add_parser(commands) -> None:
         help="folder with images/ and edges/ (or BIPED's imgs/ and edge_maps/)",
     )
     finetune.add_argument(
+        "--split",
+        help="the split of PAIRS to train on, for layouts with split folders such as "
+        "BIPED's (default: train where there is one)",
+    )
+    finetune.add_argument(
         "--validation",
         metavar="PAIRS",
         help="a second pair folder to validate on (default: hold out --holdout pairs)",
+    )
+    finetune.add_argument(
+        "--validation-split",
+        metavar="SPLIT",
+        help="the split of --validation to validate on (default: train where there is one)",
     )
     finetune.add_argument(
         "--holdout",
@@ -155,19 +175,21 @@ def _check_options(args, parser) -> None:
     if not 0 < args.learning_rate < 1:
         parser.error(f"--learning-rate must be in (0, 1), got {args.learning_rate}")
     output = Path(args.output)
-    if output.exists() and not output.is_dir():
-        parser.error(f"-o/--output must be a folder, got the file {args.output!r}")
-    if not output.parent.is_dir():
-        parser.error(
-            f"the folder {str(output.parent)!r} (that would hold {args.output!r}) does not exist"
-        )
+    for folder in (output, *output.parents):
+        if folder.exists() and not folder.is_dir():
+            parser.error(f"-o/--output must be a folder, got the file {str(folder)!r}")
 
 
 def _data(args, parser):
     """`(train, validation, description)` for `learn` (BSDS) or `finetune` (pairs)."""
     import itertools
 
-    from keras_edges.datasets import BSDS_SPLITS, load_bsds500, load_edge_pairs
+    from keras_edges.datasets import (
+        BSDS_SPLITS,
+        _pair_folders,
+        load_bsds500,
+        load_edge_pairs,
+    )
 
     if args.command == "learn":
         splits = args.train_splits.split("+")
@@ -195,9 +217,17 @@ def _data(args, parser):
             ),
         }
         return train, validation or None, description
-    train = load_edge_pairs(args.pairs)
+    if args.validation is not None and _pair_folders(
+        args.validation, args.validation_split
+    ) == _pair_folders(args.pairs, args.split):
+        parser.error(
+            f"--validation {args.validation} reads the training pairs "
+            f"({_pair_folders(args.pairs, args.split)[0]}): validate on other pairs, "
+            "e.g. another --validation-split, or leave it out to hold out --holdout pairs"
+        )
+    train = load_edge_pairs(args.pairs, split=args.split)
     if args.validation is not None:
-        validation = load_edge_pairs(args.validation)
+        validation = load_edge_pairs(args.validation, split=args.validation_split)
     else:
         holdout = min(10, len(train) // 5) if args.holdout is None else args.holdout
         if not 0 <= holdout < len(train):
@@ -206,9 +236,13 @@ def _data(args, parser):
             )
         train, validation = train[: len(train) - holdout], train[len(train) - holdout :]
     description = {
-        "train": f"{len(train)} pairs from {args.pairs}",
+        "train": f"{len(train)} pairs from {_pair_folders(args.pairs, args.split)[0]}",
         "validation": f"{len(validation)} pairs"
-        + (f" from {args.validation}" if args.validation else " held out"),
+        + (
+            f" from {_pair_folders(args.validation, args.validation_split)[0]}"
+            if args.validation
+            else " held out"
+        ),
     }
     return train, validation or None, description
 
@@ -263,16 +297,20 @@ def _start(args, parser):
 def run(args, parser) -> int:
     """Run `keras-edges learn` or `keras-edges finetune`; returns the exit code."""
     _check_options(args, parser)
-    import json
+    from keras_edges.cli.common import import_tensorflow_quietly
 
-    import keras
-    import tensorflow as tf
-
-    from keras_edges.io import atomic_path
-    from keras_edges.train.boundaries import fit_boundary_model
+    import_tensorflow_quietly()
+    from keras_edges.datasets import boundary_consensus
+    from keras_edges.train.boundaries import _check_positives, fit_boundary_model
+    from keras_edges.train.losses import ConsensusBalancedCrossEntropy
+    from keras_edges.train.runs import RunFolderError, run_lock
 
     try:
         train, validation, description = _data(args, parser)
+        _check_positives(
+            [boundary_consensus(maps) for _, maps in train],
+            ConsensusBalancedCrossEntropy().threshold,
+        )
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     output = Path(args.output)
@@ -281,21 +319,49 @@ def run(args, parser) -> int:
         f"training on {description['train']}; validating on {description['validation']}",
         flush=True,
     )
-    model, state = fit_boundary_model(
-        train,
-        validation=validation,
-        model=start,
-        folder=output,
-        epochs=args.epochs,
-        steps_per_epoch=args.steps_per_epoch,
-        batch_size=args.batch_size,
-        crop_size=args.crop_size,
-        learning_rate=args.learning_rate,
-        rotate=args.rotate,
-        seed=args.seed,
-        validate_every=args.validate_every,
-        thresholds=args.thresholds,
+    try:
+        with run_lock(output):
+            model, state = fit_boundary_model(
+                train,
+                validation=validation,
+                model=start,
+                folder=output,
+                epochs=args.epochs,
+                steps_per_epoch=args.steps_per_epoch,
+                batch_size=args.batch_size,
+                crop_size=args.crop_size,
+                learning_rate=args.learning_rate,
+                rotate=args.rotate,
+                seed=args.seed,
+                validate_every=args.validate_every,
+                thresholds=args.thresholds,
+                force_resume=args.force_resume,
+            )
+            _write_results(args, output, model, state, description, start)
+    except RunFolderError as error:
+        parser.error(str(error))
+    best = state["best"]
+    print(
+        f"done: {state['epoch']} epochs in {state['seconds'] / 60:.1f} min"
+        + (
+            f"; best validation ODS {best['ods']:.3f} (epoch {best['epoch']})"
+            if best
+            else "; no validation: the last weights"
+        )
+        + f"; weights in {output / 'boundaries.weights.h5'}"
     )
+    return 0
+
+
+def _write_results(args, output: Path, model, state, description, start) -> None:
+    """`boundaries.weights.h5`, `boundaries.keras` and `provenance.json`, atomically."""
+    import json
+
+    import keras
+    import tensorflow as tf
+
+    from keras_edges.io import atomic_path
+
     with atomic_path(output / "boundaries.weights.h5") as temporary:
         model.save_weights(temporary)
     with atomic_path(output / "boundaries.keras") as temporary:
@@ -313,17 +379,8 @@ def run(args, parser) -> int:
         "epochs": state["epoch"],
         "best_validation": state["best"],
         "history": state["history"],
+        "options": state["options"],
+        "changes": state["changes"],
     }
     with atomic_path(output / "provenance.json") as temporary:
         Path(temporary).write_text(json.dumps(provenance, indent=2))
-    best = state["best"]
-    print(
-        f"done: {state['epoch']} epochs in {state['seconds'] / 60:.1f} min"
-        + (
-            f"; best validation ODS {best['ods']:.3f} (epoch {best['epoch']})"
-            if best
-            else ""
-        )
-        + f"; weights in {output / 'boundaries.weights.h5'}"
-    )
-    return 0

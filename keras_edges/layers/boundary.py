@@ -167,14 +167,17 @@ class PixelDifferenceConv2D(keras.layers.Layer):
             shape=(3, 3, channels, 1),
             initializer="he_normal",
         )
-        self._fold = ops.convert_to_tensor(
-            pixel_difference_matrix(self.kind), dtype=self.compute_dtype
-        )
 
     def call(self, inputs):
+        # The folding matrix is made here, so that a traced graph holds it as a
+        # constant (kept on the layer, it would be a captured tensor: an extra input
+        # of an exported ONNX graph).
+        fold = ops.convert_to_tensor(
+            pixel_difference_matrix(self.kind), dtype=self.compute_dtype
+        )
         channels = ops.shape(self.kernel)[2]
         flat = ops.reshape(ops.cast(self.kernel, self.compute_dtype), (9, -1))
-        kernel = ops.reshape(ops.matmul(self._fold, flat), (3, 3, channels, 1))
+        kernel = ops.reshape(ops.matmul(fold, flat), (3, 3, channels, 1))
         return _depthwise_same(inputs, kernel, self.dilation_rate)
 
     def compute_output_shape(self, input_shape):

@@ -5,6 +5,7 @@
 - `fit`: `fit_edge_model` (the recipe that recovers an operator reliably);
 - `boundaries`: `fit_boundary_model` (the learned boundary detector, resumable) and
   `boundary_scores`;
+- `runs`: run folders (one run each, locked while it trains, crash-consistent);
 - `losses`: `ConsensusBalancedCrossEntropy` (HED/RCF);
 - `inspect`: `learned_kernels`, `kernel_error`.
 """

@@ -1,19 +1,24 @@
 """`fit_boundary_model`: train or fine-tune the learned boundary detector, resumably.
 
-A run lives in one folder: `state.weights.h5` (model and optimizer, written at the end
-of every epoch), `state.json` (epoch, training time, history, best validation ODS),
-`best.weights.h5` (the inference weights of the best validation ODS so far). Calling
-`fit_boundary_model` again with the same folder resumes where the last completed epoch
-ended: same step, same optimizer state, and the same stream of augmented crops
-(`boundary_dataset` is keyed on the sample index). Every file is written next to its
-target and swapped in, so an interrupted or failed run never leaves a broken file, and
-a run that produces NaN stops before it writes anything.
+A run lives in one folder (see `keras_edges.train.runs`): `state.json` (the run's
+options and data fingerprints, epoch, training time, history, best validation ODS) and
+the weights files it names, the checkpoint of the last finished epoch (model and
+optimizer) and the inference weights of this run's best validation. Calling
+`fit_boundary_model` again with the same folder, options and data resumes where the
+last finished epoch ended: same step, same optimizer state, and the same stream of
+augmented crops (`boundary_dataset` is keyed on the sample index). Other options or
+data are refused (or, with `force_resume=True`, recorded and used); a second run on a
+folder in use is refused; every epoch's files are written before the state that names
+them, so a crash at any point resumes from one whole epoch, and a run that produces
+NaN stops before it writes anything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -22,9 +27,10 @@ import tensorflow as tf
 
 from keras_edges.datasets import boundary_consensus
 from keras_edges.engine import learned
-from keras_edges.io import atomic_path
-from keras_edges.metrics import BoundaryScores, evaluate_boundaries
+from keras_edges.io import to_float
+from keras_edges.metrics import BoundaryScores, _thresholds, evaluate_boundaries
 from keras_edges.models import build_boundary_model, copy_weights
+from keras_edges.train import runs
 from keras_edges.train.data import boundary_dataset
 from keras_edges.train.losses import ConsensusBalancedCrossEntropy
 from keras_edges.validation import check_number, check_positive_int
@@ -39,54 +45,50 @@ def boundary_scores(
 
     Args:
         model: A model from `build_boundary_model`.
-        pairs: `(uint8 RGB image, boundary map or list of them)` pairs, e.g. from
-            `load_bsds500(root, "val")` or `load_edge_pairs(folder)`.
+        pairs: `(image, boundary map or list of them)` pairs, e.g. from
+            `load_bsds500(root, "val")` or `load_edge_pairs(folder)`. Images are read
+            as `detect_edges` reads them: uint8 (0..255), uint16 (0..65535) or float
+            in [0, 1]; RGB, grey (repeated) or RGBA (alpha dropped).
         thresholds: Number of thresholds (99, as the BSDS benchmark) or their values.
         workers: Processes for the matching (see `evaluate_boundaries`).
 
     Returns:
         The `BoundaryScores`.
+
+    Raises:
+        ValueError: For images of another dtype or range, or maps of another size.
     """
-    pairs = list(pairs)
-    edges = [
-        learned.run(model, image[None].astype(np.float32) / 255.0)[0]
-        for image, _ in pairs
-    ]
+    pairs = _as_pairs(pairs, "pairs")
+    edges = [learned.run(model, to_float(image)[None])[0] for image, _ in pairs]
     truths = [boundaries for _, boundaries in pairs]
     return evaluate_boundaries(
         edges, truths, thresholds=thresholds, nms=True, workers=workers, progress=False
     )
 
 
-def _save_weights(model: keras.Model, path: Path) -> None:
-    with atomic_path(path) as temporary:
-        model.save_weights(temporary)
-
-
-def _save_json(data: dict, path: Path) -> None:
-    with atomic_path(path) as temporary:
-        Path(temporary).write_text(json.dumps(data, indent=2))
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    """An image of `_as_pairs` as uint8 (training reads 8 bits per channel)."""
+    if image.dtype == np.uint8:
+        return image
+    return np.rint(to_float(image) * 255.0).astype(np.uint8)
 
 
 class _RunState(keras.callbacks.Callback):
     """At each epoch's end: validation ODS, best weights, checkpoint, one line of progress."""
 
-    def __init__(
-        self, folder, inference, validation, state, validate_every, thresholds
-    ):
+    def __init__(self, run, inference, validation, verbose):
         super().__init__()
-        self.folder = folder
+        self.run = run  # folder, state, validate_every, thresholds
         self.inference = inference
         self.validation = validation
-        self.state = state
-        self.validate_every = validate_every
-        self.thresholds = thresholds
+        self.verbose = verbose
         self.best_weights = (
             None  # the best inference weights, kept here without a folder
         )
         self._clock = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        folder, state = self.run["folder"], self.run["state"]
         loss = float((logs or {}).get("loss", float("nan")))
         if not np.isfinite(loss):
             self.model.stop_training = True
@@ -95,34 +97,36 @@ class _RunState(keras.callbacks.Callback):
                 "epoch was written. "
                 + (
                     "Train again with a lower learning rate."
-                    if self.folder is None
-                    else f"Resume from {str(self.folder)!r} with a lower learning rate."
+                    if folder is None
+                    else f"Resume from {str(folder)!r} with a lower learning rate "
+                    "(force_resume=True; keras-edges: --force-resume)."
                 )
             )
-        self.state["seconds"] += time.perf_counter() - self._clock
+        state["seconds"] += time.perf_counter() - self._clock
         entry = {
             "epoch": epoch + 1,
             "step": int(self.model.optimizer.iterations.numpy()),
-            "seconds": round(self.state["seconds"], 1),
+            "seconds": round(state["seconds"], 1),
             "loss": round(loss, 6),
         }
-        if self.validation and (epoch + 1) % self.validate_every == 0:
+        improved = False
+        if self.validation and (epoch + 1) % self.run["validate_every"] == 0:
             scores = boundary_scores(
-                self.inference, self.validation, thresholds=self.thresholds
+                self.inference, self.validation, thresholds=self.run["thresholds"]
             )
             entry.update(ods=scores.ods, ois=scores.ois, ap=scores.ap)
-            if scores.ods > self.state["best"].get("ods", -1.0):
-                self.state["best"] = dict(entry)
-                if self.folder is None:
+            improved = scores.ods > state["best"].get("ods", -1.0)
+            if improved:
+                state["best"] = dict(entry)
+                if folder is None:
                     self.best_weights = self.inference.get_weights()
-                else:
-                    _save_weights(self.inference, self.folder / "best.weights.h5")
-        self.state["epoch"] = epoch + 1
-        self.state["history"].append(entry)
-        if self.folder is not None:
-            _save_weights(self.model, self.folder / "state.weights.h5")
-            _save_json(self.state, self.folder / "state.json")
-        if self.state["verbose"]:
+        state["epoch"] = epoch + 1
+        state["history"].append(entry)
+        if folder is not None:
+            runs.write_state(
+                folder, state, self.model, self.inference if improved else None
+            )
+        if self.verbose:
             shown = " ".join(
                 f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}"
                 for key, value in entry.items()
@@ -131,8 +135,31 @@ class _RunState(keras.callbacks.Callback):
         self._clock = time.perf_counter()
 
 
+def _as_image(image, name: str, index: int) -> np.ndarray:
+    """One image as `(H, W, 3)`: uint8, uint16 or float32 in [0, 1], checked."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    problem = None
+    if image.ndim != 3 or image.shape[-1] not in (3, 4) or 0 in image.shape:
+        problem = f"image.shape={image.shape}"
+    elif image.dtype.kind == "f":
+        image = image.astype(np.float32)
+        if not (np.isfinite(image).all() and image.min() >= 0 and image.max() <= 1):
+            problem = f"float values in [{image.min()}, {image.max()}]"
+    elif image.dtype not in (np.uint8, np.uint16):
+        problem = f"dtype={image.dtype}"
+    if problem:
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected images of shape (H, W, 3) "
+            "(or grey, or RGBA), uint8, uint16 or float in [0, 1], as detect_edges "
+            f"reads them. Received item {index}: {problem}"
+        )
+    return image[..., :3]
+
+
 def _as_pairs(data, name: str) -> list:
-    """Checked `(uint8 RGB image, [boundary maps])` pairs from pairs or a pair folder.
+    """Checked `(RGB image, [boundary maps])` pairs from pairs or a pair folder.
 
     The annotators stay separate: training averages them into a consensus, validation
     matches each one, as the BSDS benchmark does.
@@ -151,15 +178,7 @@ def _as_pairs(data, name: str) -> list:
                 f"or a folder of image / edge-map pairs. Received item {index} of type "
                 f"{type(pair).__name__}"
             ) from None
-        image = np.asarray(image)
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=-1)
-        if image.ndim != 3 or image.shape[-1] not in (3, 4) or image.dtype != np.uint8:
-            raise ValueError(
-                f"Invalid value for argument `{name}`. Expected uint8 images of shape "
-                f"(H, W, 3). Received item {index}: image.shape={image.shape}, "
-                f"dtype={image.dtype}"
-            )
+        image = _as_image(image, name, index)
         if isinstance(boundaries, np.ndarray) and boundaries.ndim == 2:
             boundaries = [boundaries]
         boundaries = [np.asarray(each) for each in boundaries]
@@ -170,10 +189,73 @@ def _as_pairs(data, name: str) -> list:
                 f"shapes {sorted(shapes)}, its image {image.shape[:2]}: expected the "
                 "image's height and width."
             )
-        pairs.append((image[..., :3], boundaries))
+        pairs.append((image, boundaries))
     if not pairs:
         raise ValueError(f"Invalid value for argument `{name}`: it holds no pairs.")
     return pairs
+
+
+def _check_positives(consensus: list[np.ndarray], threshold: float) -> None:
+    """Refuse targets with no positive pixel; warn about maps without one."""
+    empty = [i for i, target in enumerate(consensus) if not (target >= threshold).any()]
+    if len(empty) == len(consensus):
+        raise ValueError(
+            "Invalid value for argument `train`. Expected edge maps with boundary "
+            f"pixels: none of its {len(consensus)} maps has a pixel at or above the "
+            f"loss's positive threshold {threshold:g} (the annotator fraction; an edge "
+            "map's grey level / 255, or / 65535 for 16-bit maps; 0 is no edge), so "
+            "training would learn nothing. Received: the largest value "
+            f"{max(float(target.max()) for target in consensus):.3f}. Draw edges "
+            "brighter (255 in 8-bit maps), or pass a loss with a lower threshold."
+        )
+    if empty:
+        shown = ", ".join(map(str, empty[:10])) + (" ..." if len(empty) > 10 else "")
+        warnings.warn(
+            f"{len(empty)} of {len(consensus)} training edge maps have no pixel at or "
+            f"above the positive threshold {threshold:g} (items {shown}): they teach "
+            "only background.",
+            stacklevel=3,
+        )
+
+
+def _start_name(model) -> str:
+    """How a run starts, as recorded: random, pretrained, or given weights' fingerprint."""
+    if model is None or isinstance(model, str):
+        return model or "random"
+    return "weights " + runs.fingerprint(
+        [(weight, []) for weight in model.get_weights()]
+    )
+
+
+def _json(value):
+    """`value` as JSON reads it back (tuples become lists), for comparisons."""
+    return json.loads(json.dumps(value))
+
+
+def _prepare_state(folder, options: dict, force_resume: bool) -> dict:
+    """The state to continue: this folder's run if it is this call's, else a fresh one."""
+    state = None if folder is None else runs.read_state(folder)
+    if state is None:
+        return {
+            "epoch": 0,
+            "seconds": 0.0,
+            "history": [],
+            "best": {},
+            "options": options,
+            "changes": [],
+        }
+    differences = runs.check_same_run(folder, state.get("options", {}), options)
+    if differences and not force_resume:
+        raise runs.mismatch_error(folder, differences)
+    if differences:
+        state["changes"] = [
+            *state.get("changes", []),
+            {"epoch": state["epoch"], "changed": differences},
+        ]
+        if state.get("options", {}).get("validation") != options["validation"]:
+            state["best"] = {}  # the earlier scores are of other pairs
+        state["options"] = options
+    return state
 
 
 def fit_boundary_model(
@@ -196,6 +278,7 @@ def fit_boundary_model(
     thresholds=33,
     strategy: tf.distribute.Strategy | None = None,
     verbose: int = 1,
+    force_resume: bool = False,
 ) -> tuple[keras.Model, dict]:
     """Train the learned boundary detector on images with boundaries, or fine-tune it.
 
@@ -205,12 +288,22 @@ def fit_boundary_model(
     `boundary_dataset` (scales, flips, 90-degree turns, optionally any angle). With
     `validation`, every
     `validate_every` epochs the model is scored with the package's own BSDS metrics
-    (ODS with edge NMS) and the best weights are kept; the returned model holds them.
+    (ODS with edge NMS) and the best weights of this run are kept; the returned model
+    holds them (without validation: the last weights).
+
+    With `folder`, the run is kept there and resumed when called again (see
+    `keras_edges.train.runs`): the folder records the options and a fingerprint of the
+    data, and a call with other options or data raises a `RunFolderError` (a
+    `ValueError`) that says what differs, unless `force_resume=True`; a folder that
+    another run is training into is refused at once.
 
     Args:
-        train: `(uint8 RGB image, boundaries)` pairs (`boundaries`: one map or one per
+        train: `(RGB image, boundaries)` pairs (`boundaries`: one map or one per
             annotator; e.g. `load_bsds500(root, "train")`), or a folder of image /
-            edge-map pairs (see `keras_edges.datasets.load_edge_pairs`).
+            edge-map pairs (see `keras_edges.datasets.load_edge_pairs`). Images are
+            uint8, uint16 or float in [0, 1] (read at 8 bits for training); maps are
+            bool, 0/1, 0..255 grey or floats in [0, 1]; at least one pixel must reach
+            the loss's positive threshold.
         validation: Pairs or a folder of the same kind, or None.
         model: None (a new model), `"pretrained"` (fine-tune the shipped weights), or a
             `build_boundary_model` model whose weights to start from.
@@ -219,6 +312,9 @@ def fit_boundary_model(
         loss: The loss of every output; None is `ConsensusBalancedCrossEntropy()`.
         folder: The run folder for checkpoints; calling again with it resumes. None
             keeps nothing on disk (no resuming, best weights kept in memory).
+        force_resume: Resume the run in `folder` even if its options or data differ
+            (the changes are recorded in the state's `changes`; the best validation
+            restarts when the validation pairs changed).
         epochs: Epochs in all (a resumed run counts the finished ones).
         steps_per_epoch: Batches per epoch.
         batch_size: Crops per batch (split among the replicas of `strategy`).
@@ -237,10 +333,11 @@ def fit_boundary_model(
         `(model, state)`: the inference model (`build_boundary_model`'s graph, with the
         best validation weights, or the last ones without validation) and the run's
         state: `history` (a dict per epoch: step, seconds, loss, ods/ois/ap), `best`,
-        `epoch`, `seconds`.
+        `epoch`, `seconds`, `options` (with the data fingerprints) and `changes`.
 
     Raises:
-        ValueError: For bad pairs or options.
+        ValueError: For bad pairs or options, edge maps without a positive pixel, or a
+            folder that holds another run (`RunFolderError`) or is in use.
         FloatingPointError: If the loss becomes NaN (nothing of that epoch is written).
 
     Example:
@@ -264,6 +361,7 @@ def fit_boundary_model(
     check_number(
         "learning_rate", learning_rate, low=0, high=1, low_open=True, high_open=True
     )
+    _thresholds(thresholds)  # checked now, not after the first epoch
     if not (len(scales) == 2 and 0 < scales[0] <= scales[1]):
         raise ValueError(
             "Invalid value for argument `scales`. Expected (low, high) with "
@@ -284,23 +382,60 @@ def fit_boundary_model(
             "with model='pretrained' (the shipped weights fit the default only). "
             f"Received: architecture={architecture!r}, model={model!r}"
         )
-    pairs = [
-        (image, boundary_consensus(boundaries))
-        for image, boundaries in _as_pairs(train, "train")
-    ]
+    loss = loss or ConsensusBalancedCrossEntropy()
+    train = _as_pairs(train, "train")
+    consensus = [boundary_consensus(boundaries) for _, boundaries in train]
+    _check_positives(consensus, getattr(loss, "threshold", 1e-6))
     validation = None if validation is None else _as_pairs(validation, "validation")
+    options = _json(
+        {
+            "start": _start_name(model),
+            "architecture": architecture,
+            "loss": keras.saving.serialize_keras_object(loss),
+            "epochs": epochs,
+            "steps_per_epoch": steps_per_epoch,
+            "batch_size": batch_size,
+            "crop_size": crop_size,
+            "learning_rate": learning_rate,
+            "scales": list(scales),
+            "rotate": bool(rotate),
+            "seed": seed,
+            "validate_every": validate_every,
+            "thresholds": np.asarray(thresholds).tolist(),
+            "train": runs.fingerprint(train),
+            "validation": validation and runs.fingerprint(validation),
+        }
+    )
     folder = None if folder is None else Path(folder)
-    state = {
-        "epoch": 0,
-        "seconds": 0.0,
-        "history": [],
-        "best": {},
-        "seed": seed,
-        "verbose": verbose,
-    }
-    if folder is not None and (folder / "state.json").exists():
-        state = {**json.loads((folder / "state.json").read_text()), "verbose": verbose}
-    keras.utils.set_random_seed(seed)
+    with runs.run_lock(folder) if folder else contextlib.nullcontext():
+        state = _prepare_state(folder, options, force_resume)
+        return _fit(
+            [
+                (_to_uint8(image), target)
+                for (image, _), target in zip(train, consensus)
+            ],
+            validation,
+            model=model,
+            architecture=architecture,
+            loss=loss,
+            state=state,
+            run=dict(
+                folder=folder,
+                state=state,
+                validate_every=validate_every,
+                thresholds=thresholds,
+            ),
+            strategy=strategy,
+            verbose=verbose,
+        )
+
+
+def _fit(
+    pairs, validation, *, model, architecture, loss, state, run, strategy, verbose
+):
+    """Build, restore, train and return the models of `fit_boundary_model`."""
+    options, folder = state["options"], run["folder"]
+    keras.utils.set_random_seed(options["seed"])
     with (strategy or tf.distribute.get_strategy()).scope():
         training = build_boundary_model(side_outputs=True, **architecture)
         inference = keras.Model(
@@ -317,32 +452,28 @@ def fit_boundary_model(
                 else model,
                 training,
             )
-        total = epochs * steps_per_epoch
+        total = options["epochs"] * options["steps_per_epoch"]
         warmup = total // 20
         schedule = keras.optimizers.schedules.CosineDecay(
-            learning_rate * 0.1,
+            options["learning_rate"] * 0.1,
             decay_steps=max(total - warmup, 1),
-            warmup_target=learning_rate,
+            warmup_target=options["learning_rate"],
             warmup_steps=warmup,
             alpha=0.01,
         )
         training.compile(
             optimizer=keras.optimizers.Adam(schedule),
-            loss=[loss or ConsensusBalancedCrossEntropy()] * len(training.outputs),
+            loss=[loss] * len(training.outputs),
             jit_compile=False,  # XLA's CPU depthwise convolutions are ~40x slower here
         )
         if state["epoch"]:
             training.optimizer.build(training.trainable_variables)
-            training.load_weights(folder / "state.weights.h5")
-    run_state = _RunState(
-        folder, inference, validation, state, validate_every, thresholds
-    )
-    if state["epoch"] >= epochs:
+            training.load_weights(folder / state["weights"])
+    run_state = _RunState(run, inference, validation, verbose)
+    if state["epoch"] >= options["epochs"]:
         if verbose:
             print(f"already trained for {state['epoch']} epochs", flush=True)
     else:
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
         if state["epoch"] and verbose:
             print(
                 f"resuming at epoch {state['epoch']} "
@@ -351,28 +482,26 @@ def fit_boundary_model(
             )
         dataset = boundary_dataset(
             pairs,
-            crop_size=crop_size,
-            batch_size=batch_size,
-            seed=seed,
-            start=state["epoch"] * steps_per_epoch,
-            scales=scales,
-            rotate=rotate,
+            crop_size=options["crop_size"],
+            batch_size=options["batch_size"],
+            seed=options["seed"],
+            start=state["epoch"] * options["steps_per_epoch"],
+            scales=options["scales"],
+            rotate=options["rotate"],
         )
         outputs = len(training.outputs)
         dataset = dataset.map(lambda x, y: (x, (y,) * outputs))
         training.fit(
             dataset,
-            epochs=epochs,
+            epochs=options["epochs"],
             initial_epoch=state["epoch"],
-            steps_per_epoch=steps_per_epoch,
+            steps_per_epoch=options["steps_per_epoch"],
             callbacks=[run_state],
             shuffle=False,  # the stream is already shuffled, and resumable
             verbose=2 if verbose >= 2 else 0,
         )
-    if folder is not None and (folder / "best.weights.h5").exists():
-        inference.load_weights(folder / "best.weights.h5")
+    if state["best"].get("weights"):
+        inference.load_weights(folder / state["best"]["weights"])
     elif folder is None and run_state.best_weights is not None:
         inference.set_weights(run_state.best_weights)
-    result = copy_weights(inference, build_boundary_model(**architecture))
-    state.pop("verbose", None)
-    return result, state
+    return copy_weights(inference, build_boundary_model(**architecture)), state

@@ -325,19 +325,20 @@ def dataset_channels(
 
 
 # --------------------------------------------------------------------------- boundaries
-def _stack_pairs(pairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pad `(image, consensus)` pairs into two arrays, and their true sizes."""
-    height = max(image.shape[0] for image, _ in pairs)
-    width = max(image.shape[1] for image, _ in pairs)
-    images = np.zeros((len(pairs), height, width, 3), np.uint8)
-    targets = np.zeros((len(pairs), height, width, 1), np.float32)
-    sizes = np.zeros((len(pairs), 2), np.int32)
-    for i, (image, target) in enumerate(pairs):
-        h, w = image.shape[:2]
-        images[i, :h, :w] = image
-        targets[i, :h, :w, 0] = target
-        sizes[i] = (h, w)
-    return images, targets, sizes
+def _pack_pairs(pairs):
+    """Flatten `(image, consensus)` pairs into two 1-D buffers, with offsets and sizes.
+
+    Memory follows the pixels: one long strip beside small photos costs its own pixels,
+    not the largest height times the largest width for every pair.
+    """
+    sizes = np.array([image.shape[:2] for image, _ in pairs], np.int64)
+    areas = sizes[:, 0] * sizes[:, 1]
+    offsets = np.concatenate([[0], np.cumsum(areas)[:-1]]).astype(np.int64)
+    images = np.concatenate([np.asarray(image, np.uint8).ravel() for image, _ in pairs])
+    targets = np.concatenate(
+        [np.asarray(target, np.float32).ravel() for _, target in pairs]
+    )
+    return images, targets, offsets, sizes
 
 
 def _rotate_crop(image, target, angle):
@@ -419,11 +420,8 @@ def boundary_dataset(
         A `tf.data.Dataset` of float32 `(batch, crop, crop, 3)` images in [0, 1] and
         `(batch, crop, crop, 1)` targets.
     """
-    images, targets, sizes = _stack_pairs(pairs)
-    images, targets, sizes = (
-        tf.constant(images),
-        tf.constant(targets),
-        tf.constant(sizes),
+    images, targets, offsets, sizes = (
+        tf.constant(array) for array in _pack_pairs(pairs)
     )
     count = len(pairs)
     log_low, log_high = float(np.log(scales[0])), float(np.log(scales[1]))
@@ -432,7 +430,7 @@ def boundary_dataset(
         key = tf.stack([tf.cast(seed, tf.int64), index])
         draws = tf.random.stateless_uniform([6], key, dtype=tf.float32)
         k = tf.minimum(tf.cast(draws[0] * count, tf.int32), count - 1)
-        height, width = sizes[k][0], sizes[k][1]
+        height, width = (tf.cast(size, tf.int32) for size in (sizes[k][0], sizes[k][1]))
         scale = tf.exp(log_low + (log_high - log_low) * draws[1])
         region = tf.cast(tf.round(crop_size / scale), tf.int32)
         region_h, region_w = tf.minimum(region, height), tf.minimum(region, width)
@@ -442,10 +440,15 @@ def boundary_dataset(
             tf.minimum(top, height - region_h),
             tf.minimum(left, width - region_w),
         )
-        image = tf.cast(
-            images[k, top : top + region_h, left : left + region_w], tf.float32
+        # the region's rows of pair k, read from the flat buffers
+        first = offsets[k] + tf.cast(top * width, tf.int64)
+        length = tf.cast(region_h * width, tf.int64)
+        image = tf.reshape(
+            images[first * 3 : (first + length) * 3], (region_h, width, 3)
         )
-        target = targets[k, top : top + region_h, left : left + region_w]
+        target = tf.reshape(targets[first : first + length], (region_h, width, 1))
+        image = tf.cast(image[:, left : left + region_w], tf.float32)
+        target = target[:, left : left + region_w]
         out_h = tf.minimum(
             tf.cast(tf.round(tf.cast(region_h, tf.float32) * scale), tf.int32),
             crop_size,
