@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 _PUBLIC_MODULES = (
     "io",
     "kernels",
-    "nms",
+    "thinning",
     "metrics",
     "datasets",
     "plot",

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from keras_edges.io import image_files, load_image, to_float
-from keras_edges.metrics import thin_edges
+from keras_edges.thinning import thin_edges
 from keras_edges.validation import check_choice, check_number
 
 __all__ = [

@@ -53,7 +53,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.sparse import csr_matrix
 
-from keras_edges.nms import suppress_nonmaxima
+from keras_edges.thinning import suppress_nonmaxima, thin_edges
 from keras_edges.validation import check_number
 
 __all__ = [
@@ -62,122 +62,11 @@ __all__ = [
     "evaluate_boundaries",
     "match_boundaries",
     "summarize_counts",
-    "thin_edges",
 ]
 
 MAX_DIST = (
     0.0075  # the benchmark's matching radius, as a fraction of the image diagonal
 )
-
-
-# --------------------------------------------------------------------------- thinning
-def _neighbour_bits(code: int) -> list[bool]:
-    """The 8 neighbours of a code, counter-clockwise from east: E, NE, N, NW, W, SW, S, SE."""
-    return [bool(code >> i & 1) for i in range(8)]
-
-
-def _thinning_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Deletion tables of Guo and Hall's algorithm A1 (MATLAB's `bwmorph thin`), by neighbour code."""
-    first, second = np.zeros(256, bool), np.zeros(256, bool)
-    for code in range(256):
-        x = _neighbour_bits(code)  # x[0] = x1 (east) ... x[7] = x8 (south-east)
-        # G1: exactly one 8-connected run of neighbours (the crossing number is 1).
-        crossing = sum(
-            (not x[i]) and (x[i + 1] or x[(i + 2) % 8]) for i in (0, 2, 4, 6)
-        )
-        # G2: 2 <= min(n1, n2) <= 3, so end points and isolated pixels stay.
-        n1 = sum(x[k] or x[k - 1] for k in (1, 3, 5, 7))
-        n2 = sum(x[k] or x[(k + 1) % 8] for k in (1, 3, 5, 7))
-        g12 = crossing == 1 and min(n1, n2) in (2, 3)
-        # G3 (odd sub-iteration): (x2 or x3 or not x8) and x1 is false; G3' mirrors it.
-        first[code] = g12 and not ((x[1] or x[2] or not x[7]) and x[0])
-        second[code] = g12 and not ((x[5] or x[6] or not x[3]) and x[4])
-    return first, second
-
-
-_THIN_FIRST, _THIN_SECOND = _thinning_tables()
-# (dy, dx) of neighbour bits 0..7, counter-clockwise from east (y grows downwards).
-_NEIGHBOURS = ((0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1))
-
-
-def _neighbour_codes(padded: np.ndarray) -> np.ndarray:
-    """The 8-bit neighbour code of every inner pixel of a zero-padded uint8 {0, 1} image."""
-    height, width = padded.shape[0] - 2, padded.shape[1] - 2
-    code = np.zeros((height, width), np.uint8)
-    for bit, (dy, dx) in enumerate(_NEIGHBOURS):
-        code |= padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] << np.uint8(
-            bit
-        )
-    return code
-
-
-def thin_edges(mask) -> np.ndarray:
-    """Thin a binary edge map to one-pixel-wide, 8-connected curves.
-
-    The parallel two-sub-iteration thinning of Guo and Hall (1989, algorithm A1), run
-    until nothing changes: what MATLAB's `bwmorph(mask, 'thin', inf)` (used by the BSDS
-    benchmark) and `skimage.morphology.thin` compute. It keeps 8-connectivity, end points
-    and isolated pixels; a one-pixel-wide 8-connected curve without corners is unchanged.
-
-    Args:
-        mask: A 2-D array; non-zero pixels are edge pixels.
-
-    Returns:
-        A bool array of the same shape.
-
-    Raises:
-        ValueError: If `mask` is not 2-D.
-
-    Example:
-    >>> mask = np.zeros((5, 7), bool); mask[1:4, 1:6] = True
-    >>> thin_edges(mask).astype(int)
-    array([[0, 0, 0, 0, 0, 0, 0],
-           [0, 0, 0, 0, 0, 0, 0],
-           [0, 0, 1, 1, 1, 0, 0],
-           [0, 0, 0, 0, 0, 0, 0],
-           [0, 0, 0, 0, 0, 0, 0]])
-    """
-    mask = np.asarray(mask)
-    if mask.ndim != 2:
-        raise ValueError(
-            f"Invalid shape for argument `mask`. Expected a 2-D array. Received: mask.shape={mask.shape}"
-        )
-    result = mask.astype(bool)
-    rows, cols = np.nonzero(result)
-    if rows.size == 0:
-        return result
-    # Work on the bounding box plus a one-pixel zero border (thinning never grows a set),
-    # flattened, and look only at pixels whose neighbourhood changed since the same
-    # sub-iteration last looked at them: the others would get the same answer again.
-    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    padded = np.zeros((bottom - top + 2, right - left + 2), np.uint8)
-    padded[1:-1, 1:-1] = result[top:bottom, left:right]
-    stride = padded.shape[1]
-    flat = padded.ravel()
-    neighbours = np.array([dy * stride + dx for dy, dx in _NEIGHBOURS])
-    dirty = [flat.astype(bool), flat.astype(bool)]  # per sub-iteration: look again here
-    step, idle = 0, 0
-    while idle < 2:  # stop when both sub-iterations have nothing left to look at
-        candidates = np.flatnonzero(dirty[step] & (flat == 1))
-        dirty[step][:] = False
-        if candidates.size == 0:
-            idle += 1
-            step = 1 - step
-            continue
-        code = np.zeros(candidates.size, np.uint8)
-        for bit, offset in enumerate(neighbours):
-            code |= flat[candidates + offset] << np.uint8(bit)
-        deleted = candidates[(_THIN_FIRST if step == 0 else _THIN_SECOND)[code]]
-        flat[deleted] = 0  # all at once: the decisions above saw the same image
-        touched = (deleted[:, None] + neighbours).ravel()
-        dirty[0][touched] = True
-        dirty[1][touched] = True
-        idle = 0 if deleted.size else idle + 1
-        step = 1 - step
-    inner = padded[1:-1, 1:-1]
-    result = np.zeros(mask.shape, bool)
-    result[top:bottom, left:right] = inner.astype(bool)
-    return result
 
 
 # ------------------------------------------------------------------------------ matching

@@ -2,14 +2,12 @@
 
 import numpy as np
 import pytest
-from scipy import ndimage
 
 from keras_edges.metrics import (
     count_boundary_matches,
     evaluate_boundaries,
     match_boundaries,
     summarize_counts,
-    thin_edges,
 )
 
 
@@ -164,31 +162,6 @@ def test_ods_ois_ap_from_counts():
     assert scores.ap == pytest.approx(
         np.interp(np.linspace(0.5, 1, 51), [0.5, 1], [1, 2 / 3]).sum() / 100
     )
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_thinning_matches_scikit_image(seed):
-    """thin_edges equals skimage.morphology.thin (MATLAB's bwmorph thin) on random shapes."""
-    thin = pytest.importorskip("skimage.morphology").thin
-    rng = np.random.default_rng(seed)
-    mask = rng.random((60, 80)) < 0.3 + 0.1 * seed
-    mask = (
-        ndimage.binary_dilation(mask, iterations=seed % 3)
-        if seed % 2
-        else ndimage.binary_opening(mask)
-    )
-    np.testing.assert_array_equal(thin_edges(mask), thin(mask))
-
-
-def test_thinning_keeps_thin_curves_and_empties():
-    """A diagonal line and an empty map are fixed points; a thick bar becomes one pixel wide."""
-    line = np.eye(12, dtype=bool)
-    np.testing.assert_array_equal(thin_edges(line), line)
-    assert not thin_edges(np.zeros((5, 5))).any()
-    bar = np.zeros((20, 30), bool)
-    bar[5:12, 3:27] = True
-    thinned = thin_edges(bar)
-    assert thinned.sum(axis=0)[8:22].tolist() == [1] * 14
 
 
 def test_workers_give_the_same_counts():

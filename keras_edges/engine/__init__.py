@@ -2,7 +2,8 @@
 
 Each engine is a module with two calls: `plan(model)` returns a hashable description of
 the work (or None when the engine cannot run that model) and `run(plan, batch, ...)`
-computes it. `keras_edges.detect` chooses the engine; the model is the reference.
+computes it. Each method of `keras_edges.methods` chooses its engine; the model is the
+reference.
 
 - `stencil`: the gradient models of `build_edge_model` (Sobel family, trained kernels).
 - `canny`: the models of `build_canny_model` (stencil stages + linear-time hysteresis).

@@ -13,7 +13,7 @@ from keras_edges.engine import learned
 from keras_edges.io import load_image
 from keras_edges.methods._common import _as_array, _standardize
 from keras_edges.models import build_boundary_model
-from keras_edges.nms import suppress_nonmaxima
+from keras_edges.thinning import suppress_nonmaxima
 from keras_edges.validation import check_number, check_scales
 
 __all__ = ["learned_boundaries"]

@@ -1,4 +1,4 @@
-"""Tests for the edge non-maximum suppression (keras_edges.nms)."""
+"""Tests for the edge NMS and the thinning of binary maps (keras_edges.thinning)."""
 
 import numpy as np
 import pytest
@@ -6,14 +6,15 @@ from scipy import ndimage
 
 import keras_edges
 from keras_edges import metrics
-from keras_edges.nms import _triangle_smooth, suppress_nonmaxima
+from keras_edges.thinning import _triangle_smooth, suppress_nonmaxima, thin_edges
 
 
-def test_public_where_it_was():
-    """`suppress_nonmaxima` is public at the top level and still importable from metrics."""
-    assert keras_edges.suppress_nonmaxima is suppress_nonmaxima
-    assert metrics.suppress_nonmaxima is suppress_nonmaxima
-    assert "suppress_nonmaxima" in keras_edges.__all__
+def test_public_where_they_were():
+    """Both are public at the top level and still importable from metrics."""
+    for function in (suppress_nonmaxima, thin_edges):
+        assert getattr(keras_edges, function.__name__) is function
+        assert getattr(metrics, function.__name__) is function
+        assert function.__name__ in keras_edges.__all__
 
 
 @pytest.mark.parametrize("angle", [0.0, 30.0, 45.0, 100.0])
@@ -109,3 +110,28 @@ def test_suppression_of_a_line_image_is_one_dimensional():
         suppress_nonmaxima(line[:, None], border=0)[:, 0], expected
     )
     np.testing.assert_array_equal(suppress_nonmaxima(np.full((1, 1), 0.5)), [[0.5]])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_thinning_matches_scikit_image(seed):
+    """thin_edges equals skimage.morphology.thin (MATLAB's bwmorph thin) on random shapes."""
+    thin = pytest.importorskip("skimage.morphology").thin
+    rng = np.random.default_rng(seed)
+    mask = rng.random((60, 80)) < 0.3 + 0.1 * seed
+    mask = (
+        ndimage.binary_dilation(mask, iterations=seed % 3)
+        if seed % 2
+        else ndimage.binary_opening(mask)
+    )
+    np.testing.assert_array_equal(thin_edges(mask), thin(mask))
+
+
+def test_thinning_keeps_thin_curves_and_empties():
+    """A diagonal line and an empty map are fixed points; a thick bar becomes one pixel wide."""
+    line = np.eye(12, dtype=bool)
+    np.testing.assert_array_equal(thin_edges(line), line)
+    assert not thin_edges(np.zeros((5, 5))).any()
+    bar = np.zeros((20, 30), bool)
+    bar[5:12, 3:27] = True
+    thinned = thin_edges(bar)
+    assert thinned.sum(axis=0)[8:22].tolist() == [1] * 14
