@@ -9,6 +9,7 @@ import pytest
 
 from keras_edges import detect_edges, load_image, save_image
 from keras_edges.cli import main
+from keras_edges.cli.common import _TF_LOG_LINE
 
 from conftest import IMG, ROOT
 
@@ -216,9 +217,13 @@ def test_import_is_light():
     assert result.stdout.split() == ["False", "False"]
 
 
-def test_cli_prints_no_tensorflow_start_up_lines(tmp_path):
-    """A CLI run writes nothing to stderr: TensorFlow's C++ start-up lines are silenced."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+@pytest.mark.parametrize("inherited", [None, "0", "1"])
+def test_cli_prints_no_tensorflow_start_up_lines(tmp_path, inherited):
+    """A CLI run writes nothing to stderr, whatever TF_CPP_MIN_LOG_LEVEL it inherits
+    (importing TensorFlow sets 1 in the parent's environment)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "KERAS_EDGES"))}
+    if inherited is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = inherited
     result = subprocess.run(
         [*PYTHON_CLI, "detect", str(IMG / "coins.png"), "-o", str(tmp_path), "--quiet"],
         capture_output=True,
@@ -228,6 +233,21 @@ def test_cli_prints_no_tensorflow_start_up_lines(tmp_path):
     )
     assert result.returncode == 0 and result.stderr == ""
     assert (tmp_path / "coins_edges.png").is_file()
+
+
+def test_cli_shows_tensorflow_logs_when_asked(tmp_path):
+    """KERAS_EDGES_TF_LOGS=1 leaves TensorFlow's logging alone: its C++ lines reach stderr."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "KERAS_EDGES"))}
+    env.update(KERAS_EDGES_TF_LOGS="1", TF_CPP_MIN_LOG_LEVEL="0")
+    result = subprocess.run(
+        [*PYTHON_CLI, "detect", str(IMG / "coins.png"), "-o", str(tmp_path), "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert result.returncode == 0
+    assert _TF_LOG_LINE.search(result.stderr), result.stderr
 
 
 def test_unexpected_errors_are_one_line(monkeypatch, capsys):
