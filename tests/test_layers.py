@@ -271,7 +271,9 @@ def _float16_undecidable(model, image, tolerance):
     magnitude is within `tolerance` of a neighbour along the gradient (either of the
     two nearest of the four directions) or of a hysteresis threshold."""
     names = ("grad_x", "grad_y", "magnitude")
-    outputs = keras.Model(model.input, [model.get_layer(n).output for n in names])(image)
+    outputs = keras.Model(model.input, [model.get_layer(n).output for n in names])(
+        image
+    )
     grad_x, grad_y, magnitude = (np.asarray(o, "float64")[0, :, :, 0] for o in outputs)
     config = model.get_layer("hysteresis").get_config()
     low, high = config["low"], config["high"]
@@ -283,10 +285,13 @@ def _float16_undecidable(model, image, tolerance):
         along = (abs(sector - k) < 1) | (abs(sector - k - 4) < 1)
         for sign in (1, -1):
             neighbour = padded[
-                1 + sign * dy : 1 + sign * dy + height, 1 + sign * dx : 1 + sign * dx + width
+                1 + sign * dy : 1 + sign * dy + height,
+                1 + sign * dx : 1 + sign * dx + width,
             ]
             tie |= along & (abs(magnitude - neighbour) <= tolerance)
-    threshold = (abs(magnitude - low) <= tolerance) | (abs(magnitude - high) <= tolerance)
+    threshold = (abs(magnitude - low) <= tolerance) | (
+        abs(magnitude - high) <= tolerance
+    )
     return (magnitude >= low - tolerance) & (tie | threshold)
 
 

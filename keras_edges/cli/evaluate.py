@@ -13,6 +13,24 @@ from keras_edges.cli.common import (
 )
 from keras_edges.kernels import KERNELS
 
+# `evaluate --method canny` sweeps its thresholds, as the field scores Canny (Arbelaez et
+# al. 2011): CANNY_STEPS strong thresholds spaced geometrically over CANNY_RANGE of the
+# largest magnitude a [0, 1] image can give (Sobel L2: sqrt(20)), weak = CANNY_RATIO x strong.
+CANNY_STEPS = 25
+CANNY_RANGE = (0.01, 0.5)
+CANNY_RATIO = 0.4
+
+
+def _canny_pairs() -> list[tuple[float, float]]:
+    """The (low, high) threshold pairs of the Canny sweep, in pixel units of [0, 1]."""
+    import numpy as np
+
+    from keras_edges.kernels import get_kernels, max_response
+
+    full = max_response(*get_kernels("sobel"), "l2")
+    highs = full * np.geomspace(*CANNY_RANGE, CANNY_STEPS)
+    return [(CANNY_RATIO * float(high), float(high)) for high in highs]
+
 
 def add_parser(commands) -> None:
     """Add the `evaluate` subcommand to `commands` (an argparse subparsers object)."""
@@ -75,8 +93,9 @@ def add_parser(commands) -> None:
     detector.add_argument(
         "--method",
         choices=("canny", "learned"),
-        help="canny: a binary detector, scored at one threshold; learned: the shipped "
-        "learned boundary detector (use with --nms)",
+        help=f"canny: swept over {CANNY_STEPS} threshold pairs, as the field scores it "
+        "(one pair with --low and --high); learned: the shipped learned boundary "
+        "detector (use with --nms)",
     )
     parser.add_argument(
         "--ksize",
@@ -89,10 +108,13 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "--low",
         type=float,
-        help="Canny's weak threshold, pixels in [0, 1] (default: 0.1)",
+        help="Canny's weak threshold, pixels in [0, 1]: score this one pair (default: "
+        "a sweep)",
     )
     parser.add_argument(
-        "--high", type=float, help="Canny's strong threshold (default: 0.2)"
+        "--high",
+        type=float,
+        help="Canny's strong threshold: score this one pair (default: a sweep)",
     )
     parser.add_argument(
         "--nms",
@@ -164,16 +186,20 @@ def _evaluation_edges(args, parser, images, model):
     from keras_edges.detect import detect_edges
 
     if args.method == "canny":
-        options = dict(method="canny", sigma=args.sigma, low=args.low, high=args.high)
+        swept = args.low is None and args.high is None
+        pairs = _canny_pairs() if swept else [(args.low, args.high)]
+        maps = [np.zeros(image.shape[:2], np.float32) for image in images]
         try:
-            return [
-                np.squeeze(detect_edges(image, **options), axis=-1)
-                if image.ndim == 3
-                else detect_edges(image, **options)
-                for image in images
-            ], 1
+            for low, high in pairs:  # one compiled Canny serves every pair
+                options = dict(method="canny", sigma=args.sigma, low=low, high=high)
+                for soft, image in zip(maps, images):
+                    soft += np.reshape(detect_edges(image, **options), soft.shape)
         except (ValueError, TypeError) as error:
             parser.error(str(error))
+        # Higher pairs keep fewer pixels (a subset), so the share of pairs that keep a
+        # pixel, thresholded between k and k + 1 pairs, is the k-th pair's edge map.
+        levels = [(k + 0.5) / len(pairs) for k in range(len(pairs))]
+        return [soft / len(pairs) for soft in maps], levels
     if args.method == "learned":
         edges = [
             detect_edges(image, method="learned", scales=args.scales)
@@ -198,6 +224,20 @@ def _evaluation_edges(args, parser, images, model):
             for image in images
         ]
     return [np.clip(np.squeeze(edge), 0, 1) for edge in edges], args.thresholds
+
+
+def _canny_described(args, pairs, ods_threshold: float) -> str:
+    """What `evaluate --method canny` scored: its sigma and the pairs it swept."""
+    if len(pairs) == 1:
+        low, high = pairs[0]
+        return f"Canny (sigma {args.sigma:g}) at one pair: low={low}, high={high}"
+    first_high, last_high = pairs[0][1], pairs[-1][1]
+    best_low, best_high = pairs[min(int(ods_threshold * len(pairs)), len(pairs) - 1)]
+    return (
+        f"Canny (sigma {args.sigma:g}) swept over {len(pairs)} threshold pairs: high "
+        f"{first_high:.3g} .. {last_high:.3g} (geometric), low = {CANNY_RATIO:g} x high; "
+        f"ODS near low={best_low:.3g}, high={best_high:.3g}"
+    )
 
 
 def run(args, parser) -> int:
@@ -236,11 +276,15 @@ def run(args, parser) -> int:
         truths,
         thresholds=thresholds,
         max_dist=args.max_dist,
-        nms=args.nms and thresholds > 1,
+        nms=args.nms and args.method != "canny",  # Canny's edges are thin already
         workers=args.workers,
         progress=None,
     )
     print(f"{detector} on {described}")
+    if args.method == "canny":
+        swept = args.low is None and args.high is None
+        pairs = _canny_pairs() if swept else [(args.low, args.high)]
+        print(_canny_described(args, pairs, scores.ods_threshold))
     print(
         f"ODS={scores.ods:.3f} OIS={scores.ois:.3f} AP={scores.ap:.3f}  "
         f"(at threshold {scores.ods_threshold:.3f}: recall {scores.ods_recall:.3f}, "
