@@ -204,10 +204,6 @@ def workspace(tmp_path, monkeypatch):
             ["finetune", "pairs", "-o", "run", "--holdout", "9"],
             "--holdout must be in [0, 4] for 5 pairs, got 9",
         ),
-        (
-            ["finetune", "pairs", "-o", "no/such/run"],
-            "the folder 'no/such' (that would hold 'no/such/run') does not exist",
-        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(workspace, argv, message, capsys):

@@ -28,7 +28,8 @@ def _add_training_options(parser, *, epochs, steps, learning_rate) -> None:
         "--output",
         required=True,
         metavar="FOLDER",
-        help="run folder: checkpoints (resumed when run again) and results",
+        help="run folder, made with its parents: checkpoints (resumed when run "
+        "again) and results",
     )
     parser.add_argument(
         "--epochs", type=int, default=epochs, help=f"epochs in all (default {epochs})"
@@ -157,10 +158,6 @@ def _check_options(args, parser) -> None:
     output = Path(args.output)
     if output.exists() and not output.is_dir():
         parser.error(f"-o/--output must be a folder, got the file {args.output!r}")
-    if not output.parent.is_dir():
-        parser.error(
-            f"the folder {str(output.parent)!r} (that would hold {args.output!r}) does not exist"
-        )
 
 
 def _data(args, parser):
