@@ -45,10 +45,10 @@ test: $(VENV)/.installed-test  ## the whole test suite, notebooks included
 # The README's workflows against the package as a user installs it: build the wheel,
 # install it into a fresh venv (not editable: a file missing from the wheel fails), run
 # tests/test_readme_workflows.py with that venv's Python and console script.
-test-wheel: $(VENV)/.installed-test  ## the README's workflows, run by the installed wheel
+test-wheel:  ## the README's workflows, run by the installed wheel
 	rm -rf build/dist $(WHEEL_VENV)
-	$(BIN)/python -m pip wheel --no-deps --wheel-dir build/dist .
 	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip wheel --no-deps --wheel-dir build/dist .
 	$(WHEEL_VENV)/bin/python -m pip install "$$(ls build/dist/keras_edges-*.whl)[test]"
 	KERAS_EDGES_INSTALLED=1 $(WHEEL_VENV)/bin/python -m pytest -p no:cacheprovider \
 		tests/test_readme_workflows.py
