@@ -6,13 +6,21 @@ import argparse
 from pathlib import Path
 
 from keras_edges.cli.common import (
-    add_scales_option,
+    add_method_options,
     check_operator,
     import_tensorflow_quietly,
     load_model,
+    method_options,
 )
 from keras_edges.kernels import KERNELS
 
+# The options of each detector (--method canny or learned; the gradient of --operator or
+# --model otherwise), as the method's function takes them; --nms applies to every one.
+METHOD_OPTIONS = {
+    "gradient": ("--ksize",),
+    "canny": ("--sigma", "--low", "--high"),
+    "learned": ("--scales",),
+}
 # `evaluate --method canny` sweeps its thresholds, as the field scores Canny (Arbelaez et
 # al. 2011): CANNY_STEPS strong thresholds spaced geometrically over CANNY_RANGE of the
 # largest magnitude a [0, 1] image can give (Sobel L2: sqrt(20)), weak = CANNY_RATIO x strong.
@@ -92,36 +100,28 @@ def add_parser(commands) -> None:
     )
     detector.add_argument(
         "--method",
-        choices=("canny", "learned"),
-        help=f"canny: swept over {CANNY_STEPS} threshold pairs, as the field scores it "
-        "(one pair with --low and --high); learned: the shipped learned boundary "
-        "detector (use with --nms)",
-    )
-    parser.add_argument(
-        "--ksize",
-        type=int,
-        help="kernel size for --operator (default: the operator's smallest)",
-    )
-    parser.add_argument(
-        "--sigma", type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)"
-    )
-    parser.add_argument(
-        "--low",
-        type=float,
-        help="Canny's weak threshold, pixels in [0, 1]: score this one pair (default: "
-        "a sweep)",
-    )
-    parser.add_argument(
-        "--high",
-        type=float,
-        help="Canny's strong threshold: score this one pair (default: a sweep)",
+        choices=tuple(METHOD_OPTIONS),
+        help=f"gradient: --operator sobel; canny: swept over {CANNY_STEPS} threshold "
+        "pairs, as the field scores it (one pair with --low and --high); learned: the "
+        "shipped learned boundary detector (use with --nms)",
     )
     parser.add_argument(
         "--nms",
         action="store_true",
         help="edge non-maximum suppression before thresholding",
     )
-    add_scales_option(parser)
+    thresholds = {
+        "--low": dict(
+            type=float,
+            help="Canny's weak threshold, pixels in [0, 1]: score this one pair "
+            "(default: a sweep)",
+        ),
+        "--high": dict(
+            type=float,
+            help="Canny's strong threshold: score this one pair (default: a sweep)",
+        ),
+    }
+    add_method_options(parser, METHOD_OPTIONS, **thresholds)
     parser.add_argument(
         "--thresholds", type=int, default=99, help="number of thresholds (default: 99)"
     )
@@ -176,7 +176,7 @@ def _evaluation_data(args, parser):
     return images, truths, f"BSDS500 {args.split} ({len(images)} images)"
 
 
-def _evaluation_edges(args, parser, images, model):
+def _evaluation_edges(args, parser, images, model, options):
     """Soft `(H, W)` edge maps in [0, 1] (or binary maps for Canny) and the thresholds.
 
     Colour images give `(H, W, 1)` edges (the input's rank): the channel axis goes.
@@ -186,14 +186,13 @@ def _evaluation_edges(args, parser, images, model):
     from keras_edges.detect import detect_edges
 
     if args.method == "canny":
-        swept = args.low is None and args.high is None
-        pairs = _canny_pairs() if swept else [(args.low, args.high)]
         maps = [np.zeros(image.shape[:2], np.float32) for image in images]
+        pairs = _canny_pairs_of(options)
         try:
             for low, high in pairs:  # one compiled Canny serves every pair
-                options = dict(method="canny", sigma=args.sigma, low=low, high=high)
+                given = dict(options, method="canny", low=low, high=high)
                 for soft, image in zip(maps, images):
-                    soft += np.reshape(detect_edges(image, **options), soft.shape)
+                    soft += np.reshape(detect_edges(image, **given), soft.shape)
         except (ValueError, TypeError) as error:
             parser.error(str(error))
         # Higher pairs keep fewer pixels (a subset), so the share of pairs that keep a
@@ -201,10 +200,7 @@ def _evaluation_edges(args, parser, images, model):
         levels = [(k + 0.5) / len(pairs) for k in range(len(pairs))]
         return [soft / len(pairs) for soft in maps], levels
     if args.method == "learned":
-        edges = [
-            detect_edges(image, method="learned", scales=args.scales)
-            for image in images
-        ]
+        edges = [detect_edges(image, method="learned", **options) for image in images]
     elif model is not None:
         try:
             edges = [
@@ -226,15 +222,24 @@ def _evaluation_edges(args, parser, images, model):
     return [np.clip(np.squeeze(edge), 0, 1) for edge in edges], args.thresholds
 
 
-def _canny_described(args, pairs, ods_threshold: float) -> str:
+def _canny_pairs_of(options: dict) -> list:
+    """The pairs that `evaluate --method canny` scores: the sweep, or --low/--high's."""
+    if "low" in options or "high" in options:
+        return [(options.get("low"), options.get("high"))]
+    return _canny_pairs()
+
+
+def _canny_described(options: dict, ods_threshold: float) -> str:
     """What `evaluate --method canny` scored: its sigma and the pairs it swept."""
+    sigma = options.get("sigma", 1.0)  # canny_edges' default
+    pairs = _canny_pairs_of(options)
     if len(pairs) == 1:
         low, high = pairs[0]
-        return f"Canny (sigma {args.sigma:g}) at one pair: low={low}, high={high}"
+        return f"Canny (sigma {sigma:g}) at one pair: low={low}, high={high}"
     first_high, last_high = pairs[0][1], pairs[-1][1]
     best_low, best_high = pairs[min(int(ods_threshold * len(pairs)), len(pairs) - 1)]
     return (
-        f"Canny (sigma {args.sigma:g}) swept over {len(pairs)} threshold pairs: high "
+        f"Canny (sigma {sigma:g}) swept over {len(pairs)} threshold pairs: high "
         f"{first_high:.3g} .. {last_high:.3g} (geometric), low = {CANNY_RATIO:g} x high; "
         f"ODS near low={best_low:.3g}, high={best_high:.3g}"
     )
@@ -259,10 +264,11 @@ def run(args, parser) -> int:
         parser.error(f"--plot must name a .png, .pdf or .svg file, got {args.plot!r}")
     if args.plot is not None and not Path(args.plot).resolve().parent.is_dir():
         parser.error(f"--plot {args.plot!r}: its folder does not exist")
+    options = method_options(parser, args, METHOD_OPTIONS, args.method or "gradient")
     model = None if args.model is None else load_model(args.model, parser)
     images, truths, described = _evaluation_data(args, parser)
     import_tensorflow_quietly()
-    edges, thresholds = _evaluation_edges(args, parser, images, model)
+    edges, thresholds = _evaluation_edges(args, parser, images, model, options)
     from keras_edges.metrics import evaluate_boundaries
     from keras_edges.plot import plot_precision_recall
 
@@ -282,9 +288,7 @@ def run(args, parser) -> int:
     )
     print(f"{detector} on {described}")
     if args.method == "canny":
-        swept = args.low is None and args.high is None
-        pairs = _canny_pairs() if swept else [(args.low, args.high)]
-        print(_canny_described(args, pairs, scores.ods_threshold))
+        print(_canny_described(options, scores.ods_threshold))
     print(
         f"ODS={scores.ods:.3f} OIS={scores.ois:.3f} AP={scores.ap:.3f}  "
         f"(at threshold {scores.ods_threshold:.3f}: recall {scores.ods_recall:.3f}, "
