@@ -334,11 +334,10 @@ import numpy as np
 import onnxruntime
 import keras
 import tensorflow as tf
-from keras_edges import detect_edges, load_image
+from keras_edges import load_image
 
 image = load_image("img/coins.png").astype(np.float32)[None, :, :, None] / 255
-model = keras.saving.load_model(sys.argv[1])
-expected = detect_edges(image, model=model, engine="model")
+expected = keras.saving.load_model(sys.argv[1])(image)
 interpreter = tf.lite.Interpreter(model_path="edges.tflite")
 interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], image.shape)
 interpreter.allocate_tensors()
@@ -362,13 +361,36 @@ def test_exported_files_run(workspace):
     assert "exports agree" in result.stdout
 
 
-@pytest.mark.parametrize("where, source", _snippets(), ids=[w for w, _ in _snippets()])
+# Found by this suite, not yet fixed: evaluate_boundaries' process pool (forkserver)
+# re-imports the user's script in each worker, which runs the script's own
+# evaluate_boundaries call again, so the README's snippet fails as a script without an
+# `if __name__ == "__main__":` guard (it works in a notebook or the REPL).
+SCRIPT_BUG = "evaluate_boundaries("
+
+
+def _snippet_cases():
+    return [
+        pytest.param(
+            where,
+            source,
+            id=where,
+            marks=[pytest.mark.xfail(strict=True, reason="workers re-run the script")]
+            if SCRIPT_BUG in source
+            else [],
+        )
+        for where, source in _snippets()
+    ]
+
+
+@pytest.mark.parametrize("where, source", _snippet_cases())
 def test_snippet_runs(tmp_path, where, source):
-    """The README's Python snippet runs in a fresh folder (placeholders in PRELUDE)."""
+    """The README's Python snippet runs as a script in a fresh folder (its placeholders
+    defined in PRELUDE)."""
     for old, new in SNIPPET_SHRINK.items():
         source = source.replace(old, new)
     folder = _fresh_folder(tmp_path / "work")
-    run([sys.executable, "-"], folder, stdin=PRELUDE + source, quiet=False)
+    (folder / "snippet.py").write_text(PRELUDE + source)
+    run([sys.executable, "snippet.py"], folder, quiet=False)
     if "sobel5.keras" in source:  # "loads back with keras.saving.load_model"
         detect = [console_script(), "detect", "img/coins.png", "-o", "out"]
         run([*detect, "--model", "sobel5.keras"], folder)
