@@ -7,7 +7,10 @@ BIN := $(VENV)/bin
 # PyPI, Linux wheels of torch pull several GB of CUDA libraries (see README, "Backends").
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test test-jax test-torch test-beam bench lint clean
+# `make test-wheel`: the built wheel, installed (not editable) into a venv of its own.
+WHEEL_VENV ?= build/wheel-venv
+
+.PHONY: demo test test-wheel test-jax test-torch test-beam bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +40,18 @@ demo: $(VENV)/.installed-runtime  ## edge detection on the sample images in img/
 	$(BIN)/keras-edges demo --images img -o out
 
 test: $(VENV)/.installed-test  ## the whole test suite, notebooks included
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The README's workflows against the package as a user installs it: build the wheel,
+# install it into a fresh venv (not editable: a file missing from the wheel fails), run
+# tests/test_readme_workflows.py with that venv's Python and console script.
+test-wheel:  ## the README's workflows, run by the installed wheel
+	rm -rf build/dist $(WHEEL_VENV)
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip wheel --no-deps --wheel-dir build/dist .
+	$(WHEEL_VENV)/bin/python -m pip install "$$(ls build/dist/keras_edges-*.whl)[test]"
+	KERAS_EDGES_INSTALLED=1 $(WHEEL_VENV)/bin/python -m pytest -p no:cacheprovider \
+		tests/test_readme_workflows.py
 
 test-jax: $(VENV)/.installed-jax  ## the `backends` tests under JAX, compared with TensorFlow
 	$(BIN)/python -m pytest --backend jax

@@ -16,6 +16,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+import threading
 
 __version__ = "0.1.0"
 
@@ -68,32 +69,48 @@ def __dir__():
 class _RegisterLayersAfterKeras(importlib.abc.MetaPathFinder):
     """Import `keras_edges.layers` (which registers the layers) right after `keras`.
 
-    Finds nothing itself: it asks the other finders for `keras`'s spec and wraps its
-    loader so that the layers register as soon as Keras has finished importing. It
-    removes itself on first use.
+    Keras registers a layer when the module that defines it is imported (the
+    `keras.saving.register_keras_serializable` decorator), and imports no module of
+    another package while loading; so `keras_edges.layers` must be imported before a
+    model is loaded. This finder finds nothing itself: when `keras` is imported, it
+    asks the other finders for its spec and wraps its loader so that the layers
+    register as soon as Keras has finished executing. It stays in `sys.meta_path` until
+    Keras has actually been executed: a mere look-up, such as TensorFlow's
+    `importlib.util.find_spec("keras")` while it imports, gets a spec that is never
+    executed, and must not use the finder up.
     """
 
+    def __init__(self):
+        self._finding = threading.local()
+
     def find_spec(self, fullname, path, target=None):
-        if fullname != "keras":
+        if fullname != "keras" or getattr(self._finding, "active", False):
             return None
+        self._finding.active = True  # the look-up below would come back here
         try:
-            sys.meta_path.remove(self)
-        except ValueError:  # another thread got here first
-            return None
-        spec = importlib.util.find_spec("keras")
+            spec = importlib.util.find_spec("keras")
+        finally:
+            self._finding.active = False
         if spec is None or spec.loader is None:
             return spec
         exec_module = spec.loader.exec_module
 
         def exec_module_then_register(module):
             exec_module(module)
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
             importlib.import_module("keras_edges.layers")
 
         spec.loader.exec_module = exec_module_then_register
         return spec
 
 
-if "keras" in sys.modules:
-    importlib.import_module("keras_edges.layers")
-else:
-    sys.meta_path.insert(0, _RegisterLayersAfterKeras())
+def _register_layers() -> None:
+    """Register the layers now if Keras is imported, else as soon as it is."""
+    if "keras" in sys.modules:
+        importlib.import_module("keras_edges.layers")
+    elif not any(isinstance(f, _RegisterLayersAfterKeras) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RegisterLayersAfterKeras())
+
+
+_register_layers()

@@ -96,7 +96,9 @@ def _as_model(model_or_path) -> keras.Model:
             f"Cannot load model {str(path)!r}: not a complete .keras file (a zip "
             "archive); it may be truncated, or not a Keras model."
         )
-    import keras  # the package's layers register with it (see keras_edges/__init__)
+    import keras
+
+    import keras_edges.layers  # noqa: F401 - registers the layers the file names
 
     try:
         return keras.saving.load_model(path)

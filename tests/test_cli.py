@@ -9,6 +9,7 @@ import pytest
 
 from keras_edges import detect_edges, load_image, save_image
 from keras_edges.cli import main
+from keras_edges.cli.common import _TF_LOG_LINE
 
 from conftest import IMG, ROOT
 
@@ -216,9 +217,17 @@ def test_import_is_light():
     assert result.stdout.split() == ["False", "False"]
 
 
-def test_cli_prints_no_tensorflow_start_up_lines(tmp_path):
-    """A CLI run writes nothing to stderr: TensorFlow's C++ start-up lines are silenced."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+@pytest.mark.parametrize("inherited", [None, "0", "1"])
+def test_cli_prints_no_tensorflow_start_up_lines(tmp_path, inherited):
+    """A CLI run writes nothing to stderr, whatever TF_CPP_MIN_LOG_LEVEL it inherits
+    (importing TensorFlow sets 1 in the parent's environment)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TF_CPP", "KERAS_EDGES"))
+    }
+    if inherited is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = inherited
     result = subprocess.run(
         [*PYTHON_CLI, "detect", str(IMG / "coins.png"), "-o", str(tmp_path), "--quiet"],
         capture_output=True,
@@ -228,6 +237,25 @@ def test_cli_prints_no_tensorflow_start_up_lines(tmp_path):
     )
     assert result.returncode == 0 and result.stderr == ""
     assert (tmp_path / "coins_edges.png").is_file()
+
+
+def test_cli_shows_tensorflow_logs_when_asked(tmp_path):
+    """KERAS_EDGES_TF_LOGS=1 leaves TensorFlow's logging alone: its C++ lines reach stderr."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TF_CPP", "KERAS_EDGES"))
+    }
+    env.update(KERAS_EDGES_TF_LOGS="1", TF_CPP_MIN_LOG_LEVEL="0")
+    result = subprocess.run(
+        [*PYTHON_CLI, "detect", str(IMG / "coins.png"), "-o", str(tmp_path), "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert result.returncode == 0
+    assert _TF_LOG_LINE.search(result.stderr), result.stderr
 
 
 def test_unexpected_errors_are_one_line(monkeypatch, capsys):
@@ -928,32 +956,45 @@ def test_train_default_ksize_fits_roberts(tmp_path, capsys):
     assert tuple(model.get_layer("grad_x").kernel.shape) == (2, 2, 1, 1)
 
 
-def test_evaluate_canny_scores_a_binary_map(capsys):
-    """--method canny evaluates detect_edges(method='canny') at one threshold, as the library does."""
+CANNY_ARGV = ["evaluate", "--synthetic", "2", "--size", "48", "64", "--workers", "1"]
+CANNY_ARGV += ["--method", "canny", "--sigma", "2"]
+
+
+def test_evaluate_canny_with_thresholds_scores_that_pair(capsys):
+    """--method canny --low --high evaluates detect_edges(method='canny') at that one pair."""
     from keras_edges.datasets import synthetic_shapes
     from keras_edges.metrics import evaluate_boundaries
 
-    argv = [
-        "evaluate",
-        "--synthetic",
-        "2",
-        "--size",
-        "48",
-        "64",
-        "--workers",
-        "1",
-        "--method",
-        "canny",
-        "--sigma",
-        "2",
-    ]
-    assert main(argv) == 0
+    assert main(CANNY_ARGV + ["--low", "0.1", "--high", "0.2"]) == 0
     images, truths = synthetic_shapes(2, size=(48, 64), noise=0.1, seed=0)
     maps = [detect_edges(image, method="canny", sigma=2.0) for image in images]
     scores = evaluate_boundaries(maps, truths, thresholds=1, workers=1)
-    assert f"ODS={scores.ods:.3f} OIS={scores.ois:.3f}" in _scores_line(
-        capsys.readouterr().out
-    )
+    out = capsys.readouterr().out
+    assert "Canny (sigma 2) at one pair: low=0.1, high=0.2" in out
+    assert f"ODS={scores.ods:.3f} OIS={scores.ois:.3f}" in _scores_line(out)
+
+
+def test_evaluate_canny_sweeps_its_thresholds(capsys):
+    """--method canny alone sweeps 25 threshold pairs (low = 0.4 high), as the field scores
+    Canny: its ODS is at least the best pair's F scored alone, and it says what it swept."""
+    from keras_edges.datasets import synthetic_shapes
+    from keras_edges.metrics import evaluate_boundaries
+
+    assert main(CANNY_ARGV) == 0
+    out = capsys.readouterr().out
+    assert "Canny (sigma 2) swept over 25 threshold pairs: high 0.0447 .. 2.24" in out
+    ods = float(_scores_line(out).split()[0][4:])
+    images, truths = synthetic_shapes(2, size=(48, 64), noise=0.1, seed=0)
+    full = np.sqrt(20.0)  # Sobel L2's largest response on [0, 1] images
+    alone = []
+    for high in full * np.geomspace(0.01, 0.5, 25)[::4]:
+        maps = [
+            detect_edges(image, method="canny", sigma=2.0, low=0.4 * high, high=high)
+            for image in images
+        ]
+        alone.append(evaluate_boundaries(maps, truths, thresholds=1, workers=1).ods)
+    assert max(alone) - 5e-4 <= ods <= max(alone) + 0.05, (ods, alone)
+    assert min(alone) < max(alone) - 0.05  # the pairs differ: the sweep matters
 
 
 # --- a hostile user (issue 15) -------------------------------------------------------

@@ -266,13 +266,44 @@ def test_every_layer_requires_rank_4(make, inputs):
 # Its pixel tolerance is TensorFlow's float16 rounding: JAX's convolutions differ by 5
 # edge pixels and PyTorch's by 7, not <= 4 (float32 agrees: tests/test_backends.py).
 @pytest.mark.backends("tensorflow")
+def _float16_undecidable(model, image, tolerance):
+    """Pixels whose Canny decision float16 cannot make: candidate edge pixels whose
+    magnitude is within `tolerance` of a neighbour along the gradient (either of the
+    two nearest of the four directions) or of a hysteresis threshold."""
+    names = ("grad_x", "grad_y", "magnitude")
+    outputs = keras.Model(model.input, [model.get_layer(n).output for n in names])(
+        image
+    )
+    grad_x, grad_y, magnitude = (np.asarray(o, "float64")[0, :, :, 0] for o in outputs)
+    config = model.get_layer("hysteresis").get_config()
+    low, high = config["low"], config["high"]
+    padded = np.pad(magnitude, 1, constant_values=-np.inf)
+    height, width = magnitude.shape
+    sector = np.arctan2(grad_y, grad_x) % np.pi / (np.pi / 4)  # 0: along x, 2: along y
+    tie = np.zeros(magnitude.shape, bool)
+    for k, (dy, dx) in enumerate([(0, 1), (1, 1), (1, 0), (1, -1)]):
+        along = (abs(sector - k) < 1) | (abs(sector - k - 4) < 1)
+        for sign in (1, -1):
+            neighbour = padded[
+                1 + sign * dy : 1 + sign * dy + height,
+                1 + sign * dx : 1 + sign * dx + width,
+            ]
+            tie |= along & (abs(magnitude - neighbour) <= tolerance)
+    threshold = (abs(magnitude - low) <= tolerance) | (
+        abs(magnitude - high) <= tolerance
+    )
+    return (magnitude >= low - tolerance) & (tie | threshold)
+
+
 def test_layers_follow_the_mixed_precision_policy():
-    """Under mixed_float16 the blur computes in float16 and Canny finds the same edges (to a pixel)."""
+    """Under mixed_float16 the blur computes in float16 and Canny's edges differ from
+    float32's only where float16's precision cannot decide (on any CPU)."""
     from keras_edges import build_canny_model
 
     square = np.zeros((1, 24, 24, 1), "float32")
     square[:, 6:18, 6:18] = 1
-    expected = np.asarray(build_canny_model()(square))
+    reference = build_canny_model()
+    expected = np.asarray(reference(square))
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
         blurred = GaussianBlur(1.0)(np.ones((1, 12, 12, 1), "float32"))
@@ -285,7 +316,17 @@ def test_layers_follow_the_mixed_precision_policy():
         and model.get_layer("blur").compute_dtype == "float16"
     )
     np.testing.assert_allclose(np.asarray(blurred, "float32"), 1.0, atol=1e-3)
-    assert edges.dtype == bool and abs(int(edges.sum()) - int(expected.sum())) <= 4
+    assert edges.dtype == bool and edges.shape == expected.shape
+    # float16 keeps 11 significant bits: each rounding errs by at most 2**-11 of the
+    # largest value summed, and blur, gradient, magnitude and the suppression's
+    # interpolation round a few sums each: 16 roundings' worth, 2**-7 of the full scale.
+    full_scale = np.asarray(
+        keras.Model(reference.input, reference.get_layer("magnitude").output)(square)
+    ).max()
+    undecidable = _float16_undecidable(reference, square, 2.0**-7 * full_scale)
+    different = expected[0, :, :, 0] != edges[0, :, :, 0]
+    assert not (different & ~undecidable).any(), np.argwhere(different & ~undecidable)
+    assert undecidable.sum() < 2 * expected.sum()  # the exception stays narrow
     near = lambda mask: scipy.ndimage.binary_dilation(mask[0, :, :, 0], np.ones((3, 3)))
     assert (near(expected) >= edges[0, :, :, 0]).all()  # float16 ties move by a pixel
     assert (near(edges) >= expected[0, :, :, 0]).all()

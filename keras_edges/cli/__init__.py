@@ -4,7 +4,9 @@ Each subcommand module (`detect`, `export`, `demo`, `train`, `evaluate`) owns it
 (`add_parser`) and its runner (`run`) and imports TensorFlow only inside `run`, so
 `keras-edges --help` answers at once. A usage error exits with 2 and one line; any other
 error with 1 and one line naming the input and the error (`--debug`, or the environment
-variable `KERAS_EDGES_DEBUG=1`, shows the traceback instead).
+variable `KERAS_EDGES_DEBUG=1`, shows the traceback instead). TensorFlow's C++ logs are
+silenced, whatever `TF_CPP_MIN_LOG_LEVEL` the parent process left; `KERAS_EDGES_TF_LOGS=1`
+shows them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 
 from keras_edges import __version__
 from keras_edges.cli import demo, detect, evaluate, export, learn, train
+from keras_edges.cli.common import silence_tensorflow_logs
 
 __all__ = ["build_parser", "main"]
 
@@ -28,6 +31,10 @@ EPILOG = """examples:
   keras-edges learn --bsds /data/BSDS500 -o runs/bsds
   keras-edges finetune my_pairs/ -o runs/mine
   keras-edges evaluate --synthetic 50 --operator sobel --plot pr.png
+
+environment:
+  KERAS_EDGES_DEBUG=1    show the traceback of an unexpected error (as --debug)
+  KERAS_EDGES_TF_LOGS=1  show TensorFlow's C++ logs (silenced otherwise)
 """
 
 SUBCOMMANDS = (detect, export, demo, train, learn, evaluate)
@@ -92,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(pipeline_args)}")
     args.pipeline_args = pipeline_args  # Beam's flags, for `detect --runner NAME`
     debug = args.debug or os.environ.get("KERAS_EDGES_DEBUG", "0") not in ("", "0")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+    silence_tensorflow_logs()  # before TensorFlow loads
     try:
         return args.run(args, args.parser)
     except Exception as error:

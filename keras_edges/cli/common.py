@@ -17,15 +17,36 @@ _TF_LOG_LINE = re.compile(
 )
 
 
+def tensorflow_logs_wanted() -> bool:
+    """Whether the user asked for TensorFlow's own logging (`KERAS_EDGES_TF_LOGS=1`)."""
+    return os.environ.get("KERAS_EDGES_TF_LOGS", "0") not in ("", "0")
+
+
+def silence_tensorflow_logs() -> None:
+    """Set `TF_CPP_MIN_LOG_LEVEL=3` before TensorFlow loads, unless its logs are wanted.
+
+    The value is overridden, not defaulted: a parent process that imported TensorFlow
+    (a notebook's `!keras-edges ...`, a script's `subprocess.run`) has set it to 1 in
+    the environment the command inherits. `KERAS_EDGES_TF_LOGS=1` leaves it as it is.
+    """
+    if not tensorflow_logs_wanted():
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+
+
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow without its start-up lines on stderr; anything else is kept.
 
-    `TF_CPP_MIN_LOG_LEVEL=3` (unless set) silences TensorFlow's C++ logging, and the
-    lines written to file descriptor 2 while TensorFlow loads (before that setting is
-    read) are captured; those that are not TensorFlow's log lines are written back.
+    `TF_CPP_MIN_LOG_LEVEL=3` silences TensorFlow's C++ logging, and the lines written
+    to file descriptor 2 while TensorFlow loads (before that setting is read) are
+    captured; those that are not TensorFlow's log lines are written back. With
+    `KERAS_EDGES_TF_LOGS=1`, TensorFlow is imported as it is, its logs untouched.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    silence_tensorflow_logs()
     if "tensorflow" in sys.modules:
+        return
+    if tensorflow_logs_wanted():
+        import tensorflow  # noqa: F401
+
         return
     sys.stderr.flush()
     saved = os.dup(2)

@@ -21,6 +21,23 @@ METHOD_OPTIONS = {
     "canny": ("--sigma", "--low", "--high"),
     "learned": ("--scales",),
 }
+# `evaluate --method canny` sweeps its thresholds, as the field scores Canny (Arbelaez et
+# al. 2011): CANNY_STEPS strong thresholds spaced geometrically over CANNY_RANGE of the
+# largest magnitude a [0, 1] image can give (Sobel L2: sqrt(20)), weak = CANNY_RATIO x strong.
+CANNY_STEPS = 25
+CANNY_RANGE = (0.01, 0.5)
+CANNY_RATIO = 0.4
+
+
+def _canny_pairs() -> list[tuple[float, float]]:
+    """The (low, high) threshold pairs of the Canny sweep, in pixel units of [0, 1]."""
+    import numpy as np
+
+    from keras_edges.kernels import get_kernels, max_response
+
+    full = max_response(*get_kernels("sobel"), "l2")
+    highs = full * np.geomspace(*CANNY_RANGE, CANNY_STEPS)
+    return [(CANNY_RATIO * float(high), float(high)) for high in highs]
 
 
 def add_parser(commands) -> None:
@@ -84,8 +101,9 @@ def add_parser(commands) -> None:
     detector.add_argument(
         "--method",
         choices=tuple(METHOD_OPTIONS),
-        help="gradient: --operator sobel; canny: a binary detector, scored at one "
-        "threshold; learned: the shipped learned boundary detector (use with --nms)",
+        help=f"gradient: --operator sobel; canny: swept over {CANNY_STEPS} threshold "
+        "pairs, as the field scores it (one pair with --low and --high); learned: the "
+        "shipped learned boundary detector (use with --nms)",
     )
     parser.add_argument(
         "--nms",
@@ -94,9 +112,14 @@ def add_parser(commands) -> None:
     )
     thresholds = {
         "--low": dict(
-            type=float, help="Canny's weak threshold, pixels in [0, 1] (default: 0.1)"
+            type=float,
+            help="Canny's weak threshold, pixels in [0, 1]: score this one pair "
+            "(default: a sweep)",
         ),
-        "--high": dict(type=float, help="Canny's strong threshold (default: 0.2)"),
+        "--high": dict(
+            type=float,
+            help="Canny's strong threshold: score this one pair (default: a sweep)",
+        ),
     }
     add_method_options(parser, METHOD_OPTIONS, **thresholds)
     parser.add_argument(
@@ -163,16 +186,19 @@ def _evaluation_edges(args, parser, images, model, options):
     from keras_edges.detect import detect_edges
 
     if args.method == "canny":
-        options = dict(method="canny", **options)
+        maps = [np.zeros(image.shape[:2], np.float32) for image in images]
+        pairs = _canny_pairs_of(options)
         try:
-            return [
-                np.squeeze(detect_edges(image, **options), axis=-1)
-                if image.ndim == 3
-                else detect_edges(image, **options)
-                for image in images
-            ], 1
+            for low, high in pairs:  # one compiled Canny serves every pair
+                given = dict(options, method="canny", low=low, high=high)
+                for soft, image in zip(maps, images):
+                    soft += np.reshape(detect_edges(image, **given), soft.shape)
         except (ValueError, TypeError) as error:
             parser.error(str(error))
+        # Higher pairs keep fewer pixels (a subset), so the share of pairs that keep a
+        # pixel, thresholded between k and k + 1 pairs, is the k-th pair's edge map.
+        levels = [(k + 0.5) / len(pairs) for k in range(len(pairs))]
+        return [soft / len(pairs) for soft in maps], levels
     if args.method == "learned":
         edges = [detect_edges(image, method="learned", **options) for image in images]
     elif model is not None:
@@ -194,6 +220,29 @@ def _evaluation_edges(args, parser, images, model, options):
             for image in images
         ]
     return [np.clip(np.squeeze(edge), 0, 1) for edge in edges], args.thresholds
+
+
+def _canny_pairs_of(options: dict) -> list:
+    """The pairs that `evaluate --method canny` scores: the sweep, or --low/--high's."""
+    if "low" in options or "high" in options:
+        return [(options.get("low"), options.get("high"))]
+    return _canny_pairs()
+
+
+def _canny_described(options: dict, ods_threshold: float) -> str:
+    """What `evaluate --method canny` scored: its sigma and the pairs it swept."""
+    sigma = options.get("sigma", 1.0)  # canny_edges' default
+    pairs = _canny_pairs_of(options)
+    if len(pairs) == 1:
+        low, high = pairs[0]
+        return f"Canny (sigma {sigma:g}) at one pair: low={low}, high={high}"
+    first_high, last_high = pairs[0][1], pairs[-1][1]
+    best_low, best_high = pairs[min(int(ods_threshold * len(pairs)), len(pairs) - 1)]
+    return (
+        f"Canny (sigma {sigma:g}) swept over {len(pairs)} threshold pairs: high "
+        f"{first_high:.3g} .. {last_high:.3g} (geometric), low = {CANNY_RATIO:g} x high; "
+        f"ODS near low={best_low:.3g}, high={best_high:.3g}"
+    )
 
 
 def run(args, parser) -> int:
@@ -233,11 +282,13 @@ def run(args, parser) -> int:
         truths,
         thresholds=thresholds,
         max_dist=args.max_dist,
-        nms=args.nms and thresholds > 1,
+        nms=args.nms and args.method != "canny",  # Canny's edges are thin already
         workers=args.workers,
         progress=None,
     )
     print(f"{detector} on {described}")
+    if args.method == "canny":
+        print(_canny_described(options, scores.ods_threshold))
     print(
         f"ODS={scores.ods:.3f} OIS={scores.ois:.3f} AP={scores.ap:.3f}  "
         f"(at threshold {scores.ods_threshold:.3f}: recall {scores.ods_recall:.3f}, "

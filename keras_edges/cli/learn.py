@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from keras_edges.cli.common import import_tensorflow_quietly
+
 _EXAMPLES = {
     "learn": "examples:\n  keras-edges learn --bsds /data/BSDS500 -o runs/bsds\n"
     "  keras-edges learn --bsds /data/BSDS500 --train-splits train+val -o runs/all",
@@ -297,7 +299,6 @@ def _start(args, parser):
 def run(args, parser) -> int:
     """Run `keras-edges learn` or `keras-edges finetune`; returns the exit code."""
     _check_options(args, parser)
-    from keras_edges.cli.common import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     from keras_edges.datasets import boundary_consensus

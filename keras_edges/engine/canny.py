@@ -543,11 +543,15 @@ def _sweep(plan: Plan, images: np.ndarray, output: str, low, high) -> np.ndarray
     dtype = np.uint8 if output == "classes" else np.float32
     result = np.empty((count, height, width), dtype)
     buffers = {}
+    compiled = plan._replace(
+        low=0.0, high=0.0, use_quantiles=False
+    )  # run-time arguments:
+    # one set of compiled stages serves every threshold pair (a sweep compiles once)
     for first, size in chunks:
         if size not in buffers:
             buffers[size] = _aligned_empty((size, *shape), images.dtype)
         buffer = buffers[size]
-        function = _function(plan, output, buffer.shape, buffer.dtype.name, window)
+        function = _function(compiled, output, buffer.shape, buffer.dtype.name, window)
         thresholds = [
             tf.constant(values[first : first + size], tf.float32)
             for values in (low, high)
