@@ -45,6 +45,7 @@ References:
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import os
 import sys
@@ -617,13 +618,18 @@ def evaluate_boundaries(
     return summarize_counts(np.stack(results), values)
 
 
-def _pool(workers: int) -> concurrent.futures.Executor:
+@contextlib.contextmanager
+def _pool(workers: int):
     """A process pool whose workers import only what `_count_job` needs.
 
     Forking copies the parent's threads' locks in whatever state they are; once
     TensorFlow (and its thread pools) is loaded that can deadlock a worker, so the pool
     forks only while TensorFlow is not imported, and otherwise starts its workers from a
-    clean process (forkserver, or spawn), which import numpy and scipy alone.
+    clean process (forkserver, or spawn). Such a worker would first re-run the user's
+    script (multiprocessing imports `__main__` by its path or name): a script without
+    an `if __name__ == "__main__":` guard would run again in every worker and break the
+    pool. The workers need nothing of `__main__`, so while the pool starts them it is
+    shown without its path and name, and they import numpy and scipy alone.
     """
     import multiprocessing
 
@@ -632,6 +638,22 @@ def _pool(workers: int) -> concurrent.futures.Executor:
         method = "fork"
     else:
         method = "forkserver" if "forkserver" in methods else "spawn"
-    return concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context(method)
-    )
+    main = sys.modules.get("__main__")
+    hidden = {}
+    if method != "fork" and main is not None:
+        hidden = {
+            name: vars(main)[name]
+            for name in ("__file__", "__spec__")
+            if name in vars(main)
+        }
+        vars(main).pop("__file__", None)
+        if "__spec__" in hidden:
+            main.__spec__ = None
+    try:
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context(method)
+        ) as pool:
+            yield pool
+    finally:
+        if hidden:
+            vars(main).update(hidden)

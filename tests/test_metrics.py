@@ -269,7 +269,8 @@ def test_max_dist_just_below_one_is_accepted():
 
 def test_workers_after_tensorflow_do_not_fork(tmp_path):
     """With TensorFlow imported (the CLI path), the pool starts clean workers, not forks,
-    and two of them give exactly the counts of one."""
+    which do not re-run the user's script (no `__main__` guard here, as in the README's
+    snippet), and two of them give exactly the counts of one."""
     import os
     import subprocess
     import sys
@@ -282,16 +283,16 @@ def test_workers_after_tensorflow_do_not_fork(tmp_path):
         "import tensorflow as tf\n"
         "from keras_edges import metrics\n"
         "from keras_edges.datasets import synthetic_shapes\n"
-        "if __name__ == '__main__':\n"
-        "    tf.constant(1.0) + 1  # TensorFlow's threads are running\n"
-        "    pool = metrics._pool(2)\n"
+        "print('script ran', flush=True)\n"
+        "tf.constant(1.0) + 1  # TensorFlow's threads are running\n"
+        "with metrics._pool(2) as pool:\n"
         "    print(pool._mp_context.get_start_method())\n"
-        "    pool.shutdown()\n"
-        "    images, truths = synthetic_shapes(3, size=(48, 64), seed=3)\n"
-        "    edges = [np.clip(np.hypot(*np.gradient(i)) * 2, 0, 1) for i in images]\n"
-        "    one = metrics.evaluate_boundaries(edges, truths, thresholds=9, workers=1)\n"
-        "    two = metrics.evaluate_boundaries(edges, truths, thresholds=9, workers=2)\n"
-        "    print(np.array_equal(one.counts, two.counts))\n"
+        "images, truths = synthetic_shapes(3, size=(48, 64), seed=3)\n"
+        "edges = [np.clip(np.hypot(*np.gradient(i)) * 2, 0, 1) for i in images]\n"
+        "one = metrics.evaluate_boundaries(edges, truths, thresholds=9, workers=1)\n"
+        "two = metrics.evaluate_boundaries(edges, truths, thresholds=9, workers=2)\n"
+        "print(np.array_equal(one.counts, two.counts))\n"
+        "print(__file__ == __import__('sys').argv[0])\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
@@ -299,8 +300,11 @@ def test_workers_after_tensorflow_do_not_fork(tmp_path):
         capture_output=True,
         text=True,
         env=env,
+        cwd=tmp_path,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    method, same = result.stdout.split()[-2:]
+    assert result.stdout.count("script ran") == 1, result.stdout
+    method, same, file_restored = result.stdout.split()[-3:]
     assert method in ("forkserver", "spawn") and same == "True"
+    assert file_restored == "True"

@@ -361,28 +361,9 @@ def test_exported_files_run(workspace):
     assert "exports agree" in result.stdout
 
 
-# Found by this suite, not yet fixed: evaluate_boundaries' process pool (forkserver)
-# re-imports the user's script in each worker, which runs the script's own
-# evaluate_boundaries call again, so the README's snippet fails as a script without an
-# `if __name__ == "__main__":` guard (it works in a notebook or the REPL).
-SCRIPT_BUG = "evaluate_boundaries("
-
-
-def _snippet_cases():
-    return [
-        pytest.param(
-            where,
-            source,
-            id=where,
-            marks=[pytest.mark.xfail(strict=True, reason="workers re-run the script")]
-            if SCRIPT_BUG in source
-            else [],
-        )
-        for where, source in _snippets()
-    ]
-
-
-@pytest.mark.parametrize("where, source", _snippet_cases())
+@pytest.mark.parametrize(
+    "where, source", [pytest.param(*case, id=case[0]) for case in _snippets()]
+)
 def test_snippet_runs(tmp_path, where, source):
     """The README's Python snippet runs as a script in a fresh folder (its placeholders
     defined in PRELUDE)."""
