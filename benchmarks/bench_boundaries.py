@@ -24,7 +24,8 @@ img/) and reports the F-measure (ODS) on held-out pairs of that kind before and 
 schedule, BSDS train) and scores each on the first `--images` val images (99 thresholds):
 pixel-difference against plain convolutions, the consensus loss against positives from
 any annotator, scale augmentation, any-angle rotation, larger crops.
-`quality --weights FILE` scores a run's weights instead of the shipped ones.
+`quality --weights FILE [--model-version v2]` scores a run's weights instead of the
+shipped ones.
 Results go in benchmarks/README.md, section "Learned boundaries".
 """
 
@@ -104,11 +105,12 @@ def side_output_detectors():
 def run_quality(args):
     model = None
     if args.weights:
-        from keras_edges.models import build_boundary_model
+        from keras_edges.models import DEFAULT_BOUNDARY_VERSION, build_boundary_model
 
-        model = build_boundary_model()
+        version = args.model_version or DEFAULT_BOUNDARY_VERSION
+        model = build_boundary_model(version=version)
         model.load_weights(args.weights)
-        print(f"weights: {args.weights}")
+        print(f"weights: {args.weights} (version {version})")
     pairs = list(itertools.islice(load_bsds500(args.bsds, args.split), args.images))
     images = [image for image, _ in pairs]
     truths = [boundaries for _, boundaries in pairs]
@@ -321,6 +323,9 @@ def main():
         "--sides", action="store_true", help="also each side output alone"
     )
     quality.add_argument("--weights", help="a run's .weights.h5 instead of the shipped")
+    quality.add_argument(
+        "--model-version", help="the version (architecture) of --weights"
+    )
     quality.set_defaults(run=run_quality)
     speed = commands.add_parser("speed")
     speed.add_argument("--repeat", type=int, default=20)

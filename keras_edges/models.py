@@ -374,6 +374,7 @@ def pretrained_weights(version: str = DEFAULT_BOUNDARY_VERSION) -> Path:
     check_choice("version", version, tuple(BOUNDARY_VERSIONS))
     return _WEIGHTS / BOUNDARY_VERSIONS[version]["weights"]
 
+
 # ImageNet statistics of RGB in [0, 1], as most edge nets normalise their input.
 _RGB_MEAN = (0.485, 0.456, 0.406)
 _RGB_STD = (0.229, 0.224, 0.225)

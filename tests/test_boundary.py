@@ -660,7 +660,7 @@ def test_nan_loss_raises_and_keeps_the_good_files(runs, tmp_path, monkeypatch):
         (dict(architecture={"side_outputs": True}), "other than `pretrained`"),
         (
             dict(architecture={"blocks": 2}, model="pretrained"),
-            "none with model='pretrained'",
+            "exist only for its own architecture",
         ),
     ],
 )

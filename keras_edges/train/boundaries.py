@@ -282,6 +282,10 @@ def fit_boundary_model(
             "build_boundary_model other than `pretrained` and `side_outputs`. "
             f"Received: architecture={architecture!r}"
         )
+    if (
+        model == "pretrained"
+    ):  # the version's shipped weights; refuses another architecture
+        model = build_boundary_model(pretrained=True, **architecture)
     pairs = [
         (image, boundary_consensus(boundaries))
         for image, boundaries in _as_pairs(train, "train")
@@ -309,12 +313,7 @@ def fit_boundary_model(
             name="boundaries",
         )
         if model is not None:
-            copy_weights(
-                build_boundary_model(pretrained=True, **architecture)
-                if model == "pretrained"
-                else model,
-                training,
-            )
+            copy_weights(model, training)
         total = epochs * steps_per_epoch
         warmup = total // 20
         schedule = keras.optimizers.schedules.CosineDecay(
