@@ -68,7 +68,7 @@ def _provenance(run: Path, version: str, model, weights: Path, scores) -> dict:
     return provenance
 
 
-def _score(model, bsds: str, images: int, workers: int) -> dict:
+def _score(model, run: Path, bsds: str, images: int, workers: int) -> dict:
     from keras_edges.datasets import load_bsds500
     from keras_edges.train import boundary_scores
 
@@ -79,7 +79,8 @@ def _score(model, bsds: str, images: int, workers: int) -> dict:
         "images": f"BSDS500 val, {len(pairs)} images (held out: the run trained on train)",
         "protocol": "one scale; 99 thresholds, max_dist 0.0075, thinning; the field's edge "
         "NMS (suppress_nonmaxima), as benchmarks/bench_boundaries.py quality",
-        "command": f"python benchmarks/ship_boundaries.py RUN --score --images {images}",
+        "command": f"python benchmarks/ship_boundaries.py {run} --score --bsds {bsds} "
+        f"--images {images}",
         "one_scale": {
             "ods": round(scores.ods, 4),
             "ois": round(scores.ois, 4),
@@ -124,7 +125,9 @@ def main(argv=None) -> int:
         )
     model = build_boundary_model(version=version)
     model.load_weights(run / "best.weights.h5")  # fails if it is another architecture
-    scores = _score(model, args.bsds, args.images, args.workers) if args.score else None
+    scores = (
+        _score(model, run, args.bsds, args.images, args.workers) if args.score else None
+    )
     target = pretrained_weights(version)
     with atomic_path(target) as temporary:
         model.save_weights(temporary)
