@@ -24,9 +24,9 @@ from keras_edges.layers import (
     NonMaxSuppression,
     PadToMultiple,
     PixelDifferenceConv2D,
-    _check_data_format,
     gaussian_radius,
 )
+from keras_edges.layers._common import _check_data_format
 from keras_edges.validation import check_choice
 
 __all__ = [

@@ -382,9 +382,9 @@ def test_hysteresis_is_connected_components(seed):
 
 def test_hysteresis_beyond_float32_keys_uses_int32(monkeypatch):
     """Past 2**24 blocks the labels are compared as int32: forced here, same components."""
-    import keras_edges.layers
+    import keras_edges.layers.canny
 
-    monkeypatch.setattr(keras_edges.layers, "_FLOAT_EXACT", 0)
+    monkeypatch.setattr(keras_edges.layers.canny, "_FLOAT_EXACT", 0)
     rng = np.random.default_rng(7)
     suppressed = rng.uniform(0, 1, (2, 41, 37, 1)) * (
         rng.uniform(size=(2, 41, 37, 1)) < 0.55
@@ -398,7 +398,7 @@ def test_hysteresis_beyond_float32_keys_uses_int32(monkeypatch):
 
 def test_hysteresis_needs_few_rounds_on_long_chains():
     """A chain of length L is one component after at most log2(L) rounds (a dilation loop needs L)."""
-    from keras_edges.layers import _blocks, _components
+    from keras_edges.layers.canny import _blocks, _components
 
     spiral, path = _square_spiral(129)
     snake = _serpentine(128, 128)

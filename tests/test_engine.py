@@ -282,8 +282,8 @@ def test_separable_factors_are_exact_integers():
 
 @pytest.mark.parametrize("mode", ["reflect", "symmetric", "replicate"])
 def test_border_index_is_the_pad_layers_rule(mode):
-    """The engine's NumPy border indices equal the pad layer's (`layers._source_indices`)."""
-    from keras_edges.layers import _source_indices
+    """The engine's NumPy border indices equal the pad layer's (`layers.gradient._source_indices`)."""
+    from keras_edges.layers.gradient import _source_indices
 
     for size in (1, 2, 3, 4, 7, 10):
         for before, after in ((0, 0), (1, 1), (2, 1), (3, 3), (9, 4)):

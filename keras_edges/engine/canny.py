@@ -50,7 +50,6 @@ from keras_edges.engine.stencil import (
     _tiling,
 )
 from keras_edges.layers import (
-    _TAN_22_5,
     BorderPadding,
     GaussianBlur,
     GradientMagnitude,
@@ -58,6 +57,7 @@ from keras_edges.layers import (
     NonMaxSuppression,
     gaussian_radius,
 )
+from keras_edges.layers.canny import _TAN_22_5
 
 __all__ = ["Plan", "plan", "run"]
 

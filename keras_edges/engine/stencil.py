@@ -405,7 +405,7 @@ def _bucket(size: int) -> int:
 def _border_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
     """Source index of each padded position along an axis; -1 where the pad is zero.
 
-    The NumPy twin of `layers._source_indices` (the `pad` layer's rule; eager Keras ops
+    The NumPy twin of `layers.gradient._source_indices` (the `pad` layer's rule; eager Keras ops
     would cost milliseconds per new image size); `tests/test_engine.py` checks they agree.
     """
     index = np.arange(-before, size + after)

@@ -1,0 +1,48 @@
+"""Registered Keras layers of the package's models, one module per family.
+
+- `gradient`: the gradient model's border padding, magnitude and zero-sum constraint;
+- `canny`: Canny's Gaussian blur, orientation, non-maximum suppression and hysteresis;
+- `boundary`: the learned boundary model's pixel-difference convolutions and resizing.
+
+Every layer is registered with `keras.saving.register_keras_serializable` under the
+package name ``keras_edges`` when its module is imported, and importing this package
+imports them all: a saved model loads with ``keras.saving.load_model(path)`` in safe
+mode once ``keras_edges.layers`` (or any module of the package that builds or loads
+models) is imported.
+"""
+
+from __future__ import annotations
+
+from keras_edges.layers.boundary import (
+    BilinearUpsampling,
+    CropToReference,
+    DilatedDepthwiseConv2D,
+    PadToMultiple,
+    PixelDifferenceConv2D,
+    pixel_difference_matrix,
+)
+from keras_edges.layers.canny import (
+    GaussianBlur,
+    GradientOrientation,
+    Hysteresis,
+    NonMaxSuppression,
+    gaussian_radius,
+)
+from keras_edges.layers.gradient import BorderPadding, GradientMagnitude, ZeroSum
+
+__all__ = [
+    "BilinearUpsampling",
+    "BorderPadding",
+    "CropToReference",
+    "DilatedDepthwiseConv2D",
+    "GaussianBlur",
+    "GradientMagnitude",
+    "GradientOrientation",
+    "Hysteresis",
+    "NonMaxSuppression",
+    "PadToMultiple",
+    "PixelDifferenceConv2D",
+    "ZeroSum",
+    "gaussian_radius",
+    "pixel_difference_matrix",
+]
