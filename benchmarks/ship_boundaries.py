@@ -102,6 +102,11 @@ def main(argv=None) -> int:
     parser.add_argument("--bsds", help="BSDS500 root (with --score)")
     parser.add_argument("--images", type=int, default=100, help="val images to score")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--to",
+        metavar="FOLDER",
+        help="write into this folder instead of keras_edges/weights/ (a dry run)",
+    )
     args = parser.parse_args(argv)
     run = Path(args.run)
     for name in ("best.weights.h5", "state.json", "run.json"):
@@ -129,6 +134,8 @@ def main(argv=None) -> int:
         _score(model, run, args.bsds, args.images, args.workers) if args.score else None
     )
     target = pretrained_weights(version)
+    if args.to:
+        target = Path(args.to) / target.name
     with atomic_path(target) as temporary:
         model.save_weights(temporary)
     provenance = _provenance(run, version, model, target, scores)

@@ -141,3 +141,74 @@ def test_shipped_versions_export_to_tflite(tmp_path, version):
     np.testing.assert_allclose(
         run_tflite(target, batch), np.asarray(model(batch)), rtol=1e-4, atol=1e-5
     )
+
+
+def _fake_run(folder, version="v2"):
+    """A run folder as `keras-edges learn` leaves it mid-run, with a `run.json` beside."""
+    folder.mkdir()
+    keras.utils.set_random_seed(3)
+    model = build_boundary_model(version=version)
+    model.save_weights(folder / "best.weights.h5")
+    best = {"epoch": 2, "step": 20, "seconds": 9.0, "loss": 0.2, "ods": 0.61}
+    history = [
+        {"epoch": 1, "step": 10, "seconds": 4.0, "loss": 0.3, "ods": 0.55},
+        best,
+        {"epoch": 3, "step": 30, "seconds": 14.5, "loss": 0.1, "ods": 0.6},
+    ]
+    state = {"epoch": 3, "seconds": 14.5, "history": history, "best": best, "seed": 5}
+    (folder / "state.json").write_text(json.dumps(state))
+    about = {
+        "version": version,
+        "command": "keras-edges learn --seed 5",
+        "seed": 5,
+        "commit": "0" * 40,
+        "data": {"train": "BSDS500 train"},
+    }
+    (folder / "run.json").write_text(json.dumps(about))
+    return model
+
+
+def test_ship_script_copies_the_best_weights_with_their_provenance(tmp_path):
+    """benchmarks/ship_boundaries.py writes the run's best weights, unchanged, and a JSON
+    that names them by SHA-256 with the run's command, seed, commit, steps and best epoch."""
+    import runpy
+
+    from conftest import ROOT
+
+    source = _fake_run(tmp_path / "run")
+    script = runpy.run_path(str(ROOT / "benchmarks" / "ship_boundaries.py"))
+    out = tmp_path / "weights"
+    out.mkdir()
+    assert script["main"]([str(tmp_path / "run"), "--to", str(out)]) == 0
+    shipped = build_boundary_model(version="v2")
+    shipped.load_weights(out / "boundaries_v2.weights.h5")
+    for a, b in zip(shipped.get_weights(), source.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    provenance = json.loads((out / "boundaries_v2.json").read_text())
+    digest = hashlib.sha256((out / "boundaries_v2.weights.h5").read_bytes()).hexdigest()
+    assert provenance["weights_sha256"] == digest
+    assert provenance["parameters"] == 86_857
+    assert (provenance["command"], provenance["seed"]) == (
+        "keras-edges learn --seed 5",
+        5,
+    )
+    assert (provenance["commit"], provenance["steps"], provenance["epochs"]) == (
+        "0" * 40,
+        30,
+        3,
+    )
+    assert provenance["best_validation"]["epoch"] == 2
+    assert "epoch 2 (step 20) of the 3 finished" in provenance["selection"]
+
+
+def test_ship_script_refuses_the_default_version(tmp_path, capsys):
+    """The default version's weights are not replaced by the script."""
+    import runpy
+
+    from conftest import ROOT
+
+    _fake_run(tmp_path / "run", version="v1")
+    script = runpy.run_path(str(ROOT / "benchmarks" / "ship_boundaries.py"))
+    with pytest.raises(SystemExit):
+        script["main"]([str(tmp_path / "run"), "--to", str(tmp_path)])
+    assert "'v1' is the default version" in capsys.readouterr().err
