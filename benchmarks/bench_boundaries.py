@@ -15,7 +15,9 @@ threshold pairs that keep it) and Sobel (normalised magnitude). BSDS500 is not
 shipped: pass its path (train/val only; the test split is never used here).
 `--sides` adds each side output alone (the ablation of the fusion).
 `speed` times `detect_edges(method="learned")` warm on a 481x321 image (one call per
-image, as a user calls it) and the exported TFLite model on the same image.
+image, as a user calls it), interleaved with scikit-image's Canny (sigma 2) on the same
+image (the issue's ratio), and the exported TFLite model on the same image
+(`--model-version v2`: that version's shipped weights).
 `finetune` fine-tunes the shipped model for `--steps` batches of 8 on `--pairs` image / edge-map
 pairs of another kind (the Canny maps, sigma 2, of 160x160 crops of the sample photos in
 img/) and reports the F-measure (ODS) on held-out pairs of that kind before and after.
@@ -24,7 +26,8 @@ img/) and reports the F-measure (ODS) on held-out pairs of that kind before and 
 schedule, BSDS train) and scores each on the first `--images` val images (99 thresholds):
 pixel-difference against plain convolutions, the consensus loss against positives from
 any annotator, scale augmentation, any-angle rotation, larger crops.
-`quality --weights FILE` scores a run's weights instead of the shipped ones.
+`quality --weights FILE [--model-version v2]` scores a run's weights instead of the
+shipped ones.
 Results go in benchmarks/README.md, section "Learned boundaries".
 """
 
@@ -104,11 +107,12 @@ def side_output_detectors():
 def run_quality(args):
     model = None
     if args.weights:
-        from keras_edges.models import build_boundary_model
+        from keras_edges.models import DEFAULT_BOUNDARY_VERSION, build_boundary_model
 
-        model = build_boundary_model()
+        version = args.model_version or DEFAULT_BOUNDARY_VERSION
+        model = build_boundary_model(version=version)
         model.load_weights(args.weights)
-        print(f"weights: {args.weights}")
+        print(f"weights: {args.weights} (version {version})")
     pairs = list(itertools.islice(load_bsds500(args.bsds, args.split), args.images))
     images = [image for image, _ in pairs]
     truths = [boundaries for _, boundaries in pairs]
@@ -156,18 +160,35 @@ def run_speed(args):
 
     image = load_image(ROOT / "img" / "astronaut.jpg", mode="RGB")
     from PIL import Image
+    from skimage.feature import canny
 
     image = np.asarray(Image.fromarray(image).resize((481, 321)))
-    detect_edges(image, method="learned")
-    times = []
-    for _ in range(args.repeat):
+    model = None
+    if args.model_version:
+        model = build_boundary_model(version=args.model_version, pretrained=True)
+    grey = image.mean(axis=2) / 255.0
+    detect_edges(image, method="learned", model=model)
+    canny(grey, sigma=2)
+    times, canny_times = [], []
+    for _ in range(args.repeat):  # interleaved: both see the same load
         start = time.perf_counter()
-        detect_edges(image, method="learned")
+        detect_edges(image, method="learned", model=model)
         times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        canny(grey, sigma=2)
+        canny_times.append(time.perf_counter() - start)
     print(
-        f"detect_edges(method='learned'), 481x321 uint8, warm: median {1e3 * np.median(times):.1f} ms, best {1e3 * min(times):.1f} ms"
+        f"detect_edges(method='learned'{'' if model is None else ', model=' + args.model_version}), "
+        f"481x321 uint8, warm: median {1e3 * np.median(times):.1f} ms, best {1e3 * min(times):.1f} ms"
     )
-    model = build_boundary_model(pretrained=True)
+    print(
+        f"skimage.feature.canny(sigma=2) on its grey image: median "
+        f"{1e3 * np.median(canny_times):.1f} ms, best {1e3 * min(canny_times):.1f} ms; ratio of "
+        f"medians {np.median(times) / np.median(canny_times):.1f}x, of bests "
+        f"{min(times) / min(canny_times):.1f}x"
+    )
+    if model is None:
+        model = build_boundary_model(pretrained=True)
     print(f"parameters: {model.count_params()}")
     with tempfile.TemporaryDirectory() as folder:
         path = export_model(model, Path(folder) / "boundaries.tflite", format="tflite")
@@ -188,7 +209,7 @@ def run_speed(args):
                 interpreter.get_output_details()[0]["index"]
             )
             times.append(time.perf_counter() - start)
-        reference = detect_edges(batch[0], method="learned")
+        reference = detect_edges(batch[0], method="learned", model=model)
         print(
             f"TFLite ({size / 1024:.0f} KiB), 481x321: median {1e3 * np.median(times[1:]):.1f} ms; "
             f"max |TFLite - Keras| = {np.abs(result[0] - reference).max():.2e}"
@@ -321,9 +342,15 @@ def main():
         "--sides", action="store_true", help="also each side output alone"
     )
     quality.add_argument("--weights", help="a run's .weights.h5 instead of the shipped")
+    quality.add_argument(
+        "--model-version", help="the version (architecture) of --weights"
+    )
     quality.set_defaults(run=run_quality)
     speed = commands.add_parser("speed")
     speed.add_argument("--repeat", type=int, default=20)
+    speed.add_argument(
+        "--model-version", help="a version with shipped weights (default: the default)"
+    )
     speed.set_defaults(run=run_speed)
     finetune = commands.add_parser("finetune")
     finetune.add_argument("--steps", type=int, default=1000)

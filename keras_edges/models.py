@@ -30,12 +30,15 @@ from keras_edges.layers._common import _check_data_format
 from keras_edges.validation import check_choice
 
 __all__ = [
+    "BOUNDARY_VERSIONS",
+    "DEFAULT_BOUNDARY_VERSION",
     "OUTPUTS",
     "PRETRAINED_WEIGHTS",
     "build_boundary_model",
     "build_canny_model",
     "build_edge_model",
     "build_sobel_model",
+    "pretrained_weights",
 ]
 
 # What an edge model returns: the magnitude, the signed (grad_x, grad_y) stacked in a last
@@ -339,8 +342,38 @@ def build_canny_model(
 
 # ------------------------------------------------------------------------------ learned
 
+# The learned detector's versions by name: the architecture of each, and the file of its
+# shipped weights in keras_edges/weights/ (its provenance is the JSON of the same stem).
+# A version's architecture never changes once its weights are shipped, so that a pipeline
+# can pin `build_boundary_model(version=..., pretrained=True)`.
+BOUNDARY_VERSIONS = {
+    "v1": dict(
+        widths=(16, 32, 64, 64),
+        blocks=3,
+        pixel_difference=True,
+        weights="boundaries.weights.h5",
+    ),
+    # The second generation: the coarsest stage twice as wide (86,857 parameters; it runs
+    # at 1/8 resolution, so the cost per pixel barely moves).
+    "v2": dict(
+        widths=(16, 32, 64, 128),
+        blocks=3,
+        pixel_difference=True,
+        weights="boundaries_v2.weights.h5",
+    ),
+}
+DEFAULT_BOUNDARY_VERSION = "v1"
+_WEIGHTS = Path(__file__).parent / "weights"
+
 # The shipped weights of `build_boundary_model()` and their provenance (a JSON beside).
-PRETRAINED_WEIGHTS = Path(__file__).parent / "weights" / "boundaries.weights.h5"
+PRETRAINED_WEIGHTS = _WEIGHTS / BOUNDARY_VERSIONS[DEFAULT_BOUNDARY_VERSION]["weights"]
+
+
+def pretrained_weights(version: str = DEFAULT_BOUNDARY_VERSION) -> Path:
+    """The path of a version's shipped weights (it may not exist: see `build_boundary_model`)."""
+    check_choice("version", version, tuple(BOUNDARY_VERSIONS))
+    return _WEIGHTS / BOUNDARY_VERSIONS[version]["weights"]
+
 
 # ImageNet statistics of RGB in [0, 1], as most edge nets normalise their input.
 _RGB_MEAN = (0.485, 0.456, 0.406)
@@ -374,9 +407,10 @@ def _side_output(x, scale: int, name: str):
 def build_boundary_model(
     *,
     pretrained: bool = False,
-    widths=(16, 32, 64, 64),
-    blocks: int = 3,
-    pixel_difference: bool = True,
+    version: str = DEFAULT_BOUNDARY_VERSION,
+    widths=None,
+    blocks: int | None = None,
+    pixel_difference: bool | None = None,
     side_outputs: bool = False,
     name: str = "boundaries",
 ) -> keras.Model:
@@ -388,18 +422,23 @@ def build_boundary_model(
     convolutions take central, angular and plain differences in turn), one side output
     per stage (a small multi-dilation context module and a logit map, upsampled
     bilinearly), and a 1x1 fusion of the four (HED's deep supervision trains every
-    side output as well as the fusion). The default has 43,401 parameters.
+    side output as well as the fusion). The versions (`BOUNDARY_VERSIONS`) name an
+    architecture and its shipped weights: `"v1"` (the default) has 43,401 parameters,
+    `"v2"` 86,857 (its coarsest stage is twice as wide).
 
     Any image size works: the input is padded by edge replication to a multiple of 8
     and every output is cropped back. The input is RGB in [0, 1].
 
     Args:
-        pretrained: Load the shipped weights (trained on BSDS500; see
-            `keras_edges/weights/boundaries.json` for how), only for the default
-            architecture.
-        widths: Channels of the four stages.
-        blocks: Residual blocks per stage.
-        pixel_difference: Use pixel-difference convolutions (`False`: plain ones).
+        pretrained: Load the version's shipped weights (trained on BSDS500; see
+            `keras_edges/weights/boundaries.json`, or `boundaries_v2.json`, for how),
+            only with the version's own architecture.
+        version: A key of `BOUNDARY_VERSIONS`: the architecture (and the weights of
+            `pretrained`); pin it to keep a pipeline's results when the default moves.
+        widths: Channels of the four stages (None: the version's).
+        blocks: Residual blocks per stage (None: the version's).
+        pixel_difference: Use pixel-difference convolutions (`False`: plain ones;
+            None: the version's).
         side_outputs: Return the training model, whose outputs are the logits of the
             fusion and of each side output, instead of the fused probabilities.
         name: Model name.
@@ -409,15 +448,25 @@ def build_boundary_model(
         probabilities (or, with `side_outputs=True`, a list of five logit maps).
 
     Raises:
-        ValueError: If `widths` is not four positive ints, `blocks < 1`, or
-            `pretrained=True` with another architecture.
+        ValueError: If `version` is unknown, `widths` is not four positive ints,
+            `blocks < 1`, or `pretrained=True` with another architecture than the
+            version's.
+        FileNotFoundError: If `pretrained=True` and the version's weights are not
+            installed.
 
     Example:
     >>> model = build_boundary_model()
     >>> model.count_params(), tuple(model(np.zeros((1, 13, 7, 3), "float32")).shape)
     (43401, (1, 13, 7, 1))
+    >>> build_boundary_model(version="v2").count_params()
+    86857
     """
-    widths = tuple(widths)
+    check_choice("version", version, tuple(BOUNDARY_VERSIONS))
+    spec = BOUNDARY_VERSIONS[version]
+    widths = tuple(spec["widths"] if widths is None else widths)
+    blocks = spec["blocks"] if blocks is None else blocks
+    if pixel_difference is None:
+        pixel_difference = spec["pixel_difference"]
     if len(widths) != 4 or not all(isinstance(w, int) and w > 0 for w in widths):
         raise ValueError(
             "Invalid value for argument `widths`. Expected four positive ints. "
@@ -427,11 +476,13 @@ def build_boundary_model(
         raise ValueError(
             f"Invalid value for argument `blocks`. Expected an int >= 1. Received: blocks={blocks!r}"
         )
-    if pretrained and (widths, blocks, pixel_difference) != ((16, 32, 64, 64), 3, True):
+    own = (spec["widths"], spec["blocks"], spec["pixel_difference"])
+    if pretrained and (widths, blocks, pixel_difference) != own:
         raise ValueError(
-            "The pretrained weights exist only for the default architecture: "
-            "widths=(16, 32, 64, 64), blocks=3, pixel_difference=True. "
-            f"Received: widths={widths!r}, blocks={blocks!r}, pixel_difference={pixel_difference!r}"
+            f"The pretrained weights of version {version!r} exist only for its own "
+            f"architecture: widths={own[0]!r}, blocks={own[1]!r}, pixel_difference="
+            f"{own[2]!r}. Received: widths={widths!r}, blocks={blocks!r}, "
+            f"pixel_difference={pixel_difference!r}"
         )
     image = keras.Input(shape=(None, None, 3), name="image")
     x = PadToMultiple(_STRIDE, name="pad")(image)
@@ -472,12 +523,14 @@ def build_boundary_model(
         )
         model = keras.Model(image, edges, name=name)
     if pretrained:
-        if not PRETRAINED_WEIGHTS.is_file():
+        path = pretrained_weights(version)
+        if not path.is_file():
             raise FileNotFoundError(
-                f"The shipped weights are missing: {str(PRETRAINED_WEIGHTS)!r}. "
-                "Reinstall keras-edges."
+                f"The shipped weights of version {version!r} are missing: {str(path)!r}. "
+                "Reinstall keras-edges, or choose another version (versions with weights: "
+                f"{[v for v in BOUNDARY_VERSIONS if pretrained_weights(v).is_file()]})."
             )
-        copy_weights(_load_pretrained(), model)
+        copy_weights(_load_pretrained(version), model)
     return model
 
 
@@ -493,8 +546,8 @@ def copy_weights(source: keras.Model, target: keras.Model) -> keras.Model:
     return target
 
 
-def _load_pretrained() -> keras.Model:
-    """The default inference model with the shipped weights."""
-    model = build_boundary_model()
-    model.load_weights(PRETRAINED_WEIGHTS)
+def _load_pretrained(version: str) -> keras.Model:
+    """The version's inference model with its shipped weights."""
+    model = build_boundary_model(version=version)
+    model.load_weights(pretrained_weights(version))
     return model

@@ -239,7 +239,7 @@ def test_any_input_size_gives_the_same_size_out(size):
     [
         (dict(widths=(16, 32, 64)), "Expected four positive ints"),
         (dict(blocks=0), "Expected an int >= 1"),
-        (dict(pretrained=True, blocks=2), "only for the default architecture"),
+        (dict(pretrained=True, blocks=2), "exist only for its own architecture"),
     ],
 )
 def test_bad_model_options_are_reported(options, message):
@@ -716,7 +716,7 @@ def test_nan_loss_raises_and_keeps_the_good_files(runs, tmp_path, monkeypatch):
         (dict(architecture={"side_outputs": True}), "other than `pretrained`"),
         (
             dict(architecture={"blocks": 2}, model="pretrained"),
-            "none with model='pretrained'",
+            "exist only for its own architecture",
         ),
     ],
 )

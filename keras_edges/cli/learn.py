@@ -68,6 +68,13 @@ def _add_training_options(parser, *, epochs, steps, learning_rate) -> None:
         action="store_true",
         help="turn the crops by random angles as well as flips and 90-degree turns",
     )
+    parser.add_argument(
+        "--model-version",
+        metavar="VERSION",
+        help="the detector's version (a key of keras_edges.models.BOUNDARY_VERSIONS, "
+        "e.g. v2): its architecture, and its shipped weights where it starts from them "
+        "(default: the default version)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     parser.add_argument(
         "--validate-every",
@@ -174,6 +181,14 @@ def _check_options(args, parser) -> None:
             parser.error(
                 f"--{option.replace('_', '-')} must be a positive integer, got {getattr(args, option)}"
             )
+    from keras_edges.models import BOUNDARY_VERSIONS, DEFAULT_BOUNDARY_VERSION
+
+    args.model_version = args.model_version or DEFAULT_BOUNDARY_VERSION
+    if args.model_version not in BOUNDARY_VERSIONS:
+        parser.error(
+            f"--model-version must be one of {', '.join(BOUNDARY_VERSIONS)}, got "
+            f"{args.model_version!r}"
+        )
     if not 0 < args.learning_rate < 1:
         parser.error(f"--learning-rate must be in (0, 1), got {args.learning_rate}")
     output = Path(args.output)
@@ -285,13 +300,13 @@ def _start(args, parser):
         return args.init
     from keras_edges.models import build_boundary_model
 
-    model = build_boundary_model()
+    model = build_boundary_model(version=args.model_version)
     try:
         model.load_weights(args.init)
     except (OSError, ValueError) as error:
         parser.error(
             f"--init {args.init!r}: expected 'pretrained' or a .weights.h5 file of "
-            f"build_boundary_model(); loading it failed: {error}"
+            f"build_boundary_model(version={args.model_version!r}); loading it failed: {error}"
         )
     return model
 
@@ -333,6 +348,7 @@ def run(args, parser) -> int:
                 crop_size=args.crop_size,
                 learning_rate=args.learning_rate,
                 rotate=args.rotate,
+                architecture={"version": args.model_version},
                 seed=args.seed,
                 validate_every=args.validate_every,
                 thresholds=args.thresholds,
@@ -368,7 +384,7 @@ def _write_results(args, output: Path, model, state, description, start) -> None
     with atomic_path(output / "boundaries.keras") as temporary:
         model.save(temporary)
     provenance = {
-        "model": "keras_edges.models.build_boundary_model()",
+        "model": f"keras_edges.models.build_boundary_model(version={args.model_version!r})",
         "parameters": model.count_params(),
         "data": description,
         "command": _command(args),

@@ -308,7 +308,8 @@ def fit_boundary_model(
         model: None (a new model), `"pretrained"` (fine-tune the shipped weights), or a
             `build_boundary_model` model whose weights to start from.
         architecture: Arguments of `build_boundary_model` for another architecture
-            (e.g. `{"pixel_difference": False}`); None is the default (shipped) one.
+            (e.g. `{"version": "v2"}` or `{"pixel_difference": False}`); None is the
+            default version. With `model="pretrained"`, the version's shipped weights.
         loss: The loss of every output; None is `ConsensusBalancedCrossEntropy()`.
         folder: The run folder for checkpoints; calling again with it resumes. None
             keeps nothing on disk (no resuming, best weights kept in memory).
@@ -373,14 +374,11 @@ def fit_boundary_model(
             f"from build_boundary_model. Received: model={model!r}"
         )
     architecture = dict(architecture or {})
-    if {"pretrained", "side_outputs"} & set(architecture) or (
-        architecture and model == "pretrained"
-    ):
+    if {"pretrained", "side_outputs"} & set(architecture):
         raise ValueError(
             "Invalid value for argument `architecture`. Expected arguments of "
-            "build_boundary_model other than `pretrained` and `side_outputs`, and none "
-            "with model='pretrained' (the shipped weights fit the default only). "
-            f"Received: architecture={architecture!r}, model={model!r}"
+            "build_boundary_model other than `pretrained` and `side_outputs`. "
+            f"Received: architecture={architecture!r}"
         )
     loss = loss or ConsensusBalancedCrossEntropy()
     train = _as_pairs(train, "train")
@@ -447,7 +445,7 @@ def _fit(
         )
         if model is not None:
             copy_weights(
-                build_boundary_model(pretrained=True)
+                build_boundary_model(pretrained=True, **architecture)
                 if model == "pretrained"
                 else model,
                 training,
