@@ -34,6 +34,11 @@ kernel's element ``[1, 1]`` sits on the output pixel, so the response at pixel `
 compares it with ``(i - 1, j - 1)`` and ``(i - 1, j)`` with ``(i, j - 1)``: it describes
 the point ``(i - 1/2, j - 1/2)``, half a pixel up and left of the pixel it is stored at.
 
+``"diff"`` is kornia's central difference (``spatial_gradient(mode="diff")``):
+``[-1, 0, 1]`` along the derivative and no smoothing across it, stored 3x3 as kornia
+does (kornia's default ``normalized=True`` divides it by 2, our ``normalize=True`` by
+its largest response).
+
 Farid's 5x5 kernel is scikit-image's ``filters.farid`` (Farid and Simoncelli, 2004, with
 scikit-image's extra decimals). scikit-image stores it for convolution, so ``farid_v`` is
 our ``grad_x`` and ``farid_h`` our ``grad_y`` with the same sign.
@@ -61,10 +66,12 @@ from keras_edges.validation import check_choice, check_positive_int
 
 __all__ = [
     "KERNELS",
+    "LAPLACIANS",
     "MAGNITUDES",
     "PADDING_MODES",
     "get_kernels",
     "gradient_frame",
+    "laplacian_kernel",
     "max_response",
     "operator_kernels",
 ]
@@ -126,6 +133,7 @@ def _frozen(rows: dict) -> types.MappingProxyType:
 # {ksize: (kernel_x, kernel_y)} where kernel_y is not kernel_x.T.
 KERNELS = _frozen(
     {
+        "diff": {3: np.outer([0.0, 1.0, 0.0], [-1.0, 0.0, 1.0]) + 0.0},
         "farid": {5: np.outer(_FARID_SMOOTH, _FARID_DERIVATIVE)},
         "prewitt": {3: np.outer([1.0, 1.0, 1.0], [-1.0, 0.0, 1.0])},
         "roberts": {
@@ -138,6 +146,81 @@ KERNELS = _frozen(
         "sobel": {ksize: _sobel(ksize) for ksize in (3, 5, 7)},
     }
 )
+
+
+def _second_derivative(ksize: int) -> np.ndarray:
+    """Sobel's second derivative of size `ksize`: `getDerivKernels(2, 0, ksize)`'s."""
+    return np.convolve(_binomial(ksize - 2), [1.0, -2.0, 1.0])
+
+
+def _opencv_laplacian(ksize: int) -> np.ndarray:
+    """`cv2.Laplacian`'s kernel: `d2/dx2 + d2/dy2` as Sobel's second derivatives."""
+    if ksize == 1:
+        return np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+    if ksize == 3:
+        return np.array([[2.0, 0.0, 2.0], [0.0, -8.0, 0.0], [2.0, 0.0, 2.0]])
+    second = np.outer(_binomial(ksize), _second_derivative(ksize))
+    return second + second.T
+
+
+def _box_laplacian(ksize: int) -> np.ndarray:
+    """kornia's `get_laplacian_kernel2d`: ones with `1 - ksize**2` in the centre."""
+    kernel = np.ones((ksize, ksize))
+    kernel[ksize // 2, ksize // 2] = 1.0 - ksize**2
+    return kernel
+
+
+# The Laplacian's kernels, {variant: {ksize: kernel}}, in the sign of d2/dx2 + d2/dy2
+# (negative on a bright dot; scikit-image's `filters.laplace` is the negative).
+#   "opencv": cv2.Laplacian(ksize): 1 is the 4-neighbour [[0,1,0],[1,-4,1],[0,1,0]] (3x3),
+#             3 is [[2,0,2],[0,-8,0],[2,0,2]], 5 and 7 sum Sobel's second derivatives.
+#   "box":    kornia's filters.laplacian(kernel_size): all ones but 1 - k**2 in the centre.
+LAPLACIANS = _frozen(
+    {
+        "opencv": {ksize: _opencv_laplacian(ksize) for ksize in (1, 3, 5, 7)},
+        "box": {ksize: _box_laplacian(ksize) for ksize in (3, 5, 7)},
+    }
+)
+
+
+def laplacian_kernel(variant: str = "opencv", ksize: int | None = None) -> np.ndarray:
+    """Return the Laplacian's 2-D kernel from `LAPLACIANS`, read-only.
+
+    Args:
+        variant: `"opencv"` (`cv2.Laplacian`'s kernels; ksize 1 is the 4-neighbour
+            Laplacian, scikit-image's `filters.laplace` negated) or `"box"` (kornia's
+            `filters.laplacian`, before its normalisation).
+        ksize: One of the variant's sizes; None is its smallest.
+
+    Raises:
+        ValueError: If `variant` or `ksize` is not one of the table's.
+
+    Example:
+    >>> laplacian_kernel("opencv", 1)
+    array([[ 0.,  1.,  0.],
+           [ 1., -4.,  1.],
+           [ 0.,  1.,  0.]])
+    """
+    check_choice("variant", variant, sorted(LAPLACIANS))
+    return _sized(LAPLACIANS[variant], ksize, f"variant={variant!r}")
+
+
+def _sized(sizes_table, ksize, what):
+    """`sizes_table[ksize]` (its smallest for None), with Keras-style errors."""
+    sizes = sorted(sizes_table)
+    if ksize is None:
+        ksize = sizes[0]
+    if isinstance(ksize, bool) or not isinstance(ksize, (int, np.integer)):
+        raise TypeError(
+            f"Invalid type for argument `ksize`. Expected an int, one of {sizes}. "
+            f"Received: ksize={ksize!r} of type {type(ksize).__name__}"
+        )
+    if ksize not in sizes_table:
+        raise ValueError(
+            f"Invalid value for argument `ksize` with {what}. Expected "
+            f"one of {sizes}. Received: ksize={ksize!r}"
+        )
+    return sizes_table[int(ksize)]
 
 
 def operator_kernels(
@@ -159,20 +242,7 @@ def operator_kernels(
     ((2, 2), False)
     """
     check_choice("operator", operator, sorted(KERNELS))
-    sizes = sorted(KERNELS[operator])
-    if ksize is None:
-        ksize = sizes[0]
-    if isinstance(ksize, bool) or not isinstance(ksize, (int, np.integer)):
-        raise TypeError(
-            f"Invalid type for argument `ksize`. Expected an int, one of {sizes}. "
-            f"Received: ksize={ksize!r} of type {type(ksize).__name__}"
-        )
-    if ksize not in KERNELS[operator]:
-        raise ValueError(
-            f"Invalid value for argument `ksize` with operator={operator!r}. Expected "
-            f"one of {sizes}. Received: ksize={ksize!r}"
-        )
-    row = KERNELS[operator][int(ksize)]
+    row = _sized(KERNELS[operator], ksize, f"operator={operator!r}")
     return tuple(row) if isinstance(row, tuple) else (row, row.T)
 
 

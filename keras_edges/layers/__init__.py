@@ -2,6 +2,8 @@
 
 - `gradient`: the gradient model's border padding, magnitude and zero-sum constraint;
 - `canny`: Canny's Gaussian blur, orientation, non-maximum suppression and hysteresis;
+- `laplacian`: the second-derivative family's Laplacian of Gaussian, XDoG threshold and
+  zero crossings;
 - `boundary`: the learned boundary model's pixel-difference convolutions and resizing.
 
 Every layer is registered with `keras.saving.register_keras_serializable` under the
@@ -29,6 +31,11 @@ from keras_edges.layers.canny import (
     gaussian_radius,
 )
 from keras_edges.layers.gradient import BorderPadding, GradientMagnitude, ZeroSum
+from keras_edges.layers.laplacian import (
+    LaplacianOfGaussian,
+    XDoGThreshold,
+    ZeroCrossings,
+)
 
 __all__ = [
     "BilinearUpsampling",
@@ -39,9 +46,12 @@ __all__ = [
     "GradientMagnitude",
     "GradientOrientation",
     "Hysteresis",
+    "LaplacianOfGaussian",
     "NonMaxSuppression",
     "PadToMultiple",
     "PixelDifferenceConv2D",
+    "XDoGThreshold",
+    "ZeroCrossings",
     "ZeroSum",
     "gaussian_radius",
     "pixel_difference_matrix",
