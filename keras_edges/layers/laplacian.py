@@ -41,7 +41,9 @@ class LaplacianOfGaussian(keras.layers.Layer):
     `blob_log` uses): `d2/dy2 + d2/dx2` of the image convolved with a Gaussian of
     standard deviation `sigma`, each term separable (the Gaussian's sampled second
     derivative along one axis, the normalised Gaussian along the other, truncated at
-    `gaussian_radius(sigma)`). Negative on a bright blob, zero on flat regions and ramps.
+    `gaussian_radius(sigma)`). Negative on a bright blob. As scipy's, the truncated
+    kernel sums to a small negative number (-1.4e-4 for sigma=1), not 0: a flat
+    image of value v gives that times v.
     The layer convolves in `valid` mode: put a `BorderPadding(gaussian_radius(sigma))`
     in front of it (scipy's default border, `"reflect"`, is our `"symmetric"`).
 
