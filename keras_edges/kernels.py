@@ -67,8 +67,10 @@ from keras_edges.validation import check_choice, check_positive_int
 __all__ = [
     "KERNELS",
     "LAPLACIANS",
+    "LUMA",
     "MAGNITUDES",
     "PADDING_MODES",
+    "channel_weights",
     "get_kernels",
     "gradient_frame",
     "laplacian_kernel",
@@ -83,6 +85,10 @@ __all__ = [
 #   zeros     0 0 0 | a b c d | 0 0 0   constant / BORDER_CONSTANT (Conv2D padding="same")
 #   valid     no padding: the output shrinks by ksize - 1 (the seed notebook's loop)
 PADDING_MODES = ("reflect", "symmetric", "replicate", "zeros", "valid")
+# The one rule for colour: luminance as ITU-R 601-2 (Pillow's "L"), L = 0.299 R + 0.587 G
+# + 0.114 B. `detect_edges` converts colour pixels with it; a model built for three
+# channels weights its kernels with it (`channel_weights`), so both give the same edges.
+LUMA = (0.299, 0.587, 0.114)
 # How the two gradients combine: |gx| + |gy|, or sqrt(gx**2 + gy**2).
 MAGNITUDES = ("l1", "l2")
 
@@ -260,9 +266,11 @@ def get_kernels(
         operator: One of `sorted(KERNELS)`.
         ksize: Kernel size; Sobel has 3, 5 and 7 (as OpenCV), Roberts 2, Farid 5, the
             others 3. None (the default) is the operator's smallest size.
-        channels: Number of input channels. Each channel gets the kernel divided by
-            `channels`, so the layer responds to the mean of the channels and a grey
-            image repeated over `channels` gives the same response as one channel.
+        channels: Number of input channels. Each channel gets the kernel times its
+            `channel_weights(channels)`, which sum to 1: with 3 channels the layer
+            responds to the RGB image's luminance (ITU-R 601-2, what `detect_edges`
+            computes from colour), otherwise to the mean of the channels; a grey image
+            repeated over `channels` gives the same response as one channel.
         normalize: Divide both kernels by the largest `magnitude` an image with values
             in [0, 1] can produce (see `max_response`), so that the edge magnitude of
             such images is in [0, 1].
@@ -287,12 +295,29 @@ def get_kernels(
     kernel, kernel_t = operator_kernels(operator, ksize)
     channels = check_positive_int("channels", channels)
     bound = max_response(kernel, kernel_t, magnitude)  # also validates `magnitude`
-    scale = channels * (bound if normalize else 1.0)
+    weights = channel_weights(channels)[None, None, :, None]
+    scale = bound if normalize else 1.0
     kernel_x, kernel_y = (
-        np.repeat((k / scale)[:, :, None, None], channels, axis=2).astype("float32")
+        ((k / scale)[:, :, None, None] * weights).astype("float32")
         for k in (kernel, kernel_t)
     )
     return kernel_x, kernel_y
+
+
+def channel_weights(channels: int) -> np.ndarray:
+    """Return how a model mixes its input channels into one image: weights summing to 1.
+
+    Three channels are RGB and get the luminance weights `LUMA` (ITU-R 601-2, as
+    `detect_edges` and Pillow's `"L"` convert colour); any other count gets the mean.
+
+    Example:
+    >>> channel_weights(3).tolist(), channel_weights(2).tolist()
+    ([0.299, 0.587, 0.114], [0.5, 0.5])
+    """
+    channels = check_positive_int("channels", channels)
+    if channels == 3:
+        return np.array(LUMA)
+    return np.full(channels, 1.0 / channels)
 
 
 def gradient_frame(kernel_x, kernel_y) -> np.ndarray:

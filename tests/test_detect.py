@@ -429,7 +429,7 @@ def test_bad_files_are_reported(tmp_path):
         (
             dict(operator="canny"),
             ValueError,
-            r"`operator`. Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='canny'",
+            r"`operator`. Expected one of \['diff', 'farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='canny'",
         ),
         (
             dict(padding="wrap"),
