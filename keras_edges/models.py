@@ -144,7 +144,9 @@ def _output_head(model: keras.Model, output: str) -> keras.Model:
         head = GradientOrientation(frame=frame, name="orientation")(
             [grad_x.output, grad_y.output]
         )
-    return keras.Model(model.inputs, head, name=f"{model.name}_{output}")
+    # `model.input` keeps the input's structure (one tensor, not a list of one): a list
+    # would make Keras warn when the head is called on an array.
+    return keras.Model(model.input, head, name=f"{model.name}_{output}")
 
 
 def build_edge_model(

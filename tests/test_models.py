@@ -214,3 +214,15 @@ def test_default_data_format_follows_keras_config(monkeypatch):
         match=r"`data_format`. Expected one of \['channels_last', 'channels_first'\]. Received: data_format='nchw'",
     ):
         build_edge_model(data_format="nchw")
+
+
+@pytest.mark.parametrize("output", ["gradients", "orientation"])
+def test_output_head_called_on_an_array_does_not_warn(output):
+    """The gradients/orientation model takes one array without an input-structure warning."""
+    import warnings
+
+    model = build_edge_model(output=output)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = np.asarray(model(np.zeros((1, 5, 6, 1), "float32")))
+    assert result.shape == (1, 5, 6, 2 if output == "gradients" else 1)
