@@ -15,8 +15,10 @@ from keras_edges.kernels import (
     laplacian_kernel,
 )
 from keras_edges.layers import (
+    COLOUR_MODES,
     BilinearUpsampling,
     BorderPadding,
+    ColourMagnitude,
     CropToReference,
     DilatedDepthwiseConv2D,
     GaussianBlur,
@@ -61,12 +63,27 @@ def _gradient_graph(
     kernel_initializer=None,
     kernel_constraint=None,
     data_format="channels_last",
+    colour="luminance",
 ):
     """Add `pad -> (grad_x, grad_y) -> magnitude` after `image`; return the three tensors.
 
     The two Conv2D layers get the table's kernels at once, unless `kernel_initializer`
-    is given (the learned variant's random start).
+    is given (the learned variant's random start). A `colour` other than
+    `"luminance"` takes every channel's gradient (two `DepthwiseConv2D`) and combines
+    them with `ColourMagnitude`.
     """
+    if colour != "luminance":
+        return _colour_gradient_graph(
+            image,
+            operator,
+            ksize,
+            padding,
+            magnitude,
+            channels,
+            normalize,
+            colour,
+            data_format,
+        )
     kernel_x, kernel_y = get_kernels(
         operator,
         ksize=ksize,
@@ -112,6 +129,36 @@ def _gradient_graph(
         conv_y.set_weights([kernel_y])
     edges = GradientMagnitude(norm=magnitude, name="magnitude")([grad_x, grad_y])
     return grad_x, grad_y, edges
+
+
+def _colour_gradient_graph(
+    image, operator, ksize, padding, magnitude, channels, normalize, colour, data_format
+):
+    """`_gradient_graph` for colour edges: per-channel gradients, then `ColourMagnitude`.
+
+    With `normalize`, the kernels are divided by the one-channel bound of `magnitude`
+    (`"max"`) or of the L2 magnitude times sqrt(channels) (`"di_zenzo"`, whose tensor
+    sums the channels), so images in [0, 1] give magnitudes in [0, 1].
+    """
+    norm = "l2" if colour == "di_zenzo" else magnitude
+    kernels = get_kernels(operator, ksize=ksize, normalize=normalize, magnitude=norm)
+    scale = channels**0.5 if normalize and colour == "di_zenzo" else 1.0
+    size = kernels[0].shape[0]
+    pad = (size // 2, (size - 1) // 2)
+    padded = BorderPadding(
+        (pad, pad), mode=padding, data_format=data_format, name="pad"
+    )(image)
+    gradients = []
+    for name, kernel in zip(("grad_x", "grad_y"), kernels):
+        conv = keras.layers.DepthwiseConv2D(
+            size, use_bias=False, trainable=False, data_format=data_format, name=name
+        )
+        gradients.append(conv(padded))
+        conv.set_weights([np.repeat(kernel / scale, channels, axis=2)])
+    edges = ColourMagnitude(
+        colour, norm=norm, data_format=data_format, name="magnitude"
+    )(gradients)
+    return (*gradients, edges)
 
 
 def _image_input(channels: int, data_format: str):
@@ -163,6 +210,7 @@ def build_edge_model(
     kernel_initializer=None,
     kernel_constraint=None,
     data_format: str | None = None,
+    colour: str = "luminance",
 ) -> keras.Model:
     """Build the edge detector as a Keras functional model.
 
@@ -201,6 +249,17 @@ def build_edge_model(
         data_format: `"channels_last"` (`(batch, H, W, channels)`) or
             `"channels_first"` (`(batch, channels, H, W)`, PyTorch's convention); None
             is `keras.config.image_data_format()`. The kernels are the same.
+        colour: One of `COLOUR_MODES`, how several channels make one edge map:
+            `"luminance"` (the default: the gradient of one image, the channels
+            weighted by `channel_weights`, ITU-R 601-2 for RGB, as `detect_edges`
+            converts colour); `"max"` (every channel's gradient, `"grad_x"` and
+            `"grad_y"` are then `DepthwiseConv2D`, and the largest channel magnitude)
+            or `"di_zenzo"` (the structure tensor of all channels, see
+            `ColourMagnitude`; `magnitude` is then L2). These two see a boundary
+            between colours of equal luminance; they are not trainable here, and with
+            `output="gradients"` return every channel's `grad_x`, then every
+            channel's `grad_y` (`2 * channels` in the last axis, as kornia's
+            `spatial_gradient` per channel).
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
@@ -223,9 +282,19 @@ def build_edge_model(
     check_choice("padding", padding, PADDING_MODES)
     check_choice("magnitude", magnitude, MAGNITUDES)
     check_choice("output", output, OUTPUTS)
-    get_kernels(
-        operator, ksize=ksize, channels=channels
-    )  # validates before any layer exists
+    check_choice("colour", colour, COLOUR_MODES)
+    # validates before any layer exists
+    get_kernels(operator, ksize=ksize, channels=channels)
+    fixed = dict(trainable=trainable, kernel_initializer=kernel_initializer)
+    fixed.update(
+        kernel_constraint=kernel_constraint, orientation=output == "orientation"
+    )
+    if colour != "luminance" and any(v not in (None, False) for v in fixed.values()):
+        raise ValueError(
+            f"Invalid value for argument `colour`. colour={colour!r} builds a fixed "
+            "per-channel model: it takes no trainable, kernel_initializer or "
+            f"kernel_constraint, and no output='orientation'. Received: {fixed!r}"
+        )
     data_format = _check_data_format(data_format)
     image = _image_input(channels, data_format)
     graph = _gradient_graph(
@@ -240,6 +309,7 @@ def build_edge_model(
         kernel_initializer,
         kernel_constraint,
         data_format,
+        colour,
     )
     model = keras.Model(image, graph[2], name=name or f"{operator}_edges")
     if output != "magnitude":
@@ -318,9 +388,8 @@ def build_canny_model(
     """
     check_choice("padding", padding, PADDING_MODES)
     check_choice("magnitude", magnitude, MAGNITUDES)
-    get_kernels(
-        operator, ksize=ksize, channels=channels
-    )  # validates before any layer exists
+    # validates before any layer exists
+    get_kernels(operator, ksize=ksize, channels=channels)
     data_format = _check_data_format(data_format)
     layout = dict(data_format=data_format)
     blur = GaussianBlur(sigma, name="blur", **layout)

@@ -166,7 +166,9 @@ def test_channels_first_gives_the_same(photo):
     """A channels_first model returns the channels_last result, transposed."""
     first = build_laplacian_model("dog", data_format="channels_first")
     got = np.asarray(first(photo[None, None]))[0, 0]
-    np.testing.assert_allclose(got, _run(build_laplacian_model("dog"), photo), atol=1e-6)
+    np.testing.assert_allclose(
+        got, _run(build_laplacian_model("dog"), photo), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("method", ["laplace", "log", "dog", "xdog"])
@@ -187,7 +189,9 @@ def test_saved_model_loads_in_safe_mode(tmp_path, photo, method):
 def test_layer_config_round_trip(layer):
     """get_config -> from_config gives a JSON-equal config, under the package's name."""
     config = layer.get_config()
-    assert json.dumps(type(layer).from_config(config).get_config()) == json.dumps(config)
+    assert json.dumps(type(layer).from_config(config).get_config()) == json.dumps(
+        config
+    )
     assert keras.saving.get_registered_name(type(layer)).startswith("keras_edges>")
 
 

@@ -2,6 +2,7 @@
 
 - `gradient`: the gradient model's border padding, magnitude and zero-sum constraint;
 - `canny`: Canny's Gaussian blur, orientation, non-maximum suppression and hysteresis;
+- `colour`: colour edges from every channel's gradient (largest, or Di Zenzo's);
 - `laplacian`: the second-derivative family's Laplacian of Gaussian, XDoG threshold and
   zero crossings;
 - `boundary`: the learned boundary model's pixel-difference convolutions and resizing.
@@ -30,6 +31,7 @@ from keras_edges.layers.canny import (
     NonMaxSuppression,
     gaussian_radius,
 )
+from keras_edges.layers.colour import COLOUR_MODES, ColourMagnitude
 from keras_edges.layers.gradient import BorderPadding, GradientMagnitude, ZeroSum
 from keras_edges.layers.laplacian import (
     LaplacianOfGaussian,
@@ -40,6 +42,8 @@ from keras_edges.layers.laplacian import (
 __all__ = [
     "BilinearUpsampling",
     "BorderPadding",
+    "COLOUR_MODES",
+    "ColourMagnitude",
     "CropToReference",
     "DilatedDepthwiseConv2D",
     "GaussianBlur",
