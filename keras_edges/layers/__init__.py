@@ -25,6 +25,7 @@ from keras_edges.layers.boundary import (
     pixel_difference_matrix,
 )
 from keras_edges.layers.canny import (
+    DoubleThreshold,
     GaussianBlur,
     GradientOrientation,
     Hysteresis,
@@ -46,6 +47,7 @@ __all__ = [
     "ColourMagnitude",
     "CropToReference",
     "DilatedDepthwiseConv2D",
+    "DoubleThreshold",
     "GaussianBlur",
     "GradientMagnitude",
     "GradientOrientation",

@@ -25,6 +25,7 @@ from keras_edges.layers import (
     ColourMagnitude,
     CropToReference,
     DilatedDepthwiseConv2D,
+    DoubleThreshold,
     GaussianBlur,
     GradientMagnitude,
     GradientOrientation,
@@ -32,7 +33,6 @@ from keras_edges.layers import (
     NonMaxSuppression,
     PadToMultiple,
     PixelDifferenceConv2D,
-    gaussian_radius,
 )
 from keras_edges.layers._common import _check_data_format
 from keras_edges.models._common import _image_input
@@ -40,6 +40,7 @@ from keras_edges.models.laplacian import LAPLACIAN_METHODS, build_laplacian_mode
 from keras_edges.validation import check_choice
 
 __all__ = [
+    "CANNY_OUTPUTS",
     "LAPLACIAN_METHODS",
     "OUTPUTS",
     "PRETRAINED_WEIGHTS",
@@ -50,6 +51,9 @@ __all__ = [
     "build_sobel_model",
 ]
 
+# What a Canny model returns: the edge map, the suppressed magnitude, or the double
+# threshold's 0 / 0.5 / 1 map without tracking.
+CANNY_OUTPUTS = ("edges", "suppressed", "thresholds")
 # What an edge model returns: the magnitude, the signed (grad_x, grad_y) stacked in a last
 # axis of size 2, or the angle atan2(grad_y, grad_x) in radians.
 OUTPUTS = ("magnitude", "gradients", "orientation")
@@ -338,6 +342,9 @@ def build_canny_model(
     channels: int = 1,
     name: str | None = None,
     data_format: str | None = None,
+    blur_ksize=None,
+    output: str = "edges",
+    from_gradients: bool = False,
 ) -> keras.Model:
     """Build Canny's edge detector as one Keras functional model.
 
@@ -357,7 +364,8 @@ def build_canny_model(
     Args:
         operator: A key of `KERNELS`.
         ksize: Kernel size of the operator.
-        sigma: Standard deviation of the Gaussian, >= 0 (0: no smoothing).
+        sigma: Standard deviation of the Gaussian, >= 0 (0: no smoothing), or a pair
+            `(sigma_rows, sigma_columns)`.
         low: Weak threshold on the gradient magnitude, in the image's value units.
         high: Strong threshold, `>= low`.
         use_quantiles: Treat `low` and `high` as quantiles in [0, 1] of each image's
@@ -368,10 +376,23 @@ def build_canny_model(
         channels: Input channels; the gradient responds to the channel mean.
         name: Model name; defaults to `f"{operator}_canny"`.
         data_format: `"channels_last"` or `"channels_first"` (see `build_edge_model`).
+        blur_ksize: None (the Gaussian truncated at 4 sigma, as scipy), or the
+            Gaussian's odd kernel size, or a pair `(rows, columns)` (kornia's
+            `kernel_size`; kornia's `canny` uses 5 and sigma 1).
+        output: One of `CANNY_OUTPUTS`: `"edges"` (the boolean edge map);
+            `"suppressed"`, the magnitude after non-maximum suppression (kornia's
+            first output, the soft map an evaluation sweeps); or `"thresholds"`, the
+            double threshold without tracking, 0 / 0.5 weak / 1 strong (kornia's
+            `hysteresis=False`, see `DoubleThreshold`).
+        from_gradients: Take the gradients instead of the image (OpenCV's
+            `Canny(dx, dy, ...)`): the model has two inputs `"grad_x"` and `"grad_y"`
+            of shape `(batch, H, W, 1)`, in OpenCV's sign convention, and no blur or
+            gradient layers (`operator`, `ksize`, `sigma`, `padding`, `channels` and
+            `blur_ksize` are then unused).
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
-        a `(batch, H, W, 1)` boolean edge map.
+        a `(batch, H, W, 1)` boolean edge map (float32 for the other outputs).
 
     Raises:
         ValueError: If an argument is not one of its documented choices.
@@ -384,30 +405,47 @@ def build_canny_model(
     """
     check_choice("padding", padding, PADDING_MODES)
     check_choice("magnitude", magnitude, MAGNITUDES)
+    check_choice("output", output, CANNY_OUTPUTS)
     # validates before any layer exists
     get_kernels(operator, ksize=ksize, channels=channels)
     data_format = _check_data_format(data_format)
     layout = dict(data_format=data_format)
-    blur = GaussianBlur(sigma, name="blur", **layout)
-    threshold = Hysteresis(
-        low, high, use_quantiles=use_quantiles, name="hysteresis", **layout
-    )
-    image = _image_input(channels, data_format)
-    radius = gaussian_radius(blur.sigma)
-    smoothed = blur(
-        BorderPadding(radius, mode=padding, name="blur_pad", **layout)(image)
-    )
-    grad_x, grad_y, edges = _gradient_graph(
-        smoothed, operator, ksize, padding, magnitude, channels, False, False, **layout
-    )
-    frame = gradient_frame(*get_kernels(operator, ksize=ksize))
+    blur = GaussianBlur(sigma, ksize=blur_ksize, name="blur", **layout)
+    thresholds = dict(low=low, high=high, use_quantiles=use_quantiles, **layout)
+    threshold = Hysteresis(name="hysteresis", **thresholds)
+    if output == "thresholds":
+        threshold = DoubleThreshold(name="thresholds", **thresholds)
+    if from_gradients:
+        inputs = [_image_input(1, data_format, name) for name in ("grad_x", "grad_y")]
+        grad_x, grad_y = inputs
+        edges = GradientMagnitude(norm=magnitude, name="magnitude")(inputs)
+        frame = ((1.0, 0.0), (0.0, 1.0))
+    else:
+        inputs = _image_input(channels, data_format)
+        (rows, columns) = blur.radii()
+        smoothed = blur(
+            BorderPadding(
+                ((rows, rows), (columns, columns)), padding, name="blur_pad", **layout
+            )(inputs)
+        )
+        grad_x, grad_y, edges = _gradient_graph(
+            smoothed,
+            operator,
+            ksize,
+            padding,
+            magnitude,
+            channels,
+            False,
+            False,
+            **layout,
+        )
+        frame = gradient_frame(*get_kernels(operator, ksize=ksize))
     suppress = NonMaxSuppression(
         interpolate=interpolate, frame=frame, name="suppress", **layout
     )
     suppressed = suppress([grad_x, grad_y, edges])
-    return keras.Model(
-        image, threshold([suppressed, edges]), name=name or f"{operator}_canny"
-    )
+    result = suppressed if output == "suppressed" else threshold([suppressed, edges])
+    return keras.Model(inputs, result, name=name or f"{operator}_canny")
 
 
 # ------------------------------------------------------------------------------ learned
