@@ -5,6 +5,7 @@
 - `colour`: colour edges from every channel's gradient (largest, or Di Zenzo's);
 - `laplacian`: the second-derivative family's Laplacian of Gaussian, XDoG threshold and
   zero crossings;
+- `mask`: scikit-image's masks (the eroded mask, the smoothing inside a mask);
 - `boundary`: the learned boundary model's pixel-difference convolutions and resizing.
 
 Every layer is registered with `keras.saving.register_keras_serializable` under the
@@ -39,6 +40,7 @@ from keras_edges.layers.laplacian import (
     XDoGThreshold,
     ZeroCrossings,
 )
+from keras_edges.layers.mask import MaskedGaussianBlur, MaskErosion
 
 __all__ = [
     "BilinearUpsampling",
@@ -53,6 +55,8 @@ __all__ = [
     "GradientOrientation",
     "Hysteresis",
     "LaplacianOfGaussian",
+    "MaskErosion",
+    "MaskedGaussianBlur",
     "NonMaxSuppression",
     "PadToMultiple",
     "PixelDifferenceConv2D",

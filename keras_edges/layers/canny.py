@@ -102,10 +102,10 @@ class GaussianBlur(keras.layers.Layer):
             ksize = sizes[0] if sizes[0] == sizes[1] else sizes
             for size in sizes:
                 _radius_of_size("ksize", size)
-            if 0.0 in sigmas and sizes != (1, 1):
+            if any(s == 0 and size != 1 for s, size in zip(sigmas, sizes)):
                 raise ValueError(
                     "Invalid value for argument `ksize` with sigma=0. Expected None or 1 "
-                    f"(no blur). Received: ksize={ksize!r}"
+                    f"(no blur) along that axis. Received: ksize={ksize!r}"
                 )
         self.ksize = ksize
         self.data_format = _check_data_format(data_format)

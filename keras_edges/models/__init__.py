@@ -30,6 +30,8 @@ from keras_edges.layers import (
     GradientMagnitude,
     GradientOrientation,
     Hysteresis,
+    MaskedGaussianBlur,
+    MaskErosion,
     NonMaxSuppression,
     PadToMultiple,
     PixelDifferenceConv2D,
@@ -211,6 +213,7 @@ def build_edge_model(
     kernel_constraint=None,
     data_format: str | None = None,
     colour: str = "luminance",
+    mask: bool = False,
 ) -> keras.Model:
     """Build the edge detector as a Keras functional model.
 
@@ -260,6 +263,11 @@ def build_edge_model(
             `output="gradients"` return every channel's `grad_x`, then every
             channel's `grad_y` (`2 * channels` in the last axis, as kornia's
             `spatial_gradient` per channel).
+        mask: Add a second input `"mask"` `(batch, H, W, 1)` (non-zero inside) and
+            return the magnitude only inside it, as scikit-image's `mask=`: the mask is
+            eroded by one pixel with a 3x3 square, the frame counting as outside
+            (`MaskErosion`), so no edge appears along the mask's border; 0 outside.
+            Only with `output="magnitude"`.
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
@@ -312,6 +320,12 @@ def build_edge_model(
         colour,
     )
     model = keras.Model(image, graph[2], name=name or f"{operator}_edges")
+    if mask:
+        check_choice("output", output, OUTPUTS[:1])  # a mask takes the magnitude only
+        region = _image_input(1, data_format, "mask")
+        eroded = MaskErosion(name="mask_erosion", data_format=data_format)(region)
+        masked = keras.layers.Multiply(name="masked")([graph[2], eroded])
+        return keras.Model([image, region], masked, name=model.name)
     if output != "magnitude":
         model = _output_head(model, output)
         model.name = name or f"{operator}_{output}"
@@ -345,6 +359,7 @@ def build_canny_model(
     blur_ksize=None,
     output: str = "edges",
     from_gradients: bool = False,
+    mask: bool = False,
 ) -> keras.Model:
     """Build Canny's edge detector as one Keras functional model.
 
@@ -389,6 +404,10 @@ def build_canny_model(
             of shape `(batch, H, W, 1)`, in OpenCV's sign convention, and no blur or
             gradient layers (`operator`, `ksize`, `sigma`, `padding`, `channels` and
             `blur_ksize` are then unused).
+        mask: Add a second input `"mask"` `(batch, H, W, 1)` (non-zero inside), as
+            scikit-image's `canny(mask=...)`: the blur averages only the pixels inside
+            (`MaskedGaussianBlur`) and edges are kept only inside the mask eroded by
+            one pixel, the frame counting as outside (`MaskErosion`).
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
@@ -423,11 +442,16 @@ def build_canny_model(
     else:
         inputs = _image_input(channels, data_format)
         (rows, columns) = blur.radii()
-        smoothed = blur(
-            BorderPadding(
-                ((rows, rows), (columns, columns)), padding, name="blur_pad", **layout
-            )(inputs)
-        )
+        pad_width = ((rows, rows), (columns, columns))
+        smoothed = BorderPadding(pad_width, padding, name="blur_pad", **layout)(inputs)
+        if mask:
+            inputs = [inputs, _image_input(1, data_format, "mask")]
+            region = BorderPadding(pad_width, padding, name="mask_pad", **layout)(
+                inputs[1]
+            )
+            blur = MaskedGaussianBlur(blur.sigma, blur.ksize, name="blur", **layout)
+            smoothed = [smoothed, region]
+        smoothed = blur(smoothed)
         grad_x, grad_y, edges = _gradient_graph(
             smoothed,
             operator,
@@ -444,6 +468,9 @@ def build_canny_model(
         interpolate=interpolate, frame=frame, name="suppress", **layout
     )
     suppressed = suppress([grad_x, grad_y, edges])
+    if mask and not from_gradients:
+        eroded = MaskErosion(name="mask_erosion", **layout)(inputs[1])
+        suppressed = keras.layers.Multiply(name="masked")([suppressed, eroded])
     result = suppressed if output == "suppressed" else threshold([suppressed, edges])
     return keras.Model(inputs, result, name=name or f"{operator}_canny")
 
