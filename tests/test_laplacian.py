@@ -216,3 +216,37 @@ def test_bad_options_are_refused(options, match):
     """Bad options raise a ValueError naming the argument and the choices."""
     with pytest.raises(ValueError, match=match):
         build_laplacian_model(**options)
+
+
+def test_functions_match_their_peers_on_a_photo(camera):
+    """The functions give the peers' values on uint8 and float input, rank kept."""
+    from keras_edges.methods.laplacian import (
+        difference_of_gaussians,
+        laplacian,
+        laplacian_of_gaussian,
+    )
+
+    crop = camera[100:160, 100:180]
+    expected = cv2.Laplacian(crop.astype("float32"), cv2.CV_32F, ksize=3)
+    np.testing.assert_allclose(laplacian(crop, ksize=3), expected, atol=1e-3)
+    batch = (crop / 255.0).astype("float32")[None, :, :, None]
+    got = laplacian_of_gaussian(batch, sigma=1.5)
+    assert got.shape == batch.shape
+    reference = ndimage.gaussian_laplace(crop / 255.0, 1.5)
+    np.testing.assert_allclose(got[0, :, :, 0], reference, rtol=1e-4, atol=1e-5)
+    dog = difference_of_gaussians(crop, 1.0, 2.0)
+    skimage_dog = skimage_filters.difference_of_gaussians(crop, 1.0, 2.0)
+    np.testing.assert_allclose(dog / 255.0, skimage_dog, rtol=1e-4, atol=1e-5)
+
+
+def test_functions_on_a_path_and_a_list(tmp_path):
+    """A path gives (H, W); a list gives a list; colour becomes luminance."""
+    from keras_edges.methods.laplacian import marr_hildreth, xdog
+
+    from conftest import IMG
+
+    drawing = xdog(IMG / "coins.png")
+    assert drawing.ndim == 2 and 0 < drawing.min() and drawing.max() <= 1
+    edges = marr_hildreth([np.zeros((8, 9)), np.ones((5, 6, 3), "uint8")])
+    assert [e.shape for e in edges] == [(8, 9), (5, 6, 1)]
+    assert edges[0].dtype == np.bool_ and not edges[0].any()
