@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 import weakref
 
 import keras
@@ -49,6 +50,26 @@ def _as_array(image) -> np.ndarray:
     )
 
 
+def _warn_if_channels_first(shape) -> None:
+    """Warn when an NHWC colour image could also be NCHW, e.g. `(2, 3, 4, 4)`.
+
+    Arrays are read as NHWC, as Keras' `channels_last`: nothing is guessed. A shape
+    whose last axis is 3 or 4 (RGB or RGBA) and whose channel axis under NCHW (axis 1,
+    or axis 0 of a single image) is 1, 3 or 4 reads both ways: say which was chosen.
+    """
+    first = {4: 1, 3: 0}.get(len(shape))
+    if first is not None and shape[first] in (1, 3, 4) and shape[-1] in (3, 4):
+        if len(shape) == 3 and shape[0] == 1:
+            return  # a one-row colour image: (1, W, C) is no image under CHW
+        warnings.warn(
+            f"image.shape={tuple(shape)} is read as channels_last (NHWC): "
+            f"{shape[-1]} channels of {shape[first]}x{shape[first + 1]} pixels. If it "
+            "is channels_first (NCHW), pass np.moveaxis(image, "
+            f"{first}, -1) instead.",
+            stacklevel=4,
+        )
+
+
 def _standardize(
     array: np.ndarray, channels: int, keep_uint8: bool = False
 ) -> tuple[np.ndarray, float, bool]:
@@ -63,6 +84,7 @@ def _standardize(
             "Invalid dtype for argument `image`. Expected bool, integer or float pixels. "
             f"Received: image.dtype={array.dtype}"
         )
+    _warn_if_channels_first(array.shape)
     if array.ndim == 2:
         array = array[None, :, :, None]
     elif array.ndim == 3:

@@ -620,3 +620,23 @@ def test_models_passed_in_are_freed():
             gc.collect()
     assert sum(reference() is not None for reference in alive) == 0
     assert rss_mb() - start < 50
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 4), (3, 4, 4), (1, 4, 5, 3)])
+def test_shape_that_reads_as_nchw_too_is_named_in_a_warning(shape):
+    """An NHWC colour shape that is also a valid NCHW one warns how it was read."""
+    with pytest.warns(
+        UserWarning, match=r"read as channels_last \(NHWC\).*np.moveaxis"
+    ):
+        detect_edges(np.zeros(shape, "float32"))
+
+
+def test_unambiguous_shapes_do_not_warn():
+    """A usual NHWC image or batch reads without a warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        detect_edges(np.zeros((2, 16, 16, 3), "float32"))
+        detect_edges(np.zeros((16, 16, 3), "uint8"))
+        detect_edges(np.zeros((1, 8, 3), "uint8"))
