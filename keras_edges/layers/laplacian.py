@@ -129,7 +129,7 @@ class XDoGThreshold(keras.layers.Layer):
         inputs: List `[g_small, g_large]` of equal-shape tensors.
 
     Output shape:
-        The shape of `g_small`, values in (0, 1].
+        The shape of `g_small`, values in [0, 1] (0 where tanh saturates in float32).
 
     Example:
     >>> small, large = np.full((1, 1, 2, 1), 0.5), np.array([0.5, 0.6]).reshape(1, 1, 2, 1)

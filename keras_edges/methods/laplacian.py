@@ -154,7 +154,7 @@ def xdog(
         padding: Border mode, one of `PADDING_MODES`.
 
     Returns:
-        float32 in (0, 1], 1 for paper, the input's rank.
+        float32 in [0, 1], 1 for paper, the input's rank.
 
     Example:
     >>> step = np.zeros((3, 8), "float32"); step[:, 4:] = 1
