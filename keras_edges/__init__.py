@@ -19,16 +19,18 @@ import sys
 
 __version__ = "0.1.0"
 
-# The modules whose `__all__` make up the public API, lightest first (the first four
+# The modules whose `__all__` make up the public API, lightest first (the first five
 # need only NumPy, SciPy and Pillow).
 _PUBLIC_MODULES = (
     "io",
     "kernels",
+    "nms",
     "metrics",
     "datasets",
     "plot",
     "layers",
     "models",
+    "methods",
     "detect",
     "export",
     "train",

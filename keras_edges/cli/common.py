@@ -43,45 +43,127 @@ def import_tensorflow_quietly() -> None:
                 print("\n".join(kept), file=sys.stderr)
 
 
+def scales_option(text: str) -> tuple[float, ...]:
+    """Parse `--scales 0.5,1,1.5` (the learned detector's multi-scale testing)."""
+    from keras_edges.validation import check_scales
+
+    try:
+        return check_scales("--scales", text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated scale factors in [0.1, 4], e.g. 0.5,1,1.5; got {text!r}"
+        ) from None
+
+
+# The detector options of the command line, defined once: the per-method functions'
+# options (`gradient_edges`, `canny_edges`, `learned_boundaries`) with their defaults.
+DETECTOR_OPTIONS = {
+    "--operator": dict(
+        default="sobel",
+        choices=sorted(KERNELS),
+        help="gradient operator (default: sobel)",
+    ),
+    "--ksize": dict(
+        type=int,
+        default=None,
+        help="kernel size: 3, 5 or 7 for sobel (default: the operator's smallest)",
+    ),
+    "--padding": dict(
+        default="reflect", choices=PADDING_MODES, help="border mode (default: reflect)"
+    ),
+    "--magnitude": dict(
+        default="l1",
+        choices=MAGNITUDES,
+        help="|gx|+|gy| or sqrt(gx^2+gy^2) (default: l1; l2 for canny)",
+    ),
+    "--threshold": dict(
+        type=float,
+        default=None,
+        help="write a binary map: edges >= THRESHOLD x full scale, in [0, 1] (learned: "
+        "a probability)",
+    ),
+    "--normalize": dict(
+        action="store_true",
+        default=False,
+        help="scale edges by the operator's full scale",
+    ),
+    "--sigma": dict(
+        type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)"
+    ),
+    "--nms": dict(
+        action="store_true", default=False, help="thin the map to one-pixel ridges"
+    ),
+    "--scales": dict(
+        type=scales_option,
+        default=(1.0,),
+        metavar="S[,S...]",
+        help="average the learned detector's maps over these scales, e.g. 0.5,1,1.5 "
+        "(default: 1)",
+    ),
+}
+
+
 def add_detector_options(
     parser: argparse.ArgumentParser, *, threshold: bool = True
 ) -> None:
     """Add `--operator`, `--ksize`, `--padding`, `--magnitude`, `--normalize` (and `--threshold`)."""
-    parser.add_argument(
-        "--operator",
-        default="sobel",
-        choices=sorted(KERNELS),
-        help="gradient operator (default: sobel)",
-    )
-    parser.add_argument(
-        "--ksize",
-        type=int,
-        default=None,
-        help="kernel size: 3, 5 or 7 for sobel (default: the operator's smallest)",
-    )
-    parser.add_argument(
-        "--padding",
-        default="reflect",
-        choices=PADDING_MODES,
-        help="border mode (default: reflect)",
-    )
-    parser.add_argument(
-        "--magnitude",
-        default="l1",
-        choices=MAGNITUDES,
-        help="|gx|+|gy| or sqrt(gx^2+gy^2)",
-    )
-    if threshold:
-        parser.add_argument(
-            "--threshold",
-            type=float,
-            help="write a binary map: edges >= THRESHOLD x full scale, in [0, 1]",
+    flags = ["--operator", "--ksize", "--padding", "--magnitude"]
+    for flag in [*flags, *(["--threshold"] if threshold else []), "--normalize"]:
+        parser.add_argument(flag, **DETECTOR_OPTIONS[flag])
+
+
+def add_method_options(
+    parser: argparse.ArgumentParser, methods: dict[str, tuple[str, ...]], **extra
+) -> None:
+    """Add the options of every method, grouped in `--help` by the methods that take them.
+
+    `methods` maps each `--method` to its options' flags; `extra` maps a flag missing
+    from `DETECTOR_OPTIONS` (e.g. `--model`, `--scales`) to its `add_argument` keywords.
+    Every default is None (the help text states the real one), so that
+    `method_options` can tell an option the user gave from one left out.
+    """
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for flags in methods.values():
+        for flag in flags:
+            takers = tuple(method for method in methods if flag in methods[method])
+            if flag not in groups.setdefault(takers, []):
+                groups[takers].append(flag)
+    for takers, flags in groups.items():
+        names = " and ".join(takers)
+        group = parser.add_argument_group(f"options of --method {names}")
+        for flag in flags:
+            spec = dict(extra[flag] if flag in extra else DETECTOR_OPTIONS[flag])
+            group.add_argument(flag, **{**spec, "default": None})
+
+
+def method_options(
+    parser: argparse.ArgumentParser,
+    args,
+    methods: dict[str, tuple[str, ...]],
+    method: str,
+) -> dict:
+    """The options of `method` that the user gave, by keyword; a foreign one is a usage error.
+
+    An option that `method` does not take (e.g. `--sigma` with `--method gradient`)
+    is refused, naming the methods that take it, rather than ignored.
+    """
+    given = {
+        flag: getattr(args, flag[2:].replace("-", "_"))
+        for flag in dict.fromkeys(flag for flags in methods.values() for flag in flags)
+        if getattr(args, flag[2:].replace("-", "_")) is not None
+    }
+    foreign = [flag for flag in given if flag not in methods[method]]
+    if foreign:
+        reasons = [
+            f"{flag} is an option of --method "
+            + " and ".join(method for method in methods if flag in methods[method])
+            for flag in foreign
+        ]
+        parser.error(
+            f"{', '.join(foreign)}: not {'an option' if len(foreign) == 1 else 'options'} "
+            f"of --method {method} ({'; '.join(reasons)})"
         )
-    parser.add_argument(
-        "--normalize",
-        action="store_true",
-        help="scale edges by the operator's full scale",
-    )
+    return {flag[2:].replace("-", "_"): value for flag, value in given.items()}
 
 
 def check_operator(parser: argparse.ArgumentParser, operator: str, ksize) -> None:
@@ -100,32 +182,9 @@ def load_model(name: str, parser: argparse.ArgumentParser):
 
     try:
         model = _as_model(name)
-        from keras_edges.detect import _check_model
+        from keras_edges.methods._common import _check_model
 
         _check_model(model)
     except (FileNotFoundError, ValueError) as error:
         parser.error(f"--model: {error}")
     return model
-
-
-def scales_option(text: str) -> tuple[float, ...]:
-    """Parse `--scales 0.5,1,1.5` (the learned detector's multi-scale testing)."""
-    from keras_edges.validation import check_scales
-
-    try:
-        return check_scales("--scales", text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated scale factors in [0.1, 4], e.g. 0.5,1,1.5; got {text!r}"
-        ) from None
-
-
-def add_scales_option(parser: argparse.ArgumentParser) -> None:
-    """Add `--scales` (the learned detector's multi-scale testing)."""
-    parser.add_argument(
-        "--scales",
-        type=scales_option,
-        default=(1.0,),
-        metavar="S[,S...]",
-        help="--method learned: average over these scales, e.g. 0.5,1,1.5 (default: 1)",
-    )

@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 from keras_edges.cli.common import (
-    add_detector_options,
-    add_scales_option,
+    add_method_options,
     check_operator,
     import_tensorflow_quietly,
     load_model,
+    method_options,
 )
 from keras_edges.io import image_files
 
@@ -26,6 +26,21 @@ _GLOB_CHARS = frozenset("*?[")
 # A temporary `.part` folder untouched this long was left by a killed run (a live
 # writer fills its folder in seconds).
 _STALE_SECONDS = 3600
+# The options of each --method: those of the method's function (`gradient_edges`,
+# `canny_edges`, `learned_boundaries`) that the command line offers.
+METHOD_OPTIONS = {
+    "gradient": (
+        "--operator",
+        "--ksize",
+        "--padding",
+        "--magnitude",
+        "--normalize",
+        "--threshold",
+        "--model",
+    ),
+    "canny": ("--operator", "--ksize", "--padding", "--magnitude", "--sigma"),
+    "learned": ("--threshold", "--model", "--nms", "--scales"),
+}
 
 
 def add_parser(commands) -> None:
@@ -42,7 +57,7 @@ def add_parser(commands) -> None:
         "  keras-edges detect photos/ --recursive -o edges/ --operator scharr --ksize 3 --magnitude l2\n"
         "  keras-edges detect 'photos/*.jpg' -o edges/ --model learned.keras --format npy\n"
         "  keras-edges detect photos/ -o edges/ --method learned --nms   # the learned detector\n"
-        "  keras-edges detect photos/ -o edges/ --method canny --sigma 2\n"
+        "  keras-edges detect photos/ -o edges/ --method canny --sigma 2 --operator scharr\n"
         "  keras-edges detect photos/ -o edges/ --shard 1/4   # one of 4 independent jobs",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -55,28 +70,20 @@ def add_parser(commands) -> None:
     parser.add_argument(
         "-o", "--output", default="edges", help="output folder (default: edges/)"
     )
-    add_detector_options(parser)
-    parser.add_argument(
-        "--model",
-        help="a saved .keras edge model to use instead of --operator (with --method "
-        "learned: a boundary model, e.g. runs/mine/boundaries.keras from finetune)",
-    )
     parser.add_argument(
         "--method",
         default="gradient",
-        choices=("gradient", "canny", "learned"),
+        choices=tuple(METHOD_OPTIONS),
         help="gradient magnitude (default), Canny's binary map, or the learned "
-        "boundary detector (probabilities; reads colour)",
+        "boundary detector (probabilities; reads colour); an option of another "
+        "method is a usage error",
     )
-    parser.add_argument(
-        "--sigma", type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)"
+    model = dict(
+        metavar="MODEL",
+        help="a saved .keras edge model to use instead of --operator (with --method "
+        "learned: a boundary model, e.g. runs/mine/boundaries.keras from finetune)",
     )
-    parser.add_argument(
-        "--nms",
-        action="store_true",
-        help="--method learned: thin the map to one-pixel ridges",
-    )
-    add_scales_option(parser)
+    add_method_options(parser, METHOD_OPTIONS, **{"--model": model})
     parser.add_argument(
         "--recursive",
         action="store_true",
@@ -213,9 +220,11 @@ def _interrupt(signum, frame):
 
 def run(args, parser) -> int:
     """Run `keras-edges detect`; returns the exit code."""
+    options = method_options(parser, args, METHOD_OPTIONS, args.method)
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         parser.error(f"--threshold must be in [0, 1], got {args.threshold}")
-    check_operator(parser, args.operator, args.ksize)
+    if args.method != "learned":
+        check_operator(parser, args.operator or "sobel", args.ksize)
     output = Path(args.output)
     if output.exists() and not output.is_dir():
         parser.error(f"-o {args.output!r} is a file; expected a folder")
@@ -225,13 +234,12 @@ def run(args, parser) -> int:
         index, count = args.shard
         jobs = jobs[index - 1 :: count]
     import_tensorflow_quietly()
-    model = load_model(args.model, parser) if args.model else None
-    if args.method == "canny" and model is not None:
-        parser.error("--model does not apply to --method canny")
-    if args.method == "learned" and model is not None:
+    if args.model:
+        options["model"] = load_model(args.model, parser)
+    if args.method == "learned" and args.model:
         from keras_edges.engine.learned import is_boundary_model
 
-        if not is_boundary_model(model):
+        if not is_boundary_model(options["model"]):
             parser.error(
                 f"--model {args.model!r} is not a boundary model (RGB in, one map out), "
                 "as --method learned needs: use one from keras-edges learn/finetune"
@@ -241,23 +249,6 @@ def run(args, parser) -> int:
     from keras_edges.detect import detect_edges
     from keras_edges.io import load_image, save_image
 
-    options = dict(
-        operator=args.operator,
-        ksize=args.ksize,
-        padding=args.padding,
-        magnitude=args.magnitude,
-    )
-    options.update(threshold=args.threshold, normalize=args.normalize, model=model)
-    if args.method == "canny":
-        options = dict(method="canny", sigma=args.sigma)
-    elif args.method == "learned":
-        options = dict(
-            method="learned",
-            model=model,
-            threshold=args.threshold,
-            nms=args.nms,
-            scales=args.scales,
-        )
     mode = "RGB" if args.method == "learned" else "L"
     done = skipped = failed = 0
     bar = tqdm(
@@ -277,7 +268,9 @@ def run(args, parser) -> int:
                 skipped += 1
             else:
                 try:
-                    edges = detect_edges(load_image(path, mode=mode), **options)
+                    edges = detect_edges(
+                        load_image(path, mode=mode), method=args.method, **options
+                    )
                     if edges.ndim == 3:  # the learned detector keeps a channel axis
                         edges = edges[..., 0]
                     target.parent.mkdir(parents=True, exist_ok=True)

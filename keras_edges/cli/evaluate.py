@@ -6,12 +6,21 @@ import argparse
 from pathlib import Path
 
 from keras_edges.cli.common import (
-    add_scales_option,
+    add_method_options,
     check_operator,
     import_tensorflow_quietly,
     load_model,
+    method_options,
 )
 from keras_edges.kernels import KERNELS
+
+# The options of each detector (--method canny or learned; the gradient of --operator or
+# --model otherwise), as the method's function takes them; --nms applies to every one.
+METHOD_OPTIONS = {
+    "gradient": ("--ksize",),
+    "canny": ("--sigma", "--low", "--high"),
+    "learned": ("--scales",),
+}
 
 
 def add_parser(commands) -> None:
@@ -74,32 +83,22 @@ def add_parser(commands) -> None:
     )
     detector.add_argument(
         "--method",
-        choices=("canny", "learned"),
-        help="canny: a binary detector, scored at one threshold; learned: the shipped "
-        "learned boundary detector (use with --nms)",
-    )
-    parser.add_argument(
-        "--ksize",
-        type=int,
-        help="kernel size for --operator (default: the operator's smallest)",
-    )
-    parser.add_argument(
-        "--sigma", type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)"
-    )
-    parser.add_argument(
-        "--low",
-        type=float,
-        help="Canny's weak threshold, pixels in [0, 1] (default: 0.1)",
-    )
-    parser.add_argument(
-        "--high", type=float, help="Canny's strong threshold (default: 0.2)"
+        choices=tuple(METHOD_OPTIONS),
+        help="gradient: --operator sobel; canny: a binary detector, scored at one "
+        "threshold; learned: the shipped learned boundary detector (use with --nms)",
     )
     parser.add_argument(
         "--nms",
         action="store_true",
         help="edge non-maximum suppression before thresholding",
     )
-    add_scales_option(parser)
+    thresholds = {
+        "--low": dict(
+            type=float, help="Canny's weak threshold, pixels in [0, 1] (default: 0.1)"
+        ),
+        "--high": dict(type=float, help="Canny's strong threshold (default: 0.2)"),
+    }
+    add_method_options(parser, METHOD_OPTIONS, **thresholds)
     parser.add_argument(
         "--thresholds", type=int, default=99, help="number of thresholds (default: 99)"
     )
@@ -154,7 +153,7 @@ def _evaluation_data(args, parser):
     return images, truths, f"BSDS500 {args.split} ({len(images)} images)"
 
 
-def _evaluation_edges(args, parser, images, model):
+def _evaluation_edges(args, parser, images, model, options):
     """Soft `(H, W)` edge maps in [0, 1] (or binary maps for Canny) and the thresholds.
 
     Colour images give `(H, W, 1)` edges (the input's rank): the channel axis goes.
@@ -164,7 +163,7 @@ def _evaluation_edges(args, parser, images, model):
     from keras_edges.detect import detect_edges
 
     if args.method == "canny":
-        options = dict(method="canny", sigma=args.sigma, low=args.low, high=args.high)
+        options = dict(method="canny", **options)
         try:
             return [
                 np.squeeze(detect_edges(image, **options), axis=-1)
@@ -175,10 +174,7 @@ def _evaluation_edges(args, parser, images, model):
         except (ValueError, TypeError) as error:
             parser.error(str(error))
     if args.method == "learned":
-        edges = [
-            detect_edges(image, method="learned", scales=args.scales)
-            for image in images
-        ]
+        edges = [detect_edges(image, method="learned", **options) for image in images]
     elif model is not None:
         try:
             edges = [
@@ -219,10 +215,11 @@ def run(args, parser) -> int:
         parser.error(f"--plot must name a .png, .pdf or .svg file, got {args.plot!r}")
     if args.plot is not None and not Path(args.plot).resolve().parent.is_dir():
         parser.error(f"--plot {args.plot!r}: its folder does not exist")
+    options = method_options(parser, args, METHOD_OPTIONS, args.method or "gradient")
     model = None if args.model is None else load_model(args.model, parser)
     images, truths, described = _evaluation_data(args, parser)
     import_tensorflow_quietly()
-    edges, thresholds = _evaluation_edges(args, parser, images, model)
+    edges, thresholds = _evaluation_edges(args, parser, images, model, options)
     from keras_edges.metrics import evaluate_boundaries
     from keras_edges.plot import plot_precision_recall
 

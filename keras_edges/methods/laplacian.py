@@ -37,7 +37,7 @@ def _cached(method: str, options: tuple) -> keras.Model:
 
 def _apply(image, method, unit_range=False, **options):
     """Run `build_laplacian_model(method, **options)` on `image`; the input's rank out."""
-    from keras_edges.detect import _as_array, _run_model, _standardize
+    from keras_edges.methods._common import _as_array, _run_model, _standardize
 
     if isinstance(image, (list, tuple)):
         return [_apply(each, method, unit_range, **options) for each in image]

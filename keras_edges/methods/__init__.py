@@ -1,0 +1,24 @@
+"""One public function per detection method, each taking only its own options.
+
+`detect_edges(image, method=name, **options)` dispatches to `METHODS[name]`; a new
+method is one module here and one entry of `METHODS`.
+"""
+
+from __future__ import annotations
+
+import types
+
+from keras_edges.methods.canny import canny_edges
+from keras_edges.methods.gradient import gradient_edges
+from keras_edges.methods.learned import learned_boundaries
+
+__all__ = ["canny_edges", "gradient_edges", "learned_boundaries"]
+
+# `detect_edges`' methods, by name, in the order its messages list them.
+METHODS = types.MappingProxyType(
+    {
+        "gradient": gradient_edges,
+        "canny": canny_edges,
+        "learned": learned_boundaries,
+    }
+)

@@ -1,0 +1,138 @@
+"""`canny_edges`: Canny's detector (smoothing, gradient, suppression, hysteresis)."""
+
+from __future__ import annotations
+
+import functools
+
+import keras
+
+from keras_edges.engine import canny
+from keras_edges.methods._common import (
+    _ENGINES,
+    _as_array,
+    _channels,
+    _check_model,
+    _run_model,
+    _standardize,
+)
+from keras_edges.models import build_canny_model
+from keras_edges.validation import check_choice
+
+__all__ = ["canny_edges"]
+
+
+def canny_edges(
+    image,
+    *,
+    sigma: float = 1.0,
+    low: float | None = None,
+    high: float | None = None,
+    use_quantiles: bool = False,
+    operator: str = "sobel",
+    ksize: int | None = None,
+    padding: str = "reflect",
+    magnitude: str = "l2",
+    model: keras.Model | None = None,
+    engine: str = "fast",
+):
+    """Canny's edge map of one image, a batch, or a list of images.
+
+    Runs Canny's detector as one Keras model (see `build_canny_model`): Gaussian
+    smoothing, gradient, non-maximum suppression along the gradient direction and
+    hysteresis, returning a boolean edge map. The thresholds `low` and `high` are on
+    the gradient magnitude in the image's own units, as scikit-image's `feature.canny`
+    and OpenCV's `cv2.Canny`: 0..255 for uint8 pixels (the same numbers that
+    `cv2.Canny` takes, and that `skimage.feature.canny` takes for uint8), the pixel
+    values for float images. They default to 10% and 20% of the full pixel range (25.5
+    and 51 for uint8, 0.1 and 0.2 otherwise), as scikit-image; with
+    `use_quantiles=True` they are quantiles of the magnitude. The default
+    `engine="fast"` runs the Canny engine (see `keras_edges.engine.canny`, under
+    TensorFlow) for models with one channel and a padding other than `"valid"`: the
+    same edge map as the model, pixel for pixel, with hysteresis in linear time.
+    `detect_edges(image, method="canny", **options)` calls this function.
+
+    Colour images are converted to luminance as Pillow's `"L"` mode does (ITU-R 601-2);
+    alpha is dropped; uint16 pixels are scaled to [0, 1].
+
+    Args:
+        image: A path, a PIL image, encoded bytes, a NumPy array or a tensor of the
+            Keras backend of shape `(H, W)`, `(H, W, C)` or `(N, H, W, C)` with C in
+            {1, 3, 4}, or a list of those (of any sizes).
+        sigma: Standard deviation of the Gaussian smoothing; 0 for none.
+        low: The weak threshold (see above); None is 10% of the pixel range.
+        high: The strong threshold, `>= low`; None is 20% of the pixel range.
+        use_quantiles: Whether `low` and `high` are quantiles in [0, 1] of each image's
+            gradient magnitude.
+        operator: A key of `KERNELS`: `"farid"`, `"prewitt"`, `"roberts"`, `"scharr"`,
+            `"sobel"`.
+        ksize: Kernel size of the operator; None is the operator's smallest.
+        padding: Border mode of the smoothing and the gradient, one of `PADDING_MODES`.
+        magnitude: `"l2"` (`sqrt(gx**2 + gy**2)`, scikit-image's) or `"l1"`
+            (`|gx| + |gy|`); None is `"l2"`.
+        model: A model from `build_canny_model` to use instead; the other options
+            (but `engine`) are then the model's own.
+        engine: `"fast"` (the default) or `"model"` (run the Keras model layer by
+            layer); both give the same edge map.
+
+    Returns:
+        A boolean array with the input's rank: `(H, W)`, `(H, W, 1)` or
+        `(N, H, W, 1)`; a path or PIL image gives `(H, W)`. A list gives a list.
+
+    Raises:
+        ValueError: For a bad shape, an empty image, NaN or inf pixels, or a bad option
+            (e.g. `high < low`).
+        TypeError: For an unsupported object or dtype.
+        FileNotFoundError: For a path that does not exist.
+
+    Example:
+    >>> square = np.zeros((12, 12), "uint8"); square[3:9, 3:9] = 200
+    >>> edges = canny_edges(square, low=20, high=40)
+    >>> edges.dtype, int(edges.sum())
+    (dtype('bool'), 20)
+    >>> edges[2:10, 5].astype(int).tolist()
+    [0, 1, 0, 0, 0, 0, 1, 0]
+    >>> int(canny_edges(square, sigma=2, use_quantiles=True, low=0.8, high=0.9).sum())
+    20
+    """
+    check_choice("engine", engine, _ENGINES)
+    if model is not None:
+        _check_model(model)
+    if isinstance(image, (list, tuple)):
+        options = dict(sigma=sigma, low=low, high=high, use_quantiles=use_quantiles)
+        options.update(operator=operator, ksize=ksize, padding=padding)
+        options.update(magnitude=magnitude, model=model, engine=engine)
+        return [canny_edges(each, **options) for each in image]
+    array = _as_array(image)
+    rank = array.ndim
+    channels = 1 if model is None else _channels(model)
+    fast = engine == "fast"
+    batch, value_range, _ = _standardize(array, channels, keep_uint8=fast)
+    if model is None:
+        scale = 1.0 if use_quantiles else value_range
+        low = 0.1 * scale if low is None else low
+        high = 0.2 * scale if high is None else high
+        key = (operator, ksize, padding, magnitude or "l2")
+        key = (*key, float(sigma), float(low), float(high), use_quantiles)
+        model = _cached_canny(*key)
+        plan = fast and _cached_canny_plan(*key)
+    else:
+        plan = fast and canny.plan(model)
+    result = canny.run(plan, batch)[..., None] if plan else _run_model(model, batch)
+    if rank == 2:
+        return result[0, :, :, 0]
+    return result[0] if rank == 3 else result
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_canny(
+    operator, ksize, padding, magnitude, sigma, low, high, use_quantiles
+) -> keras.Model:
+    options = dict(ksize=ksize, padding=padding, magnitude=magnitude, sigma=sigma)
+    options.update(low=low, high=high, use_quantiles=use_quantiles)
+    return build_canny_model(operator, data_format="channels_last", **options)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_canny_plan(*key) -> canny.Plan | None:
+    """The Canny engine's plan of `_cached_canny(*key)` (frozen: it never changes)."""
+    return canny.plan(_cached_canny(*key))
