@@ -581,9 +581,11 @@ def test_models_passed_in_are_freed():
         with open("/proc/self/statm") as stream:
             return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
+    # 20 configurations: with five kinds of use, the warm-up below meets each
+    # (configuration, kind) pair the loop meets; XLA keeps every graph it compiles.
     configs = [
         dict(operator=operator, padding=padding, magnitude=magnitude)
-        for operator in sorted(KERNELS)
+        for operator in ("farid", "prewitt", "roberts", "scharr", "sobel")
         for padding in ("reflect", "zeros")
         for magnitude in ("l1", "l2")
     ]

@@ -235,3 +235,31 @@ def _channels_first(model: keras.Model) -> bool:
 def _channels(model: keras.Model) -> int:
     """The number of input channels of `model`."""
     return model.input_shape[1 if _channels_first(model) else -1]
+
+
+def _apply_mask(edges: np.ndarray, mask, rank: int) -> np.ndarray:
+    """`edges` (the input's rank, one map per image) kept inside the eroded `mask`.
+
+    scikit-image's rule (`filters.sobel(image, mask)`, see `keras_edges.layers.mask`):
+    the mask is eroded by one pixel with a 3x3 square, the frame counting as outside,
+    so no false edge appears along its border; outside, the result is 0 (False). The
+    mask is `(H, W)`, `(H, W, 1)`, or one per image of a batch `(N, H, W[, 1])`.
+    """
+    from scipy import ndimage
+
+    mask = np.asarray(mask)
+    spatial = edges.shape[:2] if rank == 2 else edges.shape[-3:-1]
+    if mask.ndim >= 3 and mask.shape[-1] == 1 and mask.shape[-3:-1] == spatial:
+        mask = mask[..., 0]
+    if mask.shape[-2:] != spatial or mask.ndim not in (2, 3) or mask.ndim > rank:
+        raise ValueError(
+            "Invalid shape for argument `mask`. Expected the image's height and width "
+            f"{spatial}, as (H, W), (H, W, 1) or one per image of a batch. "
+            f"Received: mask.shape={np.asarray(mask).shape}"
+        )
+    square = np.ones((1,) * (mask.ndim - 2) + (3, 3), bool)
+    eroded = ndimage.binary_erosion(mask != 0, square, border_value=0)
+    eroded = eroded if rank == 2 else eroded[..., None]
+    if edges.dtype == np.bool_:
+        return edges & eroded
+    return edges * eroded.astype(edges.dtype)
