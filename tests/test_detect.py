@@ -549,7 +549,7 @@ def test_gradients_of_uint8_and_batches_are_float32():
         ),
         (
             dict(method="sobel"),
-            r"`method`. Expected one of \['gradient', 'canny', 'learned'\]. Received: method='sobel'",
+            r"`method`. Expected one of \['gradient', 'canny', 'learned', 'laplacian', 'log', 'dog', 'xdog', 'marr_hildreth'\]. Received: method='sobel'",
         ),
         (
             dict(output="gradients", threshold=0.5),
