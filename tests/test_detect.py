@@ -555,7 +555,10 @@ def test_gradients_of_uint8_and_batches_are_float32():
             dict(output="gradients", threshold=0.5),
             r"apply to the gradient magnitude only",
         ),
-        (dict(method="canny", output="orientation"), r"`output` with method='canny'"),
+        (
+            dict(method="canny", output="orientation"),
+            r"`output`. Expected one of \['edges', 'suppressed', 'thresholds'\]",
+        ),
         (dict(method="canny", low=0.5, high=0.2), r"Expected high >= low"),
     ],
 )
