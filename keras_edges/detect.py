@@ -34,6 +34,12 @@ def detect_edges(image, *, method: str = "gradient", **options):
       `use_quantiles`, `operator`, `ksize`, `padding`, `magnitude`, `model`, `engine`.
     - `"learned"`: `learned_boundaries`, boundary probabilities from the shipped
       learned detector (it reads colour): `nms`, `threshold`, `scales`, `model`.
+    - The second-derivative family (float32; see `keras_edges.methods.laplacian`):
+      `"laplacian"` (`laplacian`: `ksize`, `variant`, `padding`), `"log"`
+      (`laplacian_of_gaussian`: `sigma`, `padding`), `"dog"`
+      (`difference_of_gaussians`: `low_sigma`, `high_sigma`, `padding`), `"xdog"`
+      (`xdog`: `sigma`, `k`, `sharpness`, `epsilon`, `phi`, `padding`) and
+      `"marr_hildreth"` (`marr_hildreth`: `sigma`, `threshold`, `padding`; boolean).
 
     An option that the method does not take is refused, also at its default value,
     rather than ignored: `detect_edges(image, sigma=3)` raises, as `sigma` is Canny's.
@@ -43,7 +49,8 @@ def detect_edges(image, *, method: str = "gradient", **options):
             or a tensor of the Keras backend (`tf.Tensor`, `jax.Array`, `torch.Tensor`)
             of shape `(H, W)`, `(H, W, C)` or `(N, H, W, C)` with C in {1, 3, 4}, or a
             list of those (of any sizes).
-        method: `"gradient"`, `"canny"` or `"learned"`.
+        method: `"gradient"`, `"canny"`, `"learned"`, `"laplacian"`, `"log"`,
+            `"dog"`, `"xdog"` or `"marr_hildreth"`.
         **options: The options of the method's function (see above).
 
     Returns:
@@ -82,7 +89,8 @@ def detect_edges(image, *, method: str = "gradient", **options):
 def _options(method: str) -> tuple[str, ...]:
     """The keyword options of `method`'s function, in its signature's order."""
     parameters = inspect.signature(METHODS[method]).parameters.values()
-    return tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
+    named = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return tuple(p.name for p in parameters if p.kind in named and p.name != "image")
 
 
 def _foreign_message(method: str, foreign: list[str], options: dict) -> str:

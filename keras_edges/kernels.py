@@ -34,6 +34,11 @@ kernel's element ``[1, 1]`` sits on the output pixel, so the response at pixel `
 compares it with ``(i - 1, j - 1)`` and ``(i - 1, j)`` with ``(i, j - 1)``: it describes
 the point ``(i - 1/2, j - 1/2)``, half a pixel up and left of the pixel it is stored at.
 
+``"diff"`` is kornia's central difference (``spatial_gradient(mode="diff")``):
+``[-1, 0, 1]`` along the derivative and no smoothing across it, stored 3x3 as kornia
+does (kornia's default ``normalized=True`` divides it by 2, our ``normalize=True`` by
+its largest response).
+
 Farid's 5x5 kernel is scikit-image's ``filters.farid`` (Farid and Simoncelli, 2004, with
 scikit-image's extra decimals). scikit-image stores it for convolution, so ``farid_v`` is
 our ``grad_x`` and ``farid_h`` our ``grad_y`` with the same sign.
@@ -61,10 +66,14 @@ from keras_edges.validation import check_choice, check_positive_int
 
 __all__ = [
     "KERNELS",
+    "LAPLACIANS",
+    "LUMA",
     "MAGNITUDES",
     "PADDING_MODES",
+    "channel_weights",
     "get_kernels",
     "gradient_frame",
+    "laplacian_kernel",
     "max_response",
     "operator_kernels",
 ]
@@ -76,6 +85,10 @@ __all__ = [
 #   zeros     0 0 0 | a b c d | 0 0 0   constant / BORDER_CONSTANT (Conv2D padding="same")
 #   valid     no padding: the output shrinks by ksize - 1 (the seed notebook's loop)
 PADDING_MODES = ("reflect", "symmetric", "replicate", "zeros", "valid")
+# The one rule for colour: luminance as ITU-R 601-2 (Pillow's "L"), L = 0.299 R + 0.587 G
+# + 0.114 B. `detect_edges` converts colour pixels with it; a model built for three
+# channels weights its kernels with it (`channel_weights`), so both give the same edges.
+LUMA = (0.299, 0.587, 0.114)
 # How the two gradients combine: |gx| + |gy|, or sqrt(gx**2 + gy**2).
 MAGNITUDES = ("l1", "l2")
 
@@ -126,6 +139,7 @@ def _frozen(rows: dict) -> types.MappingProxyType:
 # {ksize: (kernel_x, kernel_y)} where kernel_y is not kernel_x.T.
 KERNELS = _frozen(
     {
+        "diff": {3: np.outer([0.0, 1.0, 0.0], [-1.0, 0.0, 1.0]) + 0.0},
         "farid": {5: np.outer(_FARID_SMOOTH, _FARID_DERIVATIVE)},
         "prewitt": {3: np.outer([1.0, 1.0, 1.0], [-1.0, 0.0, 1.0])},
         "roberts": {
@@ -138,6 +152,81 @@ KERNELS = _frozen(
         "sobel": {ksize: _sobel(ksize) for ksize in (3, 5, 7)},
     }
 )
+
+
+def _second_derivative(ksize: int) -> np.ndarray:
+    """Sobel's second derivative of size `ksize`: `getDerivKernels(2, 0, ksize)`'s."""
+    return np.convolve(_binomial(ksize - 2), [1.0, -2.0, 1.0])
+
+
+def _opencv_laplacian(ksize: int) -> np.ndarray:
+    """`cv2.Laplacian`'s kernel: `d2/dx2 + d2/dy2` as Sobel's second derivatives."""
+    if ksize == 1:
+        return np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+    if ksize == 3:
+        return np.array([[2.0, 0.0, 2.0], [0.0, -8.0, 0.0], [2.0, 0.0, 2.0]])
+    second = np.outer(_binomial(ksize), _second_derivative(ksize))
+    return second + second.T
+
+
+def _box_laplacian(ksize: int) -> np.ndarray:
+    """kornia's `get_laplacian_kernel2d`: ones with `1 - ksize**2` in the centre."""
+    kernel = np.ones((ksize, ksize))
+    kernel[ksize // 2, ksize // 2] = 1.0 - ksize**2
+    return kernel
+
+
+# The Laplacian's kernels, {variant: {ksize: kernel}}, in the sign of d2/dx2 + d2/dy2
+# (negative on a bright dot; scikit-image's `filters.laplace` is the negative).
+#   "opencv": cv2.Laplacian(ksize): 1 is the 4-neighbour [[0,1,0],[1,-4,1],[0,1,0]] (3x3),
+#             3 is [[2,0,2],[0,-8,0],[2,0,2]], 5 and 7 sum Sobel's second derivatives.
+#   "box":    kornia's filters.laplacian(kernel_size): all ones but 1 - k**2 in the centre.
+LAPLACIANS = _frozen(
+    {
+        "opencv": {ksize: _opencv_laplacian(ksize) for ksize in (1, 3, 5, 7)},
+        "box": {ksize: _box_laplacian(ksize) for ksize in (3, 5, 7)},
+    }
+)
+
+
+def laplacian_kernel(variant: str = "opencv", ksize: int | None = None) -> np.ndarray:
+    """Return the Laplacian's 2-D kernel from `LAPLACIANS`, read-only.
+
+    Args:
+        variant: `"opencv"` (`cv2.Laplacian`'s kernels; ksize 1 is the 4-neighbour
+            Laplacian, scikit-image's `filters.laplace` negated) or `"box"` (kornia's
+            `filters.laplacian`, before its normalisation).
+        ksize: One of the variant's sizes; None is its smallest.
+
+    Raises:
+        ValueError: If `variant` or `ksize` is not one of the table's.
+
+    Example:
+    >>> laplacian_kernel("opencv", 1)
+    array([[ 0.,  1.,  0.],
+           [ 1., -4.,  1.],
+           [ 0.,  1.,  0.]])
+    """
+    check_choice("variant", variant, sorted(LAPLACIANS))
+    return _sized(LAPLACIANS[variant], ksize, f"variant={variant!r}")
+
+
+def _sized(sizes_table, ksize, what):
+    """`sizes_table[ksize]` (its smallest for None), with Keras-style errors."""
+    sizes = sorted(sizes_table)
+    if ksize is None:
+        ksize = sizes[0]
+    if isinstance(ksize, bool) or not isinstance(ksize, (int, np.integer)):
+        raise TypeError(
+            f"Invalid type for argument `ksize`. Expected an int, one of {sizes}. "
+            f"Received: ksize={ksize!r} of type {type(ksize).__name__}"
+        )
+    if ksize not in sizes_table:
+        raise ValueError(
+            f"Invalid value for argument `ksize` with {what}. Expected "
+            f"one of {sizes}. Received: ksize={ksize!r}"
+        )
+    return sizes_table[int(ksize)]
 
 
 def operator_kernels(
@@ -159,20 +248,7 @@ def operator_kernels(
     ((2, 2), False)
     """
     check_choice("operator", operator, sorted(KERNELS))
-    sizes = sorted(KERNELS[operator])
-    if ksize is None:
-        ksize = sizes[0]
-    if isinstance(ksize, bool) or not isinstance(ksize, (int, np.integer)):
-        raise TypeError(
-            f"Invalid type for argument `ksize`. Expected an int, one of {sizes}. "
-            f"Received: ksize={ksize!r} of type {type(ksize).__name__}"
-        )
-    if ksize not in KERNELS[operator]:
-        raise ValueError(
-            f"Invalid value for argument `ksize` with operator={operator!r}. Expected "
-            f"one of {sizes}. Received: ksize={ksize!r}"
-        )
-    row = KERNELS[operator][int(ksize)]
+    row = _sized(KERNELS[operator], ksize, f"operator={operator!r}")
     return tuple(row) if isinstance(row, tuple) else (row, row.T)
 
 
@@ -190,9 +266,11 @@ def get_kernels(
         operator: One of `sorted(KERNELS)`.
         ksize: Kernel size; Sobel has 3, 5 and 7 (as OpenCV), Roberts 2, Farid 5, the
             others 3. None (the default) is the operator's smallest size.
-        channels: Number of input channels. Each channel gets the kernel divided by
-            `channels`, so the layer responds to the mean of the channels and a grey
-            image repeated over `channels` gives the same response as one channel.
+        channels: Number of input channels. Each channel gets the kernel times its
+            `channel_weights(channels)`, which sum to 1: with 3 channels the layer
+            responds to the RGB image's luminance (ITU-R 601-2, what `detect_edges`
+            computes from colour), otherwise to the mean of the channels; a grey image
+            repeated over `channels` gives the same response as one channel.
         normalize: Divide both kernels by the largest `magnitude` an image with values
             in [0, 1] can produce (see `max_response`), so that the edge magnitude of
             such images is in [0, 1].
@@ -217,12 +295,29 @@ def get_kernels(
     kernel, kernel_t = operator_kernels(operator, ksize)
     channels = check_positive_int("channels", channels)
     bound = max_response(kernel, kernel_t, magnitude)  # also validates `magnitude`
-    scale = channels * (bound if normalize else 1.0)
+    weights = channel_weights(channels)[None, None, :, None]
+    scale = bound if normalize else 1.0
     kernel_x, kernel_y = (
-        np.repeat((k / scale)[:, :, None, None], channels, axis=2).astype("float32")
+        ((k / scale)[:, :, None, None] * weights).astype("float32")
         for k in (kernel, kernel_t)
     )
     return kernel_x, kernel_y
+
+
+def channel_weights(channels: int) -> np.ndarray:
+    """Return how a model mixes its input channels into one image: weights summing to 1.
+
+    Three channels are RGB and get the luminance weights `LUMA` (ITU-R 601-2, as
+    `detect_edges` and Pillow's `"L"` convert colour); any other count gets the mean.
+
+    Example:
+    >>> channel_weights(3).tolist(), channel_weights(2).tolist()
+    ([0.299, 0.587, 0.114], [0.5, 0.5])
+    """
+    channels = check_positive_int("channels", channels)
+    if channels == 3:
+        return np.array(LUMA)
+    return np.full(channels, 1.0 / channels)
 
 
 def gradient_frame(kernel_x, kernel_y) -> np.ndarray:

@@ -1203,3 +1203,65 @@ def test_runner_without_beam_names_the_extra(tmp_path, capsys, monkeypatch):
         main(["detect", str(IMG / "coins.png"), "-o", str(tmp_path), "--runner", "X"])
     assert exit_info.value.code == 2
     assert "pip install 'keras-edges[beam]'" in capsys.readouterr().err
+
+
+def test_detect_mask_colour_and_new_methods(tmp_path):
+    """--mask keeps edges inside the eroded mask; --colour and the new methods write maps."""
+    image = np.zeros((24, 30, 3), np.uint8)
+    image[:, :15, 0] = 200
+    image[:, 15:, 1] = int(200 * 0.299 / 0.587)  # isoluminant red | green
+    image[8:16, 4:10] = 255
+    save_image(tmp_path / "in.png", image)
+    mask = np.zeros((24, 30), np.uint8)
+    mask[:, :12] = 255
+    save_image(tmp_path / "mask.png", mask)
+    assert (
+        main(
+            [
+                "detect",
+                str(tmp_path / "in.png"),
+                "-o",
+                str(tmp_path / "m"),
+                "--mask",
+                str(tmp_path / "mask.png"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    masked = load_image(tmp_path / "m" / "in_edges.png")
+    assert masked[:, 11:].max() == 0 and masked[:, :11].max() > 0
+    assert (
+        main(
+            [
+                "detect",
+                str(tmp_path / "in.png"),
+                "-o",
+                str(tmp_path / "c"),
+                "--colour",
+                "max",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert load_image(tmp_path / "c" / "in_edges.png")[20, 14:16].min() > 0
+    for method in ("xdog", "marr_hildreth"):
+        out = tmp_path / method
+        assert (
+            main(
+                [
+                    "detect",
+                    str(tmp_path / "in.png"),
+                    "-o",
+                    str(out),
+                    "--method",
+                    method,
+                    "--sigma",
+                    "1.5",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
+        assert load_image(out / "in_edges.png").shape == (24, 30)

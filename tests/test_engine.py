@@ -446,3 +446,12 @@ def test_arctangent_is_numpys_to_a_few_ulp():
 def test_gradients_of_tiled_images_match(small_tiles, photo):
     """Tiled, the signed gradients are the untiled model's, bit for bit on uint8."""
     _assert_same(*_both(photo, output="gradients", ksize=5))
+
+
+def test_plan_reads_kernels_without_numpy_deprecation_warning():
+    """Reading the kernels raises no DeprecationWarning (NumPy 2.4: `__array__` without `copy`)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert stencil.plan(build_edge_model("scharr")) is not None

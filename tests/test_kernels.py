@@ -72,9 +72,11 @@ def test_step_response_is_positive(operator, ksize):
 
 @pytest.mark.parametrize("channels", [1, 3, 4])
 def test_channels_share_the_kernel(channels):
-    """With C channels each channel gets kernel / C, so the response is that of the mean."""
+    """Channel weights sum to 1: luminance for 3 channels (ITU-R 601-2), else the mean."""
     kernel_x, _ = get_kernels("sobel", channels=channels)
     assert kernel_x.shape == (3, 3, channels, 1)
+    weights = [0.299, 0.587, 0.114] if channels == 3 else [1 / channels] * channels
+    np.testing.assert_allclose(kernel_x[0, 0, :, 0], [-w for w in weights], atol=1e-7)
     np.testing.assert_allclose(
         kernel_x.sum(axis=2)[:, :, 0], get_kernels("sobel")[0][:, :, 0, 0], atol=1e-6
     )
@@ -170,7 +172,7 @@ def test_default_ksize_is_the_smallest():
         (
             dict(operator="canny"),
             ValueError,
-            r"`operator`. Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='canny'",
+            r"`operator`. Expected one of \['diff', 'farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='canny'",
         ),
         (
             dict(operator="sobel", ksize=4),
@@ -220,3 +222,23 @@ def test_table_is_read_only():
     kernel_x, _ = get_kernels("sobel")
     kernel_x[0, 0] = 5  # what get_kernels returns is the caller's own copy
     np.testing.assert_array_equal(get_kernels("sobel")[0], before)
+
+
+def test_diff_is_kornias_central_difference():
+    """`diff` is kornia's spatial_gradient(mode="diff"): [-1, 0, 1], halved when normalized.
+
+    kornia pads with `replicate` and its default `normalized=True` divides the kernel by
+    its L1 norm (2); written out here with scipy (kornia is not a dependency).
+    """
+    from scipy import ndimage
+
+    from keras_edges import build_edge_model
+
+    image = np.random.default_rng(3).uniform(size=(9, 12))
+    half = np.array([[0.0, 0.0, 0.0], [-0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])
+    expected_x = ndimage.correlate(image, half, mode="nearest")
+    expected_y = ndimage.correlate(image, half.T, mode="nearest")
+    model = build_edge_model("diff", padding="replicate", output="gradients")
+    got = np.asarray(model(image[None, :, :, None].astype("float32")))[0] / 2
+    np.testing.assert_allclose(got[..., 0], expected_x, atol=1e-6)
+    np.testing.assert_allclose(got[..., 1], expected_y, atol=1e-6)

@@ -35,6 +35,9 @@ OPTIONS = {
         "output",
         "model",
         "engine",
+        "mask",
+        "colour",
+        "axis",
     ),
     "canny": (
         "sigma",
@@ -47,8 +50,16 @@ OPTIONS = {
         "magnitude",
         "model",
         "engine",
+        "mask",
+        "output",
+        "blur_ksize",
     ),
     "learned": ("nms", "threshold", "scales", "model"),
+    "laplacian": ("ksize", "variant", "padding"),
+    "log": ("sigma", "padding"),
+    "dog": ("low_sigma", "high_sigma", "padding"),
+    "xdog": ("sigma", "k", "sharpness", "epsilon", "phi", "padding"),
+    "marr_hildreth": ("sigma", "threshold", "padding"),
 }
 
 
@@ -58,10 +69,15 @@ def test_each_function_takes_exactly_its_methods_options():
         "gradient": "gradient_edges",
         "canny": "canny_edges",
         "learned": "learned_boundaries",
+        "laplacian": "laplacian",
+        "log": "laplacian_of_gaussian",
+        "dog": "difference_of_gaussians",
+        "xdog": "xdog",
+        "marr_hildreth": "marr_hildreth",
     }
     for name, function in METHODS.items():
-        parameters = inspect.signature(function).parameters.values()
-        keywords = {p.name for p in parameters if p.kind is p.KEYWORD_ONLY}
+        parameters = list(inspect.signature(function).parameters.values())[1:]
+        keywords = {p.name for p in parameters}
         assert keywords == set(OPTIONS[name]), name
 
 
@@ -71,7 +87,8 @@ def test_each_function_takes_exactly_its_methods_options():
         (
             dict(sigma=3, nms=True, low=0.5, scales=(0.5, 1)),
             r"Invalid arguments `sigma`, `nms`, `low`, `scales` with method='gradient': "
-            r"`sigma` is an option of method='canny'; `nms` is an option of "
+            r"`sigma` is an option of method='canny' and method='log' and "
+            r"method='xdog' and method='marr_hildreth'; `nms` is an option of "
             r"method='learned'; `low` is an option of method='canny'; `scales` is an "
             r"option of method='learned'\. method='gradient' takes `operator`, .*"
             r"Received: sigma=3, nms=True, low=0\.5, scales=\(0\.5, 1\)$",
@@ -80,7 +97,8 @@ def test_each_function_takes_exactly_its_methods_options():
             dict(method="learned", operator="scharr", sigma=5),
             r"Invalid arguments `operator`, `sigma` with method='learned': `operator` is "
             r"an option of method='gradient' and method='canny'; `sigma` is an option of "
-            r"method='canny'\. method='learned' takes `nms`, `threshold`, `scales`, "
+            r"method='canny' and method='log' and method='xdog' and "
+            r"method='marr_hildreth'\. method='learned' takes `nms`, `threshold`, `scales`, "
             r"`model`\. Received: operator='scharr', sigma=5$",
         ),
         (
@@ -121,7 +139,7 @@ def test_a_misspelled_method_lists_the_methods():
     """An unknown method is a ValueError listing the methods, before any option is read."""
     with pytest.raises(
         ValueError,
-        match=r"Expected one of \['gradient', 'canny', 'learned'\]\. Received: method='cany'",
+        match=r"Expected one of \['gradient', 'canny', 'learned', 'laplacian', 'log', 'dog', 'xdog', 'marr_hildreth'\]\. Received: method='cany'",
     ):
         detect_edges(GREY, method="cany", sigma=2)
 

@@ -67,6 +67,17 @@ def test_multichannel_model_sees_the_channel_mean(channels):
     np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("operator", ["sobel", "farid"])
+def test_rgb_model_agrees_with_detect_edges_luminance(operator):
+    """One colour rule: build_edge_model(channels=3) on RGB gives detect_edges' edges."""
+    from keras_edges import detect_edges
+
+    rgb = np.random.default_rng(5).uniform(size=(2, 13, 17, 3)).astype("float32")
+    expected = detect_edges(rgb, operator=operator)
+    output = np.asarray(build_edge_model(operator, channels=3)(rgb))
+    np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("magnitude", ["l1", "l2"])
 def test_normalized_model_stays_in_unit_range(magnitude):
     """normalize=True keeps the response of [0, 1] images in [0, 1], reaching 1 on a worst case."""
@@ -111,7 +122,7 @@ def test_model_config_round_trip():
     [
         (
             dict(operator="laplace"),
-            r"`operator`. Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='laplace'",
+            r"`operator`. Expected one of \['diff', 'farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]. Received: operator='laplace'",
         ),
         (
             dict(padding="same"),
@@ -203,3 +214,15 @@ def test_default_data_format_follows_keras_config(monkeypatch):
         match=r"`data_format`. Expected one of \['channels_last', 'channels_first'\]. Received: data_format='nchw'",
     ):
         build_edge_model(data_format="nchw")
+
+
+@pytest.mark.parametrize("output", ["gradients", "orientation"])
+def test_output_head_called_on_an_array_does_not_warn(output):
+    """The gradients/orientation model takes one array without an input-structure warning."""
+    import warnings
+
+    model = build_edge_model(output=output)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = np.asarray(model(np.zeros((1, 5, 6, 1), "float32")))
+    assert result.shape == (1, 5, 6, 2 if output == "gradients" else 1)

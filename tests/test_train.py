@@ -312,7 +312,7 @@ def test_mirrored_strategy_on_two_logical_cpus():
         ),
         (
             dict(operator="canny"),
-            r"Expected one of \['farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]",
+            r"Expected one of \['diff', 'farid', 'prewitt', 'roberts', 'scharr', 'sobel'\]",
         ),
         (
             dict(targets=np.zeros((3, 24, 24))),

@@ -111,6 +111,18 @@ DETECTOR_OPTIONS = {
     "--sigma": dict(
         type=float, default=1.0, help="Canny's Gaussian sigma (default: 1.0)"
     ),
+    "--colour": dict(
+        choices=("luminance", "max", "di_zenzo"),
+        default="luminance",
+        help="colour edges: luminance (default), the largest channel gradient (max) "
+        "or the channels' structure tensor (di_zenzo)",
+    ),
+    "--mask": dict(
+        metavar="MASK",
+        default=None,
+        help="an image file, non-zero inside: edges only inside it, eroded by one pixel "
+        "as scikit-image (every input must have its size)",
+    ),
     "--nms": dict(
         action="store_true", default=False, help="thin the map to one-pixel ridges"
     ),

@@ -32,9 +32,13 @@ METHOD_OPTIONS = {
         "--normalize",
         "--threshold",
         "--model",
+        "--colour",
+        "--mask",
     ),
-    "canny": ("--operator", "--ksize", "--padding", "--magnitude", "--sigma"),
+    "canny": ("--operator", "--ksize", "--padding", "--magnitude", "--sigma", "--mask"),
     "learned": ("--threshold", "--model", "--nms", "--scales"),
+    "xdog": ("--sigma", "--padding"),
+    "marr_hildreth": ("--sigma", "--padding"),
 }
 
 
@@ -71,9 +75,9 @@ def add_parser(commands) -> None:
         "--method",
         default="gradient",
         choices=tuple(METHOD_OPTIONS),
-        help="gradient magnitude (default), Canny's binary map, or the learned "
-        "boundary detector (probabilities; reads colour); an option of another "
-        "method is a usage error",
+        help="gradient magnitude (default), Canny's binary map, the learned "
+        "boundary detector (probabilities; reads colour), XDoG's line drawing or "
+        "Marr-Hildreth's zero crossings; an option of another method is a usage error",
     )
     model = dict(
         metavar="MODEL",
@@ -232,6 +236,16 @@ def summary(done: int, skipped: int, failed: int, output, left_out: int, shard) 
     return f"{shard}{done} done, {skipped} skipped, {failed} failed; edges in {output}/{note}"
 
 
+def _load_mask(path: str, parser):
+    """The --mask image as a boolean (H, W) region (non-zero inside)."""
+    from keras_edges.io import load_image
+
+    try:
+        return load_image(path, mode="L") > 0
+    except (OSError, ValueError) as error:
+        parser.error(f"--mask {path!r}: {error}")
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -263,7 +277,10 @@ def run(args, parser) -> int:
     from keras_edges.detect import detect_edges
     from keras_edges.io import load_image, save_image
 
-    mode = "RGB" if args.method == "learned" else "L"
+    colour = options.get("colour", "luminance") != "luminance"
+    mode = "RGB" if args.method == "learned" or colour else "L"
+    if args.mask:
+        options["mask"] = _load_mask(args.mask, parser)
     done = skipped = failed = 0
     bar = tqdm(
         total=len(jobs),

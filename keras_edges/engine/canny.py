@@ -138,10 +138,12 @@ def plan(model: keras.Model) -> Plan | None:
     kernel_x, kernel_y = (
         np.asarray(conv.kernel.numpy(), np.float32)[:, :, 0, 0] for conv in convs
     )
-    radius = gaussian_radius(layers["blur"].sigma)
+    blur = layers["blur"]
+    radius = gaussian_radius(blur.sigma) if isinstance(blur.sigma, float) else -1
     (top, bottom), (left, right) = pad.pad_width
     if (
-        kernel_x.shape != kernel_y.shape
+        blur.radii() != (radius, radius)  # one sigma, scipy's truncation
+        or kernel_x.shape != kernel_y.shape
         or blur_pad.pad_width != ((radius, radius), (radius, radius))
         or (top + bottom + 1, left + right + 1) != kernel_x.shape
     ):

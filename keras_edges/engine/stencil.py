@@ -98,7 +98,8 @@ def plan(model: keras.Model) -> Plan | None:
     ):
         return None
     kernel_x, kernel_y = (
-        np.asarray(keras.ops.convert_to_numpy(conv.kernel), np.float32)[..., 0]
+        # Variable.numpy(): NumPy 2.4 deprecates the Variable's `__array__` (no `copy`).
+        np.asarray(conv.kernel.numpy(), np.float32)[..., 0]
         for conv in convs
     )
     if kernel_x.shape != kernel_y.shape:

@@ -15,6 +15,7 @@ from keras_edges.layers._common import (
 from keras_edges.validation import check_number, check_positive_int
 
 __all__ = [
+    "DoubleThreshold",
     "GaussianBlur",
     "GradientOrientation",
     "Hysteresis",
@@ -33,18 +34,44 @@ def gaussian_radius(sigma: float) -> int:
     return int(4.0 * float(sigma) + 0.5)
 
 
+def _pair(name, value, check):
+    """`value` as a `(rows, columns)` pair of checked numbers: one number is both."""
+    values = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(values) != 2:
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a number or a pair "
+            f"(rows, columns). Received: {name}={value!r}"
+        )
+    return tuple(check(name, v) for v in values)
+
+
+def _radius_of_size(name, size):
+    """The radius `(size - 1) // 2` of an odd kernel size >= 1."""
+    size = check_positive_int(name, size)
+    if size % 2 == 0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected an odd kernel size. "
+            f"Received: {name}={size!r}"
+        )
+    return (size - 1) // 2
+
+
 @keras.saving.register_keras_serializable(package="keras_edges")
 class GaussianBlur(keras.layers.Layer):
     """Smooth every channel with a Gaussian of standard deviation `sigma`, without padding.
 
     The kernel is scipy's `gaussian_filter` kernel (and so scikit-image's `gaussian`):
     `exp(-x**2 / (2 * sigma**2))` for `|x| <= gaussian_radius(sigma)`, normalised to sum
-    1, applied separably (rows, then columns). The layer convolves in `valid` mode: put a
-    `BorderPadding(gaussian_radius(sigma))` in front of it to keep the size, as
-    `build_canny_model` does. `sigma=0` is the identity.
+    1, applied separably (rows, then columns). With `ksize` the kernel has that many
+    taps instead (kornia's `gaussian_blur2d(kernel_size, sigma)`, same formula). The
+    layer convolves in `valid` mode: put a `BorderPadding` of `radii()` in front of it
+    to keep the size, as `build_canny_model` does. `sigma=0` is the identity.
 
     Args:
-        sigma: Standard deviation in pixels, >= 0.
+        sigma: Standard deviation in pixels, >= 0, or a pair `(sigma_rows,
+            sigma_columns)` (along the height, along the width).
+        ksize: None (truncate at `gaussian_radius(sigma)`), or an odd kernel size, or
+            a pair of them `(rows, columns)`.
         data_format: `"channels_last"` or `"channels_first"`; None is
             `keras.config.image_data_format()`.
         **kwargs: Base layer arguments, such as `name`.
@@ -54,54 +81,80 @@ class GaussianBlur(keras.layers.Layer):
             `(batch, channels, height, width)`).
 
     Output shape:
-        `(batch, height - 2 * radius, width - 2 * radius, channels)`.
+        `(batch, height - 2 * radius_rows, width - 2 * radius_columns, channels)`.
 
     Example:
     >>> impulse = np.zeros((1, 9, 9, 1), "float32"); impulse[0, 4, 4] = 1
     >>> blurred = np.asarray(GaussianBlur(1.0)(impulse))
     >>> blurred.shape, round(float(blurred.sum()), 6)
     ((1, 1, 1, 1), 0.159156)
+    >>> GaussianBlur((1.0, 2.0), ksize=5).radii()
+    (2, 2)
     """
 
-    def __init__(self, sigma=1.0, data_format=None, **kwargs):
+    def __init__(self, sigma=1.0, ksize=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.input_spec = keras.layers.InputSpec(ndim=4)
-        self.sigma = check_number("sigma", sigma, low=0.0)
+        sigmas = _pair("sigma", sigma, lambda n, v: check_number(n, v, low=0.0))
+        self.sigma = sigmas[0] if sigmas[0] == sigmas[1] else sigmas
+        if ksize is not None:
+            sizes = _pair("ksize", ksize, check_positive_int)
+            ksize = sizes[0] if sizes[0] == sizes[1] else sizes
+            for size in sizes:
+                _radius_of_size("ksize", size)
+            if any(s == 0 and size != 1 for s, size in zip(sigmas, sizes)):
+                raise ValueError(
+                    "Invalid value for argument `ksize` with sigma=0. Expected None or 1 "
+                    f"(no blur) along that axis. Received: ksize={ksize!r}"
+                )
+        self.ksize = ksize
         self.data_format = _check_data_format(data_format)
 
-    def _kernel(self):
-        radius = gaussian_radius(self.sigma)
+    def sigmas(self):
+        """The standard deviations `(rows, columns)`."""
+        return _pair("sigma", self.sigma, lambda n, v: float(v))
+
+    def radii(self):
+        """The kernel's half-widths `(rows, columns)`."""
+        if self.ksize is None:
+            return tuple(gaussian_radius(s) for s in self.sigmas())
+        return _pair("ksize", self.ksize, _radius_of_size)
+
+    def _kernel(self, axis=0):
+        """The 1-D float32 taps along `axis` (0: down the rows, 1: along the columns)."""
+        sigma, radius = self.sigmas()[axis], self.radii()[axis]
         if radius == 0:
             return np.ones(1, "float32")
         x = np.arange(-radius, radius + 1, dtype="float64")
-        phi = np.exp(-0.5 * (x / self.sigma) ** 2)
+        phi = np.exp(-0.5 * (x / sigma) ** 2)
         return (phi / phi.sum()).astype("float32")
 
     def call(self, inputs):
-        kernel = self._kernel()
-        if kernel.size == 1:
-            return inputs
         first = self.data_format == "channels_first"
         channels = inputs.shape[1 if first else -1]
-        column = np.tile(kernel[:, None, None, None], (1, 1, channels, 1))
-        row = np.ascontiguousarray(column.transpose(1, 0, 2, 3))
-        column, row = (
-            ops.convert_to_tensor(k, self.compute_dtype) for k in (column, row)
-        )
         options = dict(padding="valid", data_format=self.data_format)
-        smoothed = ops.depthwise_conv(inputs, column, **options)
-        return ops.depthwise_conv(smoothed, row, **options)
+        smoothed = inputs
+        for axis in (0, 1):
+            kernel = self._kernel(axis)
+            if kernel.size == 1:
+                continue
+            shape = (-1, 1) if axis == 0 else (1, -1)
+            kernel = np.tile(
+                kernel.reshape(shape)[:, :, None, None], (1, 1, channels, 1)
+            )
+            kernel = ops.convert_to_tensor(kernel, self.compute_dtype)
+            smoothed = ops.depthwise_conv(smoothed, kernel, **options)
+        return smoothed
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
-        shrink = 2 * gaussian_radius(self.sigma)
-        for axis in _spatial_axes(self.data_format):
-            shape[axis] = None if shape[axis] is None else shape[axis] - shrink
+        for axis, radius in zip(_spatial_axes(self.data_format), self.radii()):
+            shape[axis] = None if shape[axis] is None else shape[axis] - 2 * radius
         return tuple(shape)
 
     def get_config(self):
-        config = {"sigma": self.sigma, "data_format": self.data_format}
-        return {**super().get_config(), **config}
+        config = {"sigma": self.sigma, "ksize": self.ksize}
+        return {**super().get_config(), **config, "data_format": self.data_format}
 
 
 def _shifted(padded, d_row, d_column, data_format="channels_last"):
@@ -518,14 +571,18 @@ class Hysteresis(keras.layers.Layer):
         self.use_quantiles = use_quantiles
         self.steps = check_positive_int("steps", steps)
 
-    def call(self, inputs):
+    def _weak_and_strong(self, inputs):
+        """The float 0/1 maps of `suppressed >= low` and `>= high` (and > 0)."""
         suppressed, magnitude = inputs
         if self.use_quantiles:
             low = ops.quantile(magnitude, self.low, axis=(1, 2, 3), keepdims=True)
             high = ops.quantile(magnitude, self.high, axis=(1, 2, 3), keepdims=True)
         else:
             low, high = self.low, self.high
-        weak, strong = _above(suppressed, low), _above(suppressed, high)
+        return _above(suppressed, low), _above(suppressed, high)
+
+    def call(self, inputs):
+        weak, strong = self._weak_and_strong(inputs)
         if self.data_format == "channels_first":  # (N, 1, H, W): label as (N, H, W, 1)
             weak, strong = ops.moveaxis(weak, 1, -1), ops.moveaxis(strong, 1, -1)
             return ops.moveaxis(_connected_to(weak, strong, self.steps), -1, 1)
@@ -546,3 +603,32 @@ class Hysteresis(keras.layers.Layer):
             "steps": self.steps,
             "data_format": self.data_format,
         }
+
+
+@keras.saving.register_keras_serializable(package="keras_edges")
+class DoubleThreshold(Hysteresis):
+    """Canny's double threshold without the edge tracking: 0, 0.5 (weak) or 1 (strong).
+
+    The map that kornia's `canny(hysteresis=False)` returns: `0.5 * (suppressed >= low)
+    + 0.5 * (suppressed >= high)`, for pixels with a non-zero suppressed magnitude.
+    (kornia's comparisons are strict, `>`; ours are `>=`, as scikit-image's and
+    `Hysteresis`.) Same arguments as `Hysteresis` (`steps` is unused).
+
+    Call arguments:
+        inputs: List `[suppressed, magnitude]`, as `Hysteresis`.
+
+    Output shape:
+        The shape of `suppressed`, float.
+
+    Example:
+    >>> line = np.array([[0.0, 0.5, 0.5, 0.5, 2.0, 0.0, 0.5, 0.5]])[None, :, :, None]
+    >>> np.asarray(DoubleThreshold(low=0.4, high=1.0)([line, line])).ravel()
+    array([0. , 0.5, 0.5, 0.5, 1. , 0. , 0.5, 0.5], dtype=float32)
+    """
+
+    def call(self, inputs):
+        weak, strong = self._weak_and_strong(inputs)
+        return 0.5 * (weak + strong)
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(inputs[0].shape, dtype=self.compute_dtype)

@@ -10,9 +10,25 @@ import types
 
 from keras_edges.methods.canny import canny_edges
 from keras_edges.methods.gradient import gradient_edges
+from keras_edges.methods.laplacian import (
+    difference_of_gaussians,
+    laplacian,
+    laplacian_of_gaussian,
+    marr_hildreth,
+    xdog,
+)
 from keras_edges.methods.learned import learned_boundaries
 
-__all__ = ["canny_edges", "gradient_edges", "learned_boundaries"]
+__all__ = [
+    "canny_edges",
+    "difference_of_gaussians",
+    "gradient_edges",
+    "laplacian",
+    "laplacian_of_gaussian",
+    "learned_boundaries",
+    "marr_hildreth",
+    "xdog",
+]
 
 # `detect_edges`' methods, by name, in the order its messages list them.
 METHODS = types.MappingProxyType(
@@ -20,5 +36,10 @@ METHODS = types.MappingProxyType(
         "gradient": gradient_edges,
         "canny": canny_edges,
         "learned": learned_boundaries,
+        "laplacian": laplacian,
+        "log": laplacian_of_gaussian,
+        "dog": difference_of_gaussians,
+        "xdog": xdog,
+        "marr_hildreth": marr_hildreth,
     }
 )

@@ -8,6 +8,7 @@ runs a Keras model with `_run_model` (compiled once per model, held weakly).
 from __future__ import annotations
 
 import os
+import warnings
 import weakref
 
 import keras
@@ -15,13 +16,14 @@ import numpy as np
 from PIL import Image
 
 from keras_edges.io import load_image, to_float
+from keras_edges.kernels import LUMA
 
 # The engines a method may use: the fast paths of `keras_edges.engine`, or the model.
 _ENGINES = ("fast", "model")
 # Pillow's "L" conversion in 16-bit fixed point (ITU-R 601-2), so uint8 colour arrays
 # give exactly the luminance that `load_image(..., mode="L")` gives for the same pixels.
 _LUMA_FIXED = np.array([19595, 38470, 7471], np.uint32)
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+_LUMA = np.array(LUMA, np.float32)  # the one colour rule (kernels.LUMA)
 # Larger pixels could overflow float32 inside a convolution (kernel weights reach ~1e3).
 _MAX_PIXEL = 1e30
 
@@ -43,6 +45,26 @@ def _as_array(image) -> np.ndarray:
     )
 
 
+def _warn_if_channels_first(shape) -> None:
+    """Warn when an NHWC colour image could also be NCHW, e.g. `(2, 3, 4, 4)`.
+
+    Arrays are read as NHWC, as Keras' `channels_last`: nothing is guessed. A shape
+    whose last axis is 3 or 4 (RGB or RGBA) and whose channel axis under NCHW (axis 1,
+    or axis 0 of a single image) is 1, 3 or 4 reads both ways: say which was chosen.
+    """
+    first = {4: 1, 3: 0}.get(len(shape))
+    if first is not None and shape[first] in (1, 3, 4) and shape[-1] in (3, 4):
+        if len(shape) == 3 and shape[0] == 1:
+            return  # a one-row colour image: (1, W, C) is no image under CHW
+        warnings.warn(
+            f"image.shape={tuple(shape)} is read as channels_last (NHWC): "
+            f"{shape[-1]} channels of {shape[first]}x{shape[first + 1]} pixels. If it "
+            "is channels_first (NCHW), pass np.moveaxis(image, "
+            f"{first}, -1) instead.",
+            stacklevel=4,
+        )
+
+
 def _standardize(
     array: np.ndarray, channels: int, keep_uint8: bool = False
 ) -> tuple[np.ndarray, float, bool]:
@@ -57,6 +79,7 @@ def _standardize(
             "Invalid dtype for argument `image`. Expected bool, integer or float pixels. "
             f"Received: image.dtype={array.dtype}"
         )
+    _warn_if_channels_first(array.shape)
     if array.ndim == 2:
         array = array[None, :, :, None]
     elif array.ndim == 3:
@@ -212,3 +235,31 @@ def _channels_first(model: keras.Model) -> bool:
 def _channels(model: keras.Model) -> int:
     """The number of input channels of `model`."""
     return model.input_shape[1 if _channels_first(model) else -1]
+
+
+def _apply_mask(edges: np.ndarray, mask, rank: int) -> np.ndarray:
+    """`edges` (the input's rank, one map per image) kept inside the eroded `mask`.
+
+    scikit-image's rule (`filters.sobel(image, mask)`, see `keras_edges.layers.mask`):
+    the mask is eroded by one pixel with a 3x3 square, the frame counting as outside,
+    so no false edge appears along its border; outside, the result is 0 (False). The
+    mask is `(H, W)`, `(H, W, 1)`, or one per image of a batch `(N, H, W[, 1])`.
+    """
+    from scipy import ndimage
+
+    mask = np.asarray(mask)
+    spatial = edges.shape[:2] if rank == 2 else edges.shape[-3:-1]
+    if mask.ndim >= 3 and mask.shape[-1] == 1 and mask.shape[-3:-1] == spatial:
+        mask = mask[..., 0]
+    if mask.shape[-2:] != spatial or mask.ndim not in (2, 3) or mask.ndim > rank:
+        raise ValueError(
+            "Invalid shape for argument `mask`. Expected the image's height and width "
+            f"{spatial}, as (H, W), (H, W, 1) or one per image of a batch. "
+            f"Received: mask.shape={np.asarray(mask).shape}"
+        )
+    square = np.ones((1,) * (mask.ndim - 2) + (3, 3), bool)
+    eroded = ndimage.binary_erosion(mask != 0, square, border_value=0)
+    eroded = eroded if rank == 2 else eroded[..., None]
+    if edges.dtype == np.bool_:
+        return edges & eroded
+    return edges * eroded.astype(edges.dtype)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import keras
+import numpy as np
 
 from keras_edges.engine import canny
 from keras_edges.methods._common import (
@@ -34,6 +35,9 @@ def canny_edges(
     magnitude: str = "l2",
     model: keras.Model | None = None,
     engine: str = "fast",
+    mask=None,
+    output: str = "edges",
+    blur_ksize=None,
 ):
     """Canny's edge map of one image, a batch, or a list of images.
 
@@ -73,6 +77,19 @@ def canny_edges(
             (but `engine`) are then the model's own.
         engine: `"fast"` (the default) or `"model"` (run the Keras model layer by
             layer); both give the same edge map.
+        mask: None, or a region `(H, W)` (non-zero inside; `(N, H, W)` for a batch),
+            as scikit-image's `canny(mask=...)`: the blur averages only the pixels
+            inside it and edges are kept inside it eroded by one pixel (3x3 square,
+            the frame counting as outside).
+        output: `"edges"` (the boolean map), `"suppressed"` (the magnitude after
+            non-maximum suppression, float32: kornia's first output) or
+            `"thresholds"` (0, 0.5 weak, 1 strong without tracking: kornia's
+            `hysteresis=False`).
+        blur_ksize: The Gaussian's odd kernel size, or a pair `(rows, columns)`
+            (kornia's `kernel_size`); None truncates at 4 sigma. `sigma` may also be
+            a pair `(rows, columns)`. `mask`, `output`, `blur_ksize` and a sigma
+            pair run the Keras model (the Canny engine takes the default
+            configuration only).
 
     Returns:
         A boolean array with the input's rank: `(H, W)`, `(H, W, 1)` or
@@ -95,6 +112,17 @@ def canny_edges(
     20
     """
     check_choice("engine", engine, _ENGINES)
+    extra = dict(mask=mask, output=output, blur_ksize=blur_ksize)
+    if (
+        mask is not None
+        or output != "edges"
+        or blur_ksize is not None
+        or isinstance(sigma, (tuple, list))
+    ):
+        options = dict(sigma=sigma, low=low, high=high, use_quantiles=use_quantiles)
+        options.update(operator=operator, ksize=ksize, padding=padding)
+        options.update(magnitude=magnitude, model=model, **extra)
+        return _canny_model_only(image, **options)
     if model is not None:
         _check_model(model)
     if isinstance(image, (list, tuple)):
@@ -118,6 +146,41 @@ def canny_edges(
     else:
         plan = fast and canny.plan(model)
     result = canny.run(plan, batch)[..., None] if plan else _run_model(model, batch)
+    if rank == 2:
+        return result[0, :, :, 0]
+    return result[0] if rank == 3 else result
+
+
+def _canny_model_only(image, *, mask, model, **options):
+    """`canny_edges` with a mask, another output or another Gaussian: the Keras model."""
+    if model is not None:
+        raise ValueError(
+            "Invalid argument `model` with mask/output/blur_ksize: build the model with "
+            "build_canny_model(mask=..., output=..., blur_ksize=...) and pass it alone. "
+            f"Received: model={model.name!r}"
+        )
+    if isinstance(image, (list, tuple)):
+        masks = [None] * len(image) if mask is None else mask
+        return [
+            _canny_model_only(each, mask=m, model=None, **options)
+            for each, m in zip(image, masks)
+        ]
+    array = _as_array(image)
+    rank = array.ndim
+    batch, value_range, _ = _standardize(array, 1)
+    scale = 1.0 if options["use_quantiles"] else value_range
+    options["low"] = 0.1 * scale if options["low"] is None else options["low"]
+    options["high"] = 0.2 * scale if options["high"] is None else options["high"]
+    options["magnitude"] = options["magnitude"] or "l2"
+    operator = options.pop("operator")
+    built = build_canny_model(operator, mask=mask is not None, **options)
+    if mask is None:
+        result = np.asarray(built(batch))
+    else:
+        region = np.asarray(mask)
+        region = region if region.ndim == 2 or region.shape[-1] != 1 else region[..., 0]
+        region = np.broadcast_to(region != 0, batch.shape[:3])[..., None]
+        result = np.asarray(built([batch, region.astype(np.float32)]))
     if rank == 2:
         return result[0, :, :, 0]
     return result[0] if rank == 3 else result

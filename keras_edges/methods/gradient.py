@@ -10,8 +10,10 @@ import numpy as np
 
 from keras_edges.engine import stencil
 from keras_edges.kernels import max_response
+from keras_edges.layers.colour import COLOUR_MODES
 from keras_edges.methods._common import (
     _ENGINES,
+    _apply_mask,
     _as_array,
     _channels,
     _check_model,
@@ -36,6 +38,9 @@ def gradient_edges(
     output: str = "magnitude",
     model: keras.Model | None = None,
     engine: str = "fast",
+    mask=None,
+    colour: str = "luminance",
+    axis: int | None = None,
 ):
     """Edges of one image, a batch, or a list of images, from a gradient operator.
 
@@ -87,6 +92,20 @@ def gradient_edges(
             within float32 rounding otherwise. A model that is not shaped like
             `build_edge_model`'s (other layers, a bias, a non-float32 dtype policy)
             always runs as `"model"`.
+        mask: None, or a region `(H, W)` (non-zero inside; one per image of a batch
+            as `(N, H, W)`): as scikit-image's `mask=`, the result is kept inside the
+            mask eroded by one pixel (3x3 square, the frame counting as outside), so no
+            edge appears along the mask's border; 0 (False) outside.
+        colour: How colour makes one edge map (see `COLOUR_MODES`): `"luminance"` (the
+            default, ITU-R 601-2), `"max"` (the largest channel gradient) or
+            `"di_zenzo"` (the channels' structure tensor, L2); the last two see edges
+            between colours of equal luminance, run the Keras model and give float32
+            (`normalize`/`threshold` use their own full scale).
+        axis: None, or the axis of one signed derivative, as scikit-image's
+            `sobel(image, axis=...)`: 0 (`-2`) is along the height (our `grad_y`),
+            1 (`-1`) along the width (`grad_x`); float32, the shape of the magnitude.
+            scikit-image's kernels are ours divided by their smoothing's sum (4 for
+            Sobel).
 
     Returns:
         An array with the input's rank: `(H, W)`, `(H, W, 1)` or `(N, H, W, 1)`; a path
@@ -119,6 +138,11 @@ def gradient_edges(
     16.0
     """
     magnitude = magnitude or "l1"
+    if mask is not None or colour != "luminance" or axis is not None:
+        options = dict(operator=operator, ksize=ksize, padding=padding)
+        options.update(magnitude=magnitude, normalize=normalize, threshold=threshold)
+        options.update(output=output, model=model, engine=engine)
+        return _masked_colour_or_axis(image, mask, colour, axis, **options)
     if output != "magnitude":
         check_choice("output", output, OUTPUTS)
         check_choice("engine", engine, _ENGINES)
@@ -213,6 +237,87 @@ def _direction(image, output, *, operator, ksize, padding, magnitude, model, eng
     if rank == 2:
         return result[0, :, :, 0] if result.shape[-1] == 1 else result[0]
     return result[0] if rank == 3 else result
+
+
+def _masked_colour_or_axis(image, mask, colour, axis, **options):
+    """`gradient_edges` with a `mask`, a colour mode or one `axis`."""
+    check_choice("colour", colour, COLOUR_MODES)
+    if isinstance(image, (list, tuple)):
+        masks = [None] * len(image) if mask is None else mask
+        return [
+            _masked_colour_or_axis(each, m, colour, axis, **options)
+            for each, m in zip(image, masks)
+        ]
+    rank = _as_array(image).ndim
+    if axis is not None:
+        if axis not in (0, 1, -1, -2) or isinstance(axis, bool):
+            raise ValueError(
+                "Invalid value for argument `axis`. Expected 0 or -2 (along the height) "
+                f"or 1 or -1 (along the width). Received: axis={axis!r}"
+            )
+        if options["output"] != "magnitude" or options["threshold"] is not None:
+            raise ValueError(
+                "Invalid value for argument `axis`: it returns one signed derivative and "
+                "takes no `output`, `threshold` or `normalize`. Received: "
+                f"output={options['output']!r}, threshold={options['threshold']!r}"
+            )
+        options.update(output="gradients", normalize=False)
+    if colour != "luminance":
+        edges = _colour_edges(image, colour, **options)
+    else:
+        edges = gradient_edges(image, **options)
+    if axis is not None:
+        edges = edges[..., 1 if axis in (0, -2) else 0]
+        edges = edges if rank == 2 else edges[..., None]
+    return edges if mask is None else _apply_mask(edges, mask, rank)
+
+
+def _colour_edges(
+    image,
+    colour,
+    *,
+    operator,
+    ksize,
+    padding,
+    magnitude,
+    normalize,
+    threshold,
+    output,
+    model,
+    engine,
+):
+    """Colour edges (`colour="max"` or `"di_zenzo"`) through `build_edge_model`."""
+    if model is not None:
+        raise ValueError(
+            f"Invalid argument `model` with colour={colour!r}: build the model with "
+            "build_edge_model(colour=..., channels=3) and pass colour='luminance'. "
+            f"Received: model={model.name!r}"
+        )
+    if threshold is not None:
+        check_number("threshold", threshold, low=0, high=1)
+    check_choice("output", output, OUTPUTS[:2])
+    array = _as_array(image)
+    rank = array.ndim
+    batch, value_range, _ = _standardize(array, 3)
+    scaled = normalize or threshold is not None
+    model = _cached_colour_model(
+        operator, ksize, padding, magnitude, colour, scaled, output
+    )
+    edges = np.asarray(model(batch))
+    if threshold is not None:
+        edges = edges >= np.float32(threshold * value_range)
+    if rank == 2:
+        return edges[0, :, :, 0] if edges.shape[-1] == 1 else edges[0]
+    return edges[0] if rank == 3 else edges
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_colour_model(
+    operator, ksize, padding, magnitude, colour, normalize, output
+):
+    options = dict(ksize=ksize, padding=padding, magnitude=magnitude, output=output)
+    options.update(colour=colour, channels=3, normalize=normalize)
+    return build_edge_model(operator, data_format="channels_last", **options)
 
 
 @functools.lru_cache(maxsize=32)

@@ -1,10 +1,16 @@
-"""The edge models: one builder for the fixed and trainable operators, and the Canny model."""
+"""The edge models: one builder per family.
+
+`build_edge_model` (the fixed and trainable gradient operators, colour edges),
+`build_canny_model`, `build_laplacian_model` (the second-derivative family, in
+`models.laplacian`) and `build_boundary_model` (the learned detector).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from keras_edges.kernels import (
     MAGNITUDES,
@@ -13,34 +19,46 @@ from keras_edges.kernels import (
     gradient_frame,
 )
 from keras_edges.layers import (
+    COLOUR_MODES,
     BilinearUpsampling,
     BorderPadding,
+    ColourMagnitude,
     CropToReference,
     DilatedDepthwiseConv2D,
+    DoubleThreshold,
     GaussianBlur,
     GradientMagnitude,
     GradientOrientation,
     Hysteresis,
+    MaskedGaussianBlur,
+    MaskErosion,
     NonMaxSuppression,
     PadToMultiple,
     PixelDifferenceConv2D,
-    gaussian_radius,
 )
 from keras_edges.layers._common import _check_data_format
+from keras_edges.models._common import _image_input
+from keras_edges.models.laplacian import LAPLACIAN_METHODS, build_laplacian_model
 from keras_edges.validation import check_choice
 
 __all__ = [
     "BOUNDARY_VERSIONS",
     "DEFAULT_BOUNDARY_VERSION",
+    "CANNY_OUTPUTS",
+    "LAPLACIAN_METHODS",
     "OUTPUTS",
     "PRETRAINED_WEIGHTS",
     "build_boundary_model",
     "build_canny_model",
     "build_edge_model",
+    "build_laplacian_model",
     "build_sobel_model",
     "pretrained_weights",
 ]
 
+# What a Canny model returns: the edge map, the suppressed magnitude, or the double
+# threshold's 0 / 0.5 / 1 map without tracking.
+CANNY_OUTPUTS = ("edges", "suppressed", "thresholds")
 # What an edge model returns: the magnitude, the signed (grad_x, grad_y) stacked in a last
 # axis of size 2, or the angle atan2(grad_y, grad_x) in radians.
 OUTPUTS = ("magnitude", "gradients", "orientation")
@@ -58,12 +76,27 @@ def _gradient_graph(
     kernel_initializer=None,
     kernel_constraint=None,
     data_format="channels_last",
+    colour="luminance",
 ):
     """Add `pad -> (grad_x, grad_y) -> magnitude` after `image`; return the three tensors.
 
     The two Conv2D layers get the table's kernels at once, unless `kernel_initializer`
-    is given (the learned variant's random start).
+    is given (the learned variant's random start). A `colour` other than
+    `"luminance"` takes every channel's gradient (two `DepthwiseConv2D`) and combines
+    them with `ColourMagnitude`.
     """
+    if colour != "luminance":
+        return _colour_gradient_graph(
+            image,
+            operator,
+            ksize,
+            padding,
+            magnitude,
+            channels,
+            normalize,
+            colour,
+            data_format,
+        )
     kernel_x, kernel_y = get_kernels(
         operator,
         ksize=ksize,
@@ -111,12 +144,34 @@ def _gradient_graph(
     return grad_x, grad_y, edges
 
 
-def _image_input(channels: int, data_format: str):
-    """The model's `"image"` input: `(None, None, channels)` or `(channels, None, None)`."""
-    shape = (None, None, channels)
-    if data_format == "channels_first":
-        shape = (channels, None, None)
-    return keras.Input(shape=shape, name="image")
+def _colour_gradient_graph(
+    image, operator, ksize, padding, magnitude, channels, normalize, colour, data_format
+):
+    """`_gradient_graph` for colour edges: per-channel gradients, then `ColourMagnitude`.
+
+    With `normalize`, the kernels are divided by the one-channel bound of `magnitude`
+    (`"max"`) or of the L2 magnitude times sqrt(channels) (`"di_zenzo"`, whose tensor
+    sums the channels), so images in [0, 1] give magnitudes in [0, 1].
+    """
+    norm = "l2" if colour == "di_zenzo" else magnitude
+    kernels = get_kernels(operator, ksize=ksize, normalize=normalize, magnitude=norm)
+    scale = channels**0.5 if normalize and colour == "di_zenzo" else 1.0
+    size = kernels[0].shape[0]
+    pad = (size // 2, (size - 1) // 2)
+    padded = BorderPadding(
+        (pad, pad), mode=padding, data_format=data_format, name="pad"
+    )(image)
+    gradients = []
+    for name, kernel in zip(("grad_x", "grad_y"), kernels):
+        conv = keras.layers.DepthwiseConv2D(
+            size, use_bias=False, trainable=False, data_format=data_format, name=name
+        )
+        gradients.append(conv(padded))
+        conv.set_weights([np.repeat(kernel / scale, channels, axis=2)])
+    edges = ColourMagnitude(
+        colour, norm=norm, data_format=data_format, name="magnitude"
+    )(gradients)
+    return (*gradients, edges)
 
 
 def _output_head(model: keras.Model, output: str) -> keras.Model:
@@ -141,7 +196,9 @@ def _output_head(model: keras.Model, output: str) -> keras.Model:
         head = GradientOrientation(frame=frame, name="orientation")(
             [grad_x.output, grad_y.output]
         )
-    return keras.Model(model.inputs, head, name=f"{model.name}_{output}")
+    # `model.input` keeps the input's structure (one tensor, not a list of one): a list
+    # would make Keras warn when the head is called on an array.
+    return keras.Model(model.input, head, name=f"{model.name}_{output}")
 
 
 def build_edge_model(
@@ -158,6 +215,8 @@ def build_edge_model(
     kernel_initializer=None,
     kernel_constraint=None,
     data_format: str | None = None,
+    colour: str = "luminance",
+    mask: bool = False,
 ) -> keras.Model:
     """Build the edge detector as a Keras functional model.
 
@@ -196,6 +255,22 @@ def build_edge_model(
         data_format: `"channels_last"` (`(batch, H, W, channels)`) or
             `"channels_first"` (`(batch, channels, H, W)`, PyTorch's convention); None
             is `keras.config.image_data_format()`. The kernels are the same.
+        colour: One of `COLOUR_MODES`, how several channels make one edge map:
+            `"luminance"` (the default: the gradient of one image, the channels
+            weighted by `channel_weights`, ITU-R 601-2 for RGB, as `detect_edges`
+            converts colour); `"max"` (every channel's gradient, `"grad_x"` and
+            `"grad_y"` are then `DepthwiseConv2D`, and the largest channel magnitude)
+            or `"di_zenzo"` (the structure tensor of all channels, see
+            `ColourMagnitude`; `magnitude` is then L2). These two see a boundary
+            between colours of equal luminance; they are not trainable here, and with
+            `output="gradients"` return every channel's `grad_x`, then every
+            channel's `grad_y` (`2 * channels` in the last axis, as kornia's
+            `spatial_gradient` per channel).
+        mask: Add a second input `"mask"` `(batch, H, W, 1)` (non-zero inside) and
+            return the magnitude only inside it, as scikit-image's `mask=`: the mask is
+            eroded by one pixel with a 3x3 square, the frame counting as outside
+            (`MaskErosion`), so no edge appears along the mask's border; 0 outside.
+            Only with `output="magnitude"`.
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
@@ -218,9 +293,19 @@ def build_edge_model(
     check_choice("padding", padding, PADDING_MODES)
     check_choice("magnitude", magnitude, MAGNITUDES)
     check_choice("output", output, OUTPUTS)
-    get_kernels(
-        operator, ksize=ksize, channels=channels
-    )  # validates before any layer exists
+    check_choice("colour", colour, COLOUR_MODES)
+    # validates before any layer exists
+    get_kernels(operator, ksize=ksize, channels=channels)
+    fixed = dict(trainable=trainable, kernel_initializer=kernel_initializer)
+    fixed.update(
+        kernel_constraint=kernel_constraint, orientation=output == "orientation"
+    )
+    if colour != "luminance" and any(v not in (None, False) for v in fixed.values()):
+        raise ValueError(
+            f"Invalid value for argument `colour`. colour={colour!r} builds a fixed "
+            "per-channel model: it takes no trainable, kernel_initializer or "
+            f"kernel_constraint, and no output='orientation'. Received: {fixed!r}"
+        )
     data_format = _check_data_format(data_format)
     image = _image_input(channels, data_format)
     graph = _gradient_graph(
@@ -235,8 +320,15 @@ def build_edge_model(
         kernel_initializer,
         kernel_constraint,
         data_format,
+        colour,
     )
     model = keras.Model(image, graph[2], name=name or f"{operator}_edges")
+    if mask:
+        check_choice("output", output, OUTPUTS[:1])  # a mask takes the magnitude only
+        region = _image_input(1, data_format, "mask")
+        eroded = MaskErosion(name="mask_erosion", data_format=data_format)(region)
+        masked = keras.layers.Multiply(name="masked")([graph[2], eroded])
+        return keras.Model([image, region], masked, name=model.name)
     if output != "magnitude":
         model = _output_head(model, output)
         model.name = name or f"{operator}_{output}"
@@ -267,6 +359,10 @@ def build_canny_model(
     channels: int = 1,
     name: str | None = None,
     data_format: str | None = None,
+    blur_ksize=None,
+    output: str = "edges",
+    from_gradients: bool = False,
+    mask: bool = False,
 ) -> keras.Model:
     """Build Canny's edge detector as one Keras functional model.
 
@@ -286,7 +382,8 @@ def build_canny_model(
     Args:
         operator: A key of `KERNELS`.
         ksize: Kernel size of the operator.
-        sigma: Standard deviation of the Gaussian, >= 0 (0: no smoothing).
+        sigma: Standard deviation of the Gaussian, >= 0 (0: no smoothing), or a pair
+            `(sigma_rows, sigma_columns)`.
         low: Weak threshold on the gradient magnitude, in the image's value units.
         high: Strong threshold, `>= low`.
         use_quantiles: Treat `low` and `high` as quantiles in [0, 1] of each image's
@@ -297,10 +394,27 @@ def build_canny_model(
         channels: Input channels; the gradient responds to the channel mean.
         name: Model name; defaults to `f"{operator}_canny"`.
         data_format: `"channels_last"` or `"channels_first"` (see `build_edge_model`).
+        blur_ksize: None (the Gaussian truncated at 4 sigma, as scipy), or the
+            Gaussian's odd kernel size, or a pair `(rows, columns)` (kornia's
+            `kernel_size`; kornia's `canny` uses 5 and sigma 1).
+        output: One of `CANNY_OUTPUTS`: `"edges"` (the boolean edge map);
+            `"suppressed"`, the magnitude after non-maximum suppression (kornia's
+            first output, the soft map an evaluation sweeps); or `"thresholds"`, the
+            double threshold without tracking, 0 / 0.5 weak / 1 strong (kornia's
+            `hysteresis=False`, see `DoubleThreshold`).
+        from_gradients: Take the gradients instead of the image (OpenCV's
+            `Canny(dx, dy, ...)`): the model has two inputs `"grad_x"` and `"grad_y"`
+            of shape `(batch, H, W, 1)`, in OpenCV's sign convention, and no blur or
+            gradient layers (`operator`, `ksize`, `sigma`, `padding`, `channels` and
+            `blur_ksize` are then unused).
+        mask: Add a second input `"mask"` `(batch, H, W, 1)` (non-zero inside), as
+            scikit-image's `canny(mask=...)`: the blur averages only the pixels inside
+            (`MaskedGaussianBlur`) and edges are kept only inside the mask eroded by
+            one pixel, the frame counting as outside (`MaskErosion`).
 
     Returns:
         An uncompiled `keras.Model` mapping `(batch, H, W, channels)` float32 images to
-        a `(batch, H, W, 1)` boolean edge map.
+        a `(batch, H, W, 1)` boolean edge map (float32 for the other outputs).
 
     Raises:
         ValueError: If an argument is not one of its documented choices.
@@ -313,31 +427,55 @@ def build_canny_model(
     """
     check_choice("padding", padding, PADDING_MODES)
     check_choice("magnitude", magnitude, MAGNITUDES)
-    get_kernels(
-        operator, ksize=ksize, channels=channels
-    )  # validates before any layer exists
+    check_choice("output", output, CANNY_OUTPUTS)
+    # validates before any layer exists
+    get_kernels(operator, ksize=ksize, channels=channels)
     data_format = _check_data_format(data_format)
     layout = dict(data_format=data_format)
-    blur = GaussianBlur(sigma, name="blur", **layout)
-    threshold = Hysteresis(
-        low, high, use_quantiles=use_quantiles, name="hysteresis", **layout
-    )
-    image = _image_input(channels, data_format)
-    radius = gaussian_radius(blur.sigma)
-    smoothed = blur(
-        BorderPadding(radius, mode=padding, name="blur_pad", **layout)(image)
-    )
-    grad_x, grad_y, edges = _gradient_graph(
-        smoothed, operator, ksize, padding, magnitude, channels, False, False, **layout
-    )
-    frame = gradient_frame(*get_kernels(operator, ksize=ksize))
+    blur = GaussianBlur(sigma, ksize=blur_ksize, name="blur", **layout)
+    thresholds = dict(low=low, high=high, use_quantiles=use_quantiles, **layout)
+    threshold = Hysteresis(name="hysteresis", **thresholds)
+    if output == "thresholds":
+        threshold = DoubleThreshold(name="thresholds", **thresholds)
+    if from_gradients:
+        inputs = [_image_input(1, data_format, name) for name in ("grad_x", "grad_y")]
+        grad_x, grad_y = inputs
+        edges = GradientMagnitude(norm=magnitude, name="magnitude")(inputs)
+        frame = ((1.0, 0.0), (0.0, 1.0))
+    else:
+        inputs = _image_input(channels, data_format)
+        (rows, columns) = blur.radii()
+        pad_width = ((rows, rows), (columns, columns))
+        smoothed = BorderPadding(pad_width, padding, name="blur_pad", **layout)(inputs)
+        if mask:
+            inputs = [inputs, _image_input(1, data_format, "mask")]
+            region = BorderPadding(pad_width, padding, name="mask_pad", **layout)(
+                inputs[1]
+            )
+            blur = MaskedGaussianBlur(blur.sigma, blur.ksize, name="blur", **layout)
+            smoothed = [smoothed, region]
+        smoothed = blur(smoothed)
+        grad_x, grad_y, edges = _gradient_graph(
+            smoothed,
+            operator,
+            ksize,
+            padding,
+            magnitude,
+            channels,
+            False,
+            False,
+            **layout,
+        )
+        frame = gradient_frame(*get_kernels(operator, ksize=ksize))
     suppress = NonMaxSuppression(
         interpolate=interpolate, frame=frame, name="suppress", **layout
     )
     suppressed = suppress([grad_x, grad_y, edges])
-    return keras.Model(
-        image, threshold([suppressed, edges]), name=name or f"{operator}_canny"
-    )
+    if mask and not from_gradients:
+        eroded = MaskErosion(name="mask_erosion", **layout)(inputs[1])
+        suppressed = keras.layers.Multiply(name="masked")([suppressed, eroded])
+    result = suppressed if output == "suppressed" else threshold([suppressed, edges])
+    return keras.Model(inputs, result, name=name or f"{operator}_canny")
 
 
 # ------------------------------------------------------------------------------ learned
@@ -363,7 +501,7 @@ BOUNDARY_VERSIONS = {
     ),
 }
 DEFAULT_BOUNDARY_VERSION = "v1"
-_WEIGHTS = Path(__file__).parent / "weights"
+_WEIGHTS = Path(__file__).parents[1] / "weights"
 
 # The shipped weights of `build_boundary_model()` and their provenance (a JSON beside).
 PRETRAINED_WEIGHTS = _WEIGHTS / BOUNDARY_VERSIONS[DEFAULT_BOUNDARY_VERSION]["weights"]
