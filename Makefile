@@ -69,8 +69,9 @@ $(BEAM_VENV)/.installed: setup.cfg pyproject.toml
 	$(BEAM_VENV)/bin/python -m pip install -e '.[beam]' 'pytest>=7'
 	touch $@
 
-test-beam: $(BEAM_VENV)/.installed  ## the Beam pipeline's tests (tests/test_beam.py), ~2 min
+test-beam: $(BEAM_VENV)/.installed  ## the Beam pipeline's tests and the README's Beam command, ~3 min
 	$(BEAM_VENV)/bin/python -m pytest tests/test_beam.py keras_edges/beam.py
+	$(BEAM_VENV)/bin/python -m pytest tests/test_readme_workflows.py -k FnApiRunner
 
 bench: $(VENV)/.installed-dev  ## side-by-side benchmarks; results go in benchmarks/README.md
 	$(BIN)/python benchmarks/bench_detect.py

@@ -47,12 +47,26 @@ pytestmark = pytest.mark.slow
 README = ROOT / "README.md"
 # Lines of a fenced block that are commands (other lines are diagrams and trees).
 COMMAND = re.compile(r"^(keras-edges|python|make|bash|\.venv/)\b")
-# Development commands: run by CI itself or by hand, not in a user's fresh folder.
-DEVELOPMENT = {
-    "make": "creates .venv and installs the package: CI runs `make test` itself",
-    "bash": "CI's own script",
-    ".venv/bin/python": "the development venv's pytest: CI runs the suite itself",
-}
+# Commands not run in a user's fresh folder here, by design: (pattern, why).
+DEVELOPMENT = (
+    (r"^make\b", "creates .venv and installs the package: CI runs `make test` itself"),
+    (r"^bash\b", "CI's own script"),
+    (
+        r"^\.venv/bin/python\b",
+        "the development venv's pytest: CI runs the suite itself",
+    ),
+    (
+        r"^python -m venv\b",
+        "creates a venv and installs from PyPI (network): `make test-beam` does it in CI",
+    ),
+    (
+        r"--runner (DataflowRunner|FlinkRunner|SparkRunner)\b",
+        "needs a cloud project or a cluster (no network in tests)",
+    ),
+)
+# Commands that need an optional extra: run where it is installed (`make test-beam` runs
+# this file's Beam command in the Beam venv), skipped with the reason elsewhere.
+EXTRAS = {"--runner": "apache_beam"}
 # The README's data-set paths -> the stand-in made here (BSDS500 must be downloaded).
 BSDS = "BSR/BSDS500/data"
 DATA_PATHS = {"/data/BSDS500": BSDS}
@@ -103,7 +117,14 @@ def _readme_commands() -> list[tuple[str, str]]:
     for number, language, lines in _fences(README.read_text()):
         if language == "python":
             continue
+        continued = ""
         for offset, line in enumerate(lines, 1):
+            if continued:  # a line ending in a backslash goes on in the next one
+                line = continued + " " + line.strip()
+            if line.endswith("\\"):
+                continued = line[:-1].rstrip()
+                continue
+            continued = ""
             if COMMAND.match(line.strip()):
                 where = f"README.md:{number + offset}"
                 commands.append((where, " ".join(shlex.split(line, comments=True))))
@@ -133,7 +154,10 @@ def _snippets() -> list[tuple[str, str]]:
 
 def _development(command: str) -> str | None:
     """Why `command` is not run here, or None if it is."""
-    return DEVELOPMENT.get(command.split()[0])
+    for pattern, why in DEVELOPMENT:
+        if re.search(pattern, command):
+            return why
+    return None
 
 
 def _user_commands() -> list[tuple[str, str]]:
@@ -258,6 +282,9 @@ def test_development_commands_are_skipped_by_design(where, command):
 )
 def test_command_runs_as_written(workspace, where, command):
     """The command exits 0 in the user's folder, quietly, after those before it."""
+    for option, module in EXTRAS.items():
+        if option in command.split():
+            pytest.importorskip(module, reason=f"{command} needs {module} (an extra)")
     result = run(_argv(command), workspace)
     if command.startswith("keras-edges learn"):  # the README: "rerun to resume"
         again = run(_argv(command), workspace)
