@@ -164,7 +164,9 @@ class EdgeModelHandler(ModelHandler):
 
     def load_model(self):
         """The detector: `detect_edges` with the options (and the model) bound."""
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        from keras_edges.cli.common import import_tensorflow_quietly
+
+        import_tensorflow_quietly()  # a worker is a command's process: as quiet
         from keras_edges.detect import detect_edges
 
         options = dict(self._options)

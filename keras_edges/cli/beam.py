@@ -73,7 +73,7 @@ def run_beam(args, parser, options: dict) -> int:
         failures=failures,
         mode="RGB" if args.method == "learned" else "L",
         overwrite=args.overwrite,
-        pipeline_args=["--runner", args.runner, *getattr(args, "pipeline_args", [])],
+        pipeline_args=_pipeline_args(args),
     )
     lines = beam.read_bytes(failures).decode().splitlines()
     for line in sorted(lines):
@@ -178,3 +178,12 @@ def _is_folder(name: str) -> bool:
         return bool(FileSystems.match([f"{name}/*"], limits=[1])[0].metadata_list)
     except Exception:  # noqa: BLE001 - "no match" is an error on some file systems
         return False
+
+
+def _pipeline_args(args) -> list[str]:
+    """Beam's flags: the runner, the user's, and quiet workers unless the user says."""
+    given = list(getattr(args, "pipeline_args", []))
+    quiet = []
+    if not any(flag.startswith("--default_sdk_harness_log_level") for flag in given):
+        quiet = ["--default_sdk_harness_log_level", "WARNING"]
+    return ["--runner", args.runner, *quiet, *given]
