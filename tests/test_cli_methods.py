@@ -40,7 +40,8 @@ def _script(*args, cwd):
         (
             ["detect", "photo.png", "-o", "out", "--sigma", "3", "--nms"],
             "--sigma, --nms: not options of --method gradient (--sigma is an option of "
-            "--method canny; --nms is an option of --method learned)",
+            "--method canny and xdog and marr_hildreth; --nms is an option of --method "
+            "learned)",
         ),
         (
             [

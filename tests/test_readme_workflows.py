@@ -73,6 +73,7 @@ DATA_PATHS = {"/data/BSDS500": BSDS}
 # Training commands: the README's command plus a tiny run (later options win in argparse).
 SHRINK = {
     "keras-edges finetune my_pairs/ -o runs/mine": TINY,
+    "keras-edges finetune BIPED/": TINY,
     "keras-edges learn --bsds": TINY + ["--val-images", "1"],
 }
 # Python snippets: a call made tiny; each rule must match the README.
@@ -238,6 +239,16 @@ def _fresh_folder(root: Path) -> Path:
         (root / subfolder).mkdir(parents=True)
         Image.open(IMG / name).save(root / subfolder / f"{Path(name).stem}.tif")
     _write_pairs(root / "my_pairs")
+    for split in ("train", "test"):  # BIPED's layout: imgs/<split>, edge_maps/<split>
+        _write_pairs(root / "BIPED" / split, count=2)
+        for half, name in (("images", "imgs"), ("edges", "edge_maps")):
+            (root / "BIPED" / name).mkdir(exist_ok=True)
+            (root / "BIPED" / split / half).rename(root / "BIPED" / name / split)
+        (root / "BIPED" / split).rmdir()
+    width, height = Image.open(IMG / "coffee.jpg").size  # a region of the photo
+    region = Image.new("L", (width, height))
+    region.paste(255, (width // 4, height // 4, 3 * width // 4, 3 * height // 4))
+    region.save(root / "region.png")
     _write_bsds(root / BSDS, splits=("train", "val", "test"))
     return root
 
@@ -381,7 +392,8 @@ print("exports agree", tflite.shape, onnx.shape)
 
 def test_exported_files_run(workspace):
     """The README's TFLite export, and the same model as ONNX, run and give its edges."""
-    run([console_script(), "export", "learned.keras", "-o", "edges.onnx"], workspace)
+    for name in ("edges.tflite", "edges.onnx"):  # of the last learned.keras trained
+        run([console_script(), "export", "learned.keras", "-o", name], workspace)
     result = run(
         [sys.executable, "-c", RUN_EXPORTS, "learned.keras"], workspace, quiet=False
     )

@@ -313,9 +313,9 @@ def _start(args, parser):
 
 def run(args, parser) -> int:
     """Run `keras-edges learn` or `keras-edges finetune`; returns the exit code."""
+    import_tensorflow_quietly()  # first: checking --model-version imports Keras
     _check_options(args, parser)
 
-    import_tensorflow_quietly()
     from keras_edges.datasets import boundary_consensus
     from keras_edges.train.boundaries import _check_positives, fit_boundary_model
     from keras_edges.train.losses import ConsensusBalancedCrossEntropy
