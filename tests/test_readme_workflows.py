@@ -393,7 +393,8 @@ print("exports agree", tflite.shape, onnx.shape)
 def test_exported_files_run(workspace):
     """The README's TFLite export, and the same model as ONNX, run and give its edges."""
     for name in ("edges.tflite", "edges.onnx"):  # of the last learned.keras trained
-        run([console_script(), "export", "learned.keras", "-o", name], workspace)
+        argv = [console_script(), "export", "learned.keras", "-o", name, "--overwrite"]
+        run(argv, workspace)
     result = run(
         [sys.executable, "-c", RUN_EXPORTS, "learned.keras"], workspace, quiet=False
     )
