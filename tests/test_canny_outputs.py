@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import scipy.ndimage
 
-from keras_edges import build_canny_model, load_image
+from keras_edges import build_canny_model, canny_from_gradients, load_image
 from keras_edges.layers import DoubleThreshold, GaussianBlur
 
 from conftest import SAMPLE_PHOTOS
@@ -173,3 +173,48 @@ def test_bad_canny_options(options, match):
     """Bad Canny options raise a ValueError naming them."""
     with pytest.raises(ValueError, match=match):
         build_canny_model(**options)
+
+
+@pytest.mark.parametrize("l2", [False, True], ids=["l1", "l2"])
+def test_canny_from_gradients_is_opencv_canny_dx_dy(l2):
+    """canny_from_gradients on cv2.Sobel's int16 gradients is cv2.Canny(dx, dy, ...),
+    as OpenCV's users call it (OpenCV's nearest-direction suppression)."""
+    image = load_image(SAMPLE_PHOTOS[1], mode="L")
+    smoothed = cv2.GaussianBlur(image, (5, 5), 1.0)
+    dx = cv2.Sobel(smoothed, cv2.CV_16S, 1, 0, borderType=cv2.BORDER_REPLICATE)
+    dy = cv2.Sobel(smoothed, cv2.CV_16S, 0, 1, borderType=cv2.BORDER_REPLICATE)
+    expected = cv2.Canny(dx, dy, 50.5, 120.5, L2gradient=l2) > 0
+    got = canny_from_gradients(
+        dx, dy, low=50.5, high=120.5, magnitude="l2" if l2 else "l1", interpolate=False
+    )
+    assert got.dtype == bool and got.shape == expected.shape
+    assert (got != expected).mean() < 1e-3
+
+
+def test_canny_from_gradients_equals_canny_on_the_image(photo):
+    """From the package's own gradients it is canny_edges without smoothing, for one
+    image and for a batch."""
+    from keras_edges import canny_edges, gradient_edges
+
+    gradients = gradient_edges(photo, magnitude="l2", output="gradients")
+    got = canny_from_gradients(gradients[..., 0], gradients[..., 1], low=0.1, high=0.3)
+    expected = canny_edges(photo, sigma=0.0, low=0.1, high=0.3, engine="model")
+    np.testing.assert_array_equal(got, expected)
+    batch = np.stack([gradients, gradients[::-1, ::-1]])
+    both = canny_from_gradients(batch[..., :1], batch[..., 1:], low=0.1, high=0.3)
+    assert both.shape == (2, *photo.shape)
+    np.testing.assert_array_equal(both[0], expected)
+
+
+@pytest.mark.parametrize(
+    "grad_x, grad_y, match",
+    [
+        (np.zeros((4, 5)), np.zeros((4, 6)), "one shape"),
+        (np.zeros((4, 5), bool), np.zeros((4, 5)), "Expected a real"),
+        (np.zeros(5), np.zeros(5), "Expected a real"),
+    ],
+)
+def test_canny_from_gradients_refuses_what_it_cannot_read(grad_x, grad_y, match):
+    """Mismatched shapes, booleans and 1-D arrays are refused, naming the argument."""
+    with pytest.raises(ValueError, match=match):
+        canny_from_gradients(grad_x, grad_y, low=0.1, high=0.2)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 
-from keras_edges.methods.canny import canny_edges
+from keras_edges.methods.canny import canny_edges, canny_from_gradients
 from keras_edges.methods.gradient import gradient_edges
 from keras_edges.methods.laplacian import (
     difference_of_gaussians,
@@ -21,6 +21,7 @@ from keras_edges.methods.learned import learned_boundaries
 
 __all__ = [
     "canny_edges",
+    "canny_from_gradients",
     "difference_of_gaussians",
     "gradient_edges",
     "laplacian",

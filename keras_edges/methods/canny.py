@@ -19,7 +19,7 @@ from keras_edges.methods._common import (
 from keras_edges.models import build_canny_model
 from keras_edges.validation import check_choice
 
-__all__ = ["canny_edges"]
+__all__ = ["canny_edges", "canny_from_gradients"]
 
 
 def canny_edges(
@@ -199,3 +199,85 @@ def _cached_canny(
 def _cached_canny_plan(*key) -> canny.Plan | None:
     """The Canny engine's plan of `_cached_canny(*key)` (frozen: it never changes)."""
     return canny.plan(_cached_canny(*key))
+
+
+def canny_from_gradients(
+    grad_x,
+    grad_y,
+    *,
+    low: float,
+    high: float,
+    magnitude: str = "l2",
+    interpolate: bool = True,
+    output: str = "edges",
+) -> np.ndarray:
+    """Canny's edge map from gradients the caller computed (OpenCV's `Canny(dx, dy, ...)`).
+
+    The suppression, thresholds and tracking of `canny_edges` on `grad_x` and `grad_y`
+    (a dark-to-bright step left to right has `grad_x > 0`, top to bottom `grad_y > 0`,
+    as `gradient_edges(..., output="gradients")` gives them), with no smoothing and no
+    gradient of its own: the model `build_canny_model(from_gradients=True)`.
+
+    Args:
+        grad_x: The horizontal gradient: `(H, W)`, `(N, H, W)` or `(N, H, W, 1)`, any
+            real dtype (OpenCV's int16 `Sobel` output included).
+        grad_y: The vertical gradient, of the same shape.
+        low: Weak threshold on the magnitude, in the gradients' units.
+        high: Strong threshold, `>= low`.
+        magnitude: `"l2"` (OpenCV's `L2gradient=True`) or `"l1"` (its default).
+        interpolate: Compare each pixel with its neighbours interpolated along the
+            gradient (scikit-image); `False` takes the nearest of the four directions
+            (OpenCV).
+        output: `"edges"` (bool), `"suppressed"` (the magnitude after suppression,
+            float32) or `"thresholds"` (0, 0.5, 1 for none, weak, strong; float32).
+
+    Returns:
+        The map in the gradients' layout: `(H, W)` for `(H, W)` gradients, else
+        `(N, H, W)`.
+
+    Example:
+    >>> grad_x = np.zeros((5, 7), np.float32); grad_x[:, 3] = 4.0
+    >>> canny_from_gradients(grad_x, np.zeros_like(grad_x), low=1, high=2).astype(int)[2]
+    array([0, 0, 0, 1, 0, 0, 0])
+    """
+    pair = []
+    for name, gradient in (("grad_x", grad_x), ("grad_y", grad_y)):
+        array = np.asarray(gradient)
+        if array.ndim == 4 and array.shape[-1] == 1:
+            array = array[..., 0]
+        if array.ndim not in (2, 3) or not np.isrealobj(array) or array.dtype == bool:
+            raise ValueError(
+                f"Invalid value for argument `{name}`. Expected a real (H, W), (N, H, W) "
+                f"or (N, H, W, 1) array. Received: {name}.shape={array.shape}, "
+                f"dtype={array.dtype}"
+            )
+        pair.append(array)
+    if pair[0].shape != pair[1].shape:
+        raise ValueError(
+            "Invalid arguments `grad_x`, `grad_y`. Expected arrays of one shape. "
+            f"Received: grad_x.shape={pair[0].shape}, grad_y.shape={pair[1].shape}"
+        )
+    model = _cached_gradient_canny(
+        float(low), float(high), magnitude, bool(interpolate), output
+    )
+    batch = [
+        (array if array.ndim == 3 else array[None]).astype(np.float32)[..., None]
+        for array in pair
+    ]
+    result = np.asarray(model(batch))[..., 0]
+    if output == "edges":
+        result = result > 0
+    return result[0] if pair[0].ndim == 2 else result
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_gradient_canny(low, high, magnitude, interpolate, output) -> keras.Model:
+    """`build_canny_model(from_gradients=True, ...)`, built once per configuration."""
+    return build_canny_model(
+        from_gradients=True,
+        low=low,
+        high=high,
+        magnitude=magnitude,
+        interpolate=interpolate,
+        output=output,
+    )
