@@ -423,6 +423,19 @@ def test_gradients_and_orientation_match_the_model(photo, operator, ksize):
         assert (np.abs(turn) * strength <= 1e-5 * strength.max()).all()
 
 
+def test_orientation_of_a_colour_model_matches_the_model(photo):
+    """A 3-channel model's orientation through the engine (its kernels and frame passed
+    as run-time tensors) is the Keras model's, as for one channel."""
+    model = build_edge_model("sobel", channels=3, padding="symmetric")
+    colour = np.stack([photo, photo[::-1], photo[:, ::-1]], axis=-1)
+    fast, reference = _both(colour, model=model, output="orientation")
+    assert fast.shape == reference.shape and fast.dtype == np.float32
+    gradients = detect_edges(colour, model=model, output="gradients", engine="model")
+    turn = np.angle(np.exp(1j * (fast.astype("float64") - reference)))
+    strength = np.hypot(gradients[..., 0], gradients[..., 1]).reshape(turn.shape)
+    assert (np.abs(turn) * strength <= 1e-5 * strength.max()).all()
+
+
 def test_arctangent_is_numpys_to_a_few_ulp():
     """The engine's in-graph atan2 against NumPy's (float64): signed zeros, the axes,
     the diagonals, exact and random pairs; within 3 ulp of the float32 result (angles

@@ -362,8 +362,9 @@ def _fast_graph(plan: Plan, output: str, pad: bool = False):
                 # 1.7x faster than a bitcast of the stacked pair and 2.5x faster than
                 # a last axis of size 2 (which it writes element by element).
                 return tf.complex(grad_x, grad_y)
-            if weights:
-                (a, b), (c, d) = weights[2][0], weights[2][1]
+            if weights:  # a tensor: indexed, not unpacked (no iteration in a graph)
+                frame = weights[2]
+                (a, b), (c, d) = (frame[0, 0], frame[0, 1]), (frame[1, 0], frame[1, 1])
             else:
                 (a, b), (c, d) = gradient_frame(kernel_x, kernel_y).tolist()
             if weights or (a, b, c, d) != (
