@@ -33,7 +33,8 @@ def detect_edges(image, *, method: str = "gradient", **options):
     - `"canny"`: `canny_edges`, Canny's boolean edge map: `sigma`, `low`, `high`,
       `use_quantiles`, `operator`, `ksize`, `padding`, `magnitude`, `model`, `engine`.
     - `"learned"`: `learned_boundaries`, boundary probabilities from the shipped
-      learned detector (it reads colour): `nms`, `threshold`, `scales`, `model`.
+      learned detector (it reads colour): `nms`, `threshold`, `scales`, `flip`,
+      `model`.
     - The second-derivative family (float32; see `keras_edges.methods.laplacian`):
       `"laplacian"` (`laplacian`: `ksize`, `variant`, `padding`), `"log"`
       (`laplacian_of_gaussian`: `sigma`, `padding`), `"dog"`

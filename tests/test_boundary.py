@@ -19,6 +19,7 @@ from keras_edges.datasets import (
     load_edge_pairs,
     synthetic_shapes,
 )
+from keras_edges.engine import learned as learned_engine
 from keras_edges.layers import (
     BilinearUpsampling,
     CropToReference,
@@ -958,6 +959,103 @@ def test_learned_bad_input_is_reported(image, options, error, message):
     """Bad images and options raise errors that say what was expected and received."""
     with pytest.raises(error, match=message):
         detect_edges(image, method="learned", **options)
+
+
+@pytest.mark.parametrize(
+    "architecture",
+    [
+        dict(),
+        dict(version="v2"),
+        dict(widths=(8, 8, 8, 8), blocks=2, pixel_difference=False),
+        dict(blocks=1),
+    ],
+    ids=["v1", "v2", "plain-2-blocks", "1-block"],
+)
+def test_folded_graph_equals_the_keras_model(architecture):
+    """A build_boundary_model model (any widths, blocks, kinds) runs as the folded graph,
+    equal to its Keras model within float32 rounding at odd sizes, batches and 1x1."""
+    keras.utils.set_random_seed(2)
+    model = build_boundary_model(**architecture)
+    for variable in model.trainable_variables:  # biases too: nothing trivially zero
+        variable.assign(variable + RNG.normal(scale=0.05, size=variable.shape))
+    assert learned_engine._folded_forward(model) is not None
+    for shape in [(1, 37, 53, 3), (2, 16, 24, 3), (1, 1, 1, 3)]:
+        batch = RNG.uniform(size=shape).astype(np.float32)
+        np.testing.assert_allclose(
+            learned_engine.run(model, batch),
+            np.asarray(model(batch))[..., 0],
+            atol=1e-5,
+        )
+
+
+def test_folded_graph_reads_the_weights_at_every_call(tmp_path, random_model):
+    """The folded graph follows new weights (validation during training), and a saved
+    and loaded model is folded too."""
+    model = build_boundary_model()
+    model.set_weights(random_model.get_weights())
+    batch = RNG.uniform(size=(1, 24, 40, 3)).astype(np.float32)
+    before = learned_engine.run(model, batch)
+    model.set_weights([w * 1.1 for w in random_model.get_weights()])
+    after = learned_engine.run(model, batch)
+    assert np.abs(after - before).max() > 1e-3
+    np.testing.assert_allclose(after, np.asarray(model(batch))[..., 0], atol=1e-5)
+    model.save(tmp_path / "boundaries.keras")
+    loaded = keras.saving.load_model(tmp_path / "boundaries.keras")
+    assert learned_engine._folded_forward(loaded) is not None
+
+
+def test_another_boundary_model_runs_its_keras_graph(photo):
+    """A model that is not build_boundary_model's (RGB in, one map out) is run as it is."""
+    image = keras.Input((None, None, 3))
+    logits = keras.layers.Conv2D(1, 3, padding="same", name="mine")(image)
+    model = keras.Model(image, keras.layers.Activation("sigmoid")(logits))
+    assert learned_engine._folded_forward(model) is None
+    batch = (photo[None] / 255.0).astype(np.float32)
+    np.testing.assert_allclose(
+        detect_edges(batch, method="learned", model=model),
+        np.asarray(model(batch)),
+        atol=1e-6,
+    )
+
+
+def test_learned_flip_averages_the_mirrored_map(photo, random_model):
+    """flip=True is the mean of the map and the mirrored image's map mirrored back, so
+    it commutes with mirroring; it is not the plain map."""
+    image = (photo / 255.0).astype(np.float32)
+    plain = detect_edges(image, method="learned", model=random_model)
+    mirrored = detect_edges(image[:, ::-1], method="learned", model=random_model)
+    flipped = detect_edges(image, method="learned", model=random_model, flip=True)
+    np.testing.assert_allclose(flipped, (plain + mirrored[:, ::-1]) / 2, atol=1e-6)
+    assert np.abs(flipped - plain).max() > 1e-3
+    np.testing.assert_allclose(
+        detect_edges(image[:, ::-1], method="learned", model=random_model, flip=True),
+        flipped[:, ::-1],
+        atol=1e-6,
+    )
+    both = detect_edges(image, method="learned", flip=True, scales=(0.5, 1))
+    assert both.shape == plain.shape and 0 <= both.min() and both.max() <= 1
+
+
+def test_learned_version_pins_the_shipped_weights(photo):
+    """version= runs that version's shipped weights; a bad name or version + model raise."""
+    from keras_edges.models import BOUNDARY_VERSIONS, pretrained_weights
+
+    image = photo[:40, :56]
+    for version in BOUNDARY_VERSIONS:
+        if not pretrained_weights(version).is_file():
+            continue
+        model = build_boundary_model(version=version, pretrained=True)
+        np.testing.assert_allclose(
+            detect_edges(image / 255.0, method="learned", version=version),
+            np.asarray(model((image[None] / 255.0).astype(np.float32)))[0],
+            atol=1e-5,
+        )
+    with pytest.raises(ValueError, match=r"Expected one of \['v1', 'v2'\]"):
+        detect_edges(image, method="learned", version="v0")
+    with pytest.raises(ValueError, match="`model` and `version` both choose"):
+        detect_edges(image, method="learned", version="v1", model=model)
+    with pytest.raises(TypeError, match="Received: flip='yes'"):
+        detect_edges(image, method="learned", flip="yes")
 
 
 def test_learned_refuses_a_model_that_is_not_a_boundary_model():

@@ -12,6 +12,7 @@ import pytest
 
 from keras_edges import canny_edges, load_image, save_image
 from keras_edges.cli import detect, evaluate
+from keras_edges.cli.common import _dest
 from keras_edges.methods import METHODS
 
 from conftest import IMG, ROOT
@@ -148,7 +149,7 @@ def test_the_cli_options_are_the_functions_options(command):
     for method, flags in command.METHOD_OPTIONS.items():
         parameters = inspect.signature(METHODS[method]).parameters
         for flag in flags:
-            assert flag[2:].replace("-", "_") in parameters, (method, flag)
+            assert _dest(flag) in parameters, (method, flag)
 
 
 def test_canny_options_reach_canny(tmp_path):
@@ -175,3 +176,30 @@ def test_canny_options_reach_canny(tmp_path):
     np.testing.assert_array_equal(written, expected.astype(np.uint8) * 255)
     # and differs from the default Sobel, L2: the options were used
     assert (canny_edges(photo, sigma=2.0) != expected).any()
+
+
+def test_learned_test_time_options_and_pinned_version_reach_the_detector(tmp_path):
+    """`detect --method learned --flip --model-version v1` writes learned_boundaries(...,
+    flip=True, version="v1"); a bad version, or a version with --model, is a usage error."""
+    from keras_edges import learned_boundaries
+
+    photo = load_image(IMG / "astronaut.jpg", mode="RGB")[:48, :80]
+    save_image(tmp_path / "photo.png", photo)
+    argv = ["--method", "learned", "--flip", "--model-version", "v1", "--format", "npy"]
+    result = _script("detect", "photo.png", "-o", "out", *argv, "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    written = np.load(tmp_path / "out" / "photo_edges.npy")
+    expected = learned_boundaries(photo, flip=True, version="v1")
+    np.testing.assert_array_equal(written, expected[..., 0])
+    assert (learned_boundaries(photo, version="v1") != expected).any()  # flip was used
+    for extra, message in [
+        (["--model-version", "v0"], "--model-version must be one of v1, v2, got 'v0'"),
+        (
+            ["--model-version", "v1", "--model", "mine.keras"],
+            "--model and --model-version both choose the learned detector; give one",
+        ),
+    ]:
+        argv = ["detect", "photo.png", "-o", "bad", "--method", "learned", *extra]
+        result = _script(*argv, cwd=tmp_path)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert "oneDNN" not in result.stderr  # TensorFlow imported quietly

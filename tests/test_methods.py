@@ -54,7 +54,7 @@ OPTIONS = {
         "output",
         "blur_ksize",
     ),
-    "learned": ("nms", "threshold", "scales", "model"),
+    "learned": ("nms", "threshold", "scales", "flip", "model", "version"),
     "laplacian": ("ksize", "variant", "padding"),
     "log": ("sigma", "padding"),
     "dog": ("low_sigma", "high_sigma", "padding"),
@@ -99,7 +99,7 @@ def test_each_function_takes_exactly_its_methods_options():
             r"an option of method='gradient' and method='canny'; `sigma` is an option of "
             r"method='canny' and method='log' and method='xdog' and "
             r"method='marr_hildreth'\. method='learned' takes `nms`, `threshold`, `scales`, "
-            r"`model`\. Received: operator='scharr', sigma=5$",
+            r"`flip`, `model`, `version`\. Received: operator='scharr', sigma=5$",
         ),
         (
             dict(method="canny", nms=True, scales=(2,)),
@@ -178,7 +178,13 @@ CANNY_CALLS = [
     dict(engine="model"),
     dict(model=build_canny_model("sobel", low=20, high=40)),
 ]
-LEARNED_CALLS = [{}, dict(nms=True), dict(threshold=0.3), dict(scales=(0.5, 1.0))]
+LEARNED_CALLS = [
+    {},
+    dict(nms=True),
+    dict(threshold=0.3),
+    dict(scales=(0.5, 1.0)),
+    dict(flip=True, version="v1"),
+]
 
 
 @pytest.mark.parametrize(

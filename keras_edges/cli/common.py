@@ -133,6 +133,17 @@ DETECTOR_OPTIONS = {
         help="average the learned detector's maps over these scales, e.g. 0.5,1,1.5 "
         "(default: 1)",
     ),
+    "--flip": dict(
+        action="store_true",
+        default=False,
+        help="also run the mirrored image and average the two maps (twice the time)",
+    ),
+    "--model-version": dict(
+        dest="version",
+        metavar="VERSION",
+        help="the learned detector's shipped weights by version, e.g. v1 (default: the "
+        "default version; see keras_edges.models.BOUNDARY_VERSIONS)",
+    ),
 }
 
 
@@ -180,10 +191,11 @@ def method_options(
     An option that `method` does not take (e.g. `--sigma` with `--method gradient`)
     is refused, naming the methods that take it, rather than ignored.
     """
+    flags = dict.fromkeys(flag for flags in methods.values() for flag in flags)
     given = {
-        flag: getattr(args, flag[2:].replace("-", "_"))
-        for flag in dict.fromkeys(flag for flags in methods.values() for flag in flags)
-        if getattr(args, flag[2:].replace("-", "_")) is not None
+        flag: getattr(args, _dest(flag))
+        for flag in flags
+        if getattr(args, _dest(flag)) is not None
     }
     foreign = [flag for flag in given if flag not in methods[method]]
     if foreign:
@@ -196,7 +208,25 @@ def method_options(
             f"{', '.join(foreign)}: not {'an option' if len(foreign) == 1 else 'options'} "
             f"of --method {method} ({'; '.join(reasons)})"
         )
-    return {flag[2:].replace("-", "_"): value for flag, value in given.items()}
+    if "--model-version" in given:
+        import_tensorflow_quietly()  # the models import Keras
+        from keras_edges.models import BOUNDARY_VERSIONS
+
+        if given["--model-version"] not in BOUNDARY_VERSIONS:
+            parser.error(
+                f"--model-version must be one of {', '.join(BOUNDARY_VERSIONS)}, got "
+                f"{given['--model-version']!r}"
+            )
+        if getattr(args, "model", None):
+            parser.error(
+                "--model and --model-version both choose the learned detector; give one"
+            )
+    return {_dest(flag): value for flag, value in given.items()}
+
+
+def _dest(flag: str) -> str:
+    """The keyword (and `args` attribute) of an option flag: `--low` -> `low`."""
+    return DETECTOR_OPTIONS.get(flag, {}).get("dest", flag[2:].replace("-", "_"))
 
 
 def check_operator(parser: argparse.ArgumentParser, operator: str, ksize) -> None:

@@ -36,7 +36,14 @@ METHOD_OPTIONS = {
         "--mask",
     ),
     "canny": ("--operator", "--ksize", "--padding", "--magnitude", "--sigma", "--mask"),
-    "learned": ("--threshold", "--model", "--nms", "--scales"),
+    "learned": (
+        "--threshold",
+        "--model",
+        "--nms",
+        "--scales",
+        "--flip",
+        "--model-version",
+    ),
     "xdog": ("--sigma", "--padding"),
     "marr_hildreth": ("--sigma", "--padding"),
 }

@@ -19,7 +19,7 @@ from keras_edges.kernels import KERNELS
 METHOD_OPTIONS = {
     "gradient": ("--ksize",),
     "canny": ("--sigma", "--low", "--high"),
-    "learned": ("--scales",),
+    "learned": ("--scales", "--flip", "--model-version"),
 }
 # `evaluate --method canny` sweeps its thresholds, as the field scores Canny (Arbelaez et
 # al. 2011): CANNY_STEPS strong thresholds spaced geometrically over CANNY_RANGE of the

@@ -168,7 +168,8 @@ class PixelDifferenceConv2D(keras.layers.Layer):
             initializer="he_normal",
         )
 
-    def call(self, inputs):
+    def plain_kernel(self):
+        """The equivalent plain depthwise kernel `(3, 3, channels, 1)` of the weights."""
         # The folding matrix is made here, so that a traced graph holds it as a
         # constant (kept on the layer, it would be a captured tensor: an extra input
         # of an exported ONNX graph).
@@ -177,8 +178,10 @@ class PixelDifferenceConv2D(keras.layers.Layer):
         )
         channels = ops.shape(self.kernel)[2]
         flat = ops.reshape(ops.cast(self.kernel, self.compute_dtype), (9, -1))
-        kernel = ops.reshape(ops.matmul(fold, flat), (3, 3, channels, 1))
-        return _depthwise_same(inputs, kernel, self.dilation_rate)
+        return ops.reshape(ops.matmul(fold, flat), (3, 3, channels, 1))
+
+    def call(self, inputs):
+        return _depthwise_same(inputs, self.plain_kernel(), self.dilation_rate)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -12,9 +12,13 @@ from PIL import Image
 from keras_edges.engine import learned
 from keras_edges.io import load_image
 from keras_edges.methods._common import _as_array, _standardize
-from keras_edges.models import build_boundary_model
+from keras_edges.models import (
+    BOUNDARY_VERSIONS,
+    DEFAULT_BOUNDARY_VERSION,
+    build_boundary_model,
+)
 from keras_edges.thinning import suppress_nonmaxima
-from keras_edges.validation import check_number, check_scales
+from keras_edges.validation import check_choice, check_number, check_scales
 
 __all__ = ["learned_boundaries"]
 
@@ -25,7 +29,9 @@ def learned_boundaries(
     nms: bool = False,
     threshold: float | None = None,
     scales=(1.0,),
+    flip: bool = False,
     model: keras.Model | None = None,
+    version: str | None = None,
 ):
     """Boundary probabilities of one image, a batch, or a list of images.
 
@@ -46,9 +52,16 @@ def learned_boundaries(
         threshold: If given, a probability in [0, 1]: return the boolean map
             `probabilities >= threshold`.
         scales: Average the maps computed at these scale factors (e.g.
-            `(0.5, 1, 1.5)`, multi-scale testing); default one scale.
+            `(0.5, 1, 1.5)`, multi-scale testing); default one scale. Each scale
+            costs about its area in time.
+        flip: Also run the left-right mirrored image and average the two maps
+            (test-time augmentation): twice the time, a slightly better map (see
+            `benchmarks/README.md`, "Test-time options").
         model: A model from `build_boundary_model` (e.g. fine-tuned with
             `fit_boundary_model`) to use instead of the shipped one.
+        version: The shipped weights to use, by name (a key of `BOUNDARY_VERSIONS`,
+            e.g. `"v1"`); pin it to keep a pipeline's results when the default moves.
+            None: the default version. Not with `model`.
 
     Returns:
         An array `(H, W)` for an `(H, W)` image, a path or a PIL image, `(H, W, 1)` for
@@ -73,8 +86,19 @@ def learned_boundaries(
     if threshold is not None:
         check_number("threshold", threshold, low=0, high=1)
     scales = check_scales("scales", scales)
+    if not isinstance(flip, (bool, np.bool_)):
+        raise TypeError(
+            f"Invalid value for argument `flip`. Expected True or False. Received: flip={flip!r}"
+        )
+    if version is not None:
+        check_choice("version", version, tuple(BOUNDARY_VERSIONS))
+        if model is not None:
+            raise ValueError(
+                "Invalid arguments: `model` and `version` both choose the detector's "
+                f"weights; pass one. Received: version={version!r} and a model"
+            )
     if model is None:
-        model = _pretrained_boundary_model()
+        model = _pretrained_boundary_model(version or DEFAULT_BOUNDARY_VERSION)
     elif not isinstance(model, keras.Model) or not learned.is_boundary_model(model):
         raise TypeError(
             "Invalid value for argument `model` with method='learned'. Expected a model "
@@ -83,13 +107,17 @@ def learned_boundaries(
             f"{getattr(model, 'input_shape', None)}"
         )
     if isinstance(image, (list, tuple)):
-        options = dict(nms=nms, threshold=threshold, scales=scales, model=model)
+        options = dict(
+            nms=nms, threshold=threshold, scales=scales, flip=flip, model=model
+        )
         return [learned_boundaries(each, **options) for each in image]
     from_file = isinstance(image, (str, os.PathLike, bytes, bytearray, Image.Image))
     array = load_image(image, mode="RGB") if from_file else _as_array(image)
     rank = array.ndim
     batch, value_range, uint8_out = _standardize(array, 3)
-    edges = learned.run(model, batch / np.float32(value_range), scales=scales)
+    edges = learned.run(
+        model, batch / np.float32(value_range), scales=scales, flip=bool(flip)
+    )
     if nms:
         edges = np.stack([suppress_nonmaxima(each) for each in edges])
     if threshold is not None:
@@ -101,6 +129,6 @@ def learned_boundaries(
     return edges[0, ..., None] if rank == 3 else edges[..., None]
 
 
-@functools.lru_cache(maxsize=1)
-def _pretrained_boundary_model() -> keras.Model:
-    return build_boundary_model(pretrained=True)
+@functools.cache
+def _pretrained_boundary_model(version: str) -> keras.Model:
+    return build_boundary_model(version=version, pretrained=True)
