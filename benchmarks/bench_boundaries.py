@@ -8,7 +8,7 @@
 
 `quality` scores, on the same BSDS500 val images, with the package's own evaluator (99
 thresholds, max_dist 0.0075, thinning, edge NMS for the soft maps): the shipped learned
-model at one scale and at scales 0.5/1/1.5, Canny swept over 25 threshold pairs (high
+model at one scale, at scales 0.5/1/1.5 and at one scale with its mirror (flip), Canny swept over 25 threshold pairs (high
 from 5% to 100% of the smoothed Sobel magnitude's maximum, low = 0.4 high, sigma 2: the field's way of
 giving Canny a precision-recall curve; the map's value at a pixel is the share of
 threshold pairs that keep it) and Sobel (normalised magnitude). BSDS500 is not
@@ -131,6 +131,11 @@ def run_quality(args):
             ),
             True,
         ),
+        (
+            "learned, 1 scale + flip, NMS",
+            lambda image: detect_edges(image, method="learned", model=model, flip=True),
+            True,
+        ),
         ("Canny sigma=2, 25 threshold pairs", canny_sweep, False),
         ("Sobel, NMS", lambda image: detect_edges(image, normalize=True), True),
     ]
@@ -187,6 +192,17 @@ def run_speed(args):
         f"medians {np.median(times) / np.median(canny_times):.1f}x, of bests "
         f"{min(times) / min(canny_times):.1f}x"
     )
+    for options in (dict(flip=True), dict(scales=(0.5, 1, 1.5))):  # test-time options
+        detect_edges(image, method="learned", model=model, **options)
+        costs = []
+        for _ in range(max(3, args.repeat // 2)):
+            start = time.perf_counter()
+            detect_edges(image, method="learned", model=model, **options)
+            costs.append(time.perf_counter() - start)
+        print(
+            f"  with {options}: median {1e3 * np.median(costs):.1f} ms "
+            f"({np.median(costs) / np.median(times):.1f}x one scale)"
+        )
     if model is None:
         model = build_boundary_model(pretrained=True)
     print(f"parameters: {model.count_params()}")

@@ -1172,22 +1172,31 @@ def test_wheel_contains_the_weights_and_their_provenance(tmp_path):
     assert isinstance(provenance, dict) and provenance
 
 
-def test_shipped_weights_give_the_stored_reference_output():
-    """The shipped weights load (no network) and reproduce the stored map of img/camera.png.
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_shipped_weights_give_the_stored_reference_output(version):
+    """Each version's shipped weights load (no network) and reproduce the stored map of
+    img/camera.png.
 
-    `tests/data/learned_camera_every8.npy` holds every 8th pixel of
-    `detect_edges(camera / 255, method="learned")`, computed when the weights were
-    committed; the provenance names the same weights by their SHA-256.
+    `tests/data/learned_camera_every8_<version>.npy` holds every 8th pixel of
+    `detect_edges(camera / 255, method="learned", version=version)`, written with the
+    weights (`benchmarks/ship_boundaries.py`); the provenance names the same weights by
+    their SHA-256.
     """
     import hashlib
 
     from keras_edges.io import load_image
-    from keras_edges.models import PRETRAINED_WEIGHTS
+    from keras_edges.models import pretrained_weights
 
-    reference = np.load(ROOT / "tests" / "data" / "learned_camera_every8.npy")
+    reference = np.load(
+        ROOT / "tests" / "data" / f"learned_camera_every8_{version}.npy"
+    )
     camera = load_image(IMG / "camera.png").astype(np.float32) / 255
-    probabilities = detect_edges(camera, method="learned")
+    probabilities = detect_edges(camera, method="learned", version=version)
     np.testing.assert_allclose(probabilities[::8, ::8], reference, atol=2e-5)
-    provenance = json.loads(PRETRAINED_WEIGHTS.with_name("boundaries.json").read_text())
-    digest = hashlib.sha256(PRETRAINED_WEIGHTS.read_bytes()).hexdigest()
-    assert provenance["weights_sha256"] == digest
+    weights = pretrained_weights(version)
+    provenance = json.loads(
+        weights.with_name(weights.name.replace(".weights.h5", ".json")).read_text()
+    )
+    assert (
+        provenance["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    )

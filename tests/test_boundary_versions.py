@@ -201,14 +201,51 @@ def test_ship_script_copies_the_best_weights_with_their_provenance(tmp_path):
     assert "epoch 2 (step 20) of the 3 finished" in provenance["selection"]
 
 
-def test_ship_script_refuses_the_default_version(tmp_path, capsys):
-    """The default version's weights are not replaced by the script."""
+def test_ship_script_ships_a_finished_train_val_run(tmp_path):
+    """A finished run of the current `learn` (boundaries.weights.h5 + provenance.json)
+    ships its final weights, with the recipe's train-only provenance, scores marked as
+    not held out for a run that trained on val, and the tests' reference map."""
     import runpy
 
-    from conftest import ROOT
+    from keras_edges.io import load_image
+    from keras_edges.methods import learned_boundaries
 
-    _fake_run(tmp_path / "run", version="v1")
+    from conftest import IMG, ROOT
+
+    run = tmp_path / "run"
+    source = _fake_run(run, version="v1")
+    source.save_weights(run / "boundaries.weights.h5")
+    record = {
+        "command": "keras-edges learn --train-splits train+val --seed 7",
+        "commit": "1" * 40,
+        "seed": 7,
+        "training_seconds": 12.5,
+        "epochs": 4,
+        "best_validation": None,
+        "history": [{"epoch": 4, "step": 40, "loss": 0.1}],
+    }
+    (run / "provenance.json").write_text(json.dumps(record))
+    about = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps(dict(about, train_splits="train+val")))
+    (tmp_path / "recipe.json").write_text(json.dumps({"val_scores_held_out": 0.75}))
     script = runpy.run_path(str(ROOT / "benchmarks" / "ship_boundaries.py"))
-    with pytest.raises(SystemExit):
-        script["main"]([str(tmp_path / "run"), "--to", str(tmp_path)])
-    assert "'v1' is the default version" in capsys.readouterr().err
+    argv = [str(run), "--to", str(tmp_path), "--recipe", str(tmp_path / "recipe.json")]
+    assert script["main"](argv) == 0
+    provenance = json.loads((tmp_path / "boundaries.json").read_text())
+    assert (provenance["command"], provenance["seed"], provenance["steps"]) == (
+        record["command"],
+        7,
+        40,
+    )
+    assert provenance["selection"].startswith(
+        "the last epoch (4) of the fixed schedule"
+    )
+    assert provenance["recipe_validation"] == {"val_scores_held_out": 0.75}
+    shipped = build_boundary_model(version="v1")
+    shipped.load_weights(tmp_path / "boundaries.weights.h5")
+    camera = load_image(IMG / "camera.png").astype(np.float32) / 255
+    np.testing.assert_allclose(
+        np.load(tmp_path / "learned_camera_every8_v1.npy"),
+        learned_boundaries(camera, model=source)[::8, ::8],
+        atol=1e-6,
+    )
