@@ -297,6 +297,15 @@ ABLATIONS = {
     "no scale augmentation": {"scales": (1.0, 1.0)},
     "+ any-angle rotation": {"rotate": True},
     "320 crops (1.6x the pixels per step)": {"crop_size": 320},
+    "v2: the 1/8 stage 128 wide (86,857 parameters)": {
+        "architecture": {"widths": (16, 32, 64, 128)}
+    },
+    "PiDiNet-Tiny's shape: widths 20/40/80/80, 4 blocks (81,953 parameters)": {
+        "architecture": {"widths": (20, 40, 80, 80), "blocks": 4}
+    },
+    "wider early stages: widths 24/48/64/64 (51,017 parameters)": {
+        "architecture": {"widths": (24, 48, 64, 64)}
+    },
 }
 
 

@@ -146,7 +146,9 @@ def _score(model, bsds: str, images: int, workers: int, held_out: bool) -> dict:
     for name, options in TEST_TIME_OPTIONS.items():
         start = time.perf_counter()
         maps = [
-            learned_boundaries(image.astype(np.float32) / 255, model=model, **options)
+            learned_boundaries(image.astype(np.float32) / 255, model=model, **options)[
+                ..., 0
+            ]
             for image, _ in pairs
         ]
         seconds = time.perf_counter() - start

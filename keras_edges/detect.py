@@ -34,7 +34,7 @@ def detect_edges(image, *, method: str = "gradient", **options):
       `use_quantiles`, `operator`, `ksize`, `padding`, `magnitude`, `model`, `engine`.
     - `"learned"`: `learned_boundaries`, boundary probabilities from the shipped
       learned detector (it reads colour): `nms`, `threshold`, `scales`, `flip`,
-      `model`.
+      `model`, `version`.
     - The second-derivative family (float32; see `keras_edges.methods.laplacian`):
       `"laplacian"` (`laplacian`: `ksize`, `variant`, `padding`), `"log"`
       (`laplacian_of_gaussian`: `sigma`, `padding`), `"dog"`
