@@ -1,5 +1,6 @@
 """Tests for the learned boundary detector (layers, model, loss, data, training, detection)."""
 
+import hashlib
 import json
 import math
 import shutil
@@ -29,7 +30,11 @@ from keras_edges.layers import (
     pixel_difference_matrix,
 )
 from keras_edges.metrics import evaluate_boundaries, suppress_nonmaxima
-from keras_edges.models import build_boundary_model, build_edge_model
+from keras_edges.models import (
+    build_boundary_model,
+    build_edge_model,
+    pretrained_weights,
+)
 from keras_edges.train import boundaries as boundaries_module
 from keras_edges.train.boundaries import boundary_scores, fit_boundary_model
 from keras_edges.train.data import _pack_pairs, _rotate_crop, boundary_dataset
@@ -1162,14 +1167,14 @@ def test_wheel_contains_the_weights_and_their_provenance(tmp_path):
     subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
     (wheel,) = (tmp_path / "dist").glob("keras_edges-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        names = set(archive.namelist())
-        assert "keras_edges/weights/boundaries.weights.h5" in names
-        assert "keras_edges/weights/boundaries.json" in names
-        weights = archive.read("keras_edges/weights/boundaries.weights.h5")
-        provenance = json.loads(archive.read("keras_edges/weights/boundaries.json"))
-    assert weights == (ROOT / "keras_edges/weights/boundaries.weights.h5").read_bytes()
-    assert len(weights) < 1_000_000
-    assert isinstance(provenance, dict) and provenance
+        for version in ("v1", "v2"):
+            path = pretrained_weights(version)
+            name = f"keras_edges/weights/{path.name}"
+            weights = archive.read(name)
+            provenance = json.loads(archive.read(name.replace(".weights.h5", ".json")))
+            assert weights == path.read_bytes()
+            assert len(weights) < 1_000_000
+            assert provenance["weights_sha256"] == hashlib.sha256(weights).hexdigest()
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
