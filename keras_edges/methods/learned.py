@@ -56,7 +56,7 @@ def learned_boundaries(
             costs about its area in time.
         flip: Also run the left-right mirrored image and average the two maps
             (test-time augmentation): twice the time, a slightly better map (see
-            `benchmarks/README.md`, "Test-time options").
+            `benchmarks/README.md`, "Second generation").
         model: A model from `build_boundary_model` (e.g. fine-tuned with
             `fit_boundary_model`) to use instead of the shipped one.
         version: The shipped weights to use, by name (a key of `BOUNDARY_VERSIONS`,
