@@ -1130,6 +1130,19 @@ def test_a_classifier_is_refused_by_evaluate_and_export(tmp_path, capsys, comman
     assert not (tmp_path / "x.tflite").exists()
 
 
+def test_export_refuses_operator_options_beside_a_model(tmp_path):
+    """`export MODEL.keras --operator scharr` would ignore --operator: a usage error, nothing written."""
+    from keras_edges import build_edge_model
+
+    build_edge_model().save(tmp_path / "sobel.keras")
+    result = _cli(
+        "export", "sobel.keras", "--operator", "scharr", "--normalize",
+        "-o", "x.tflite", cwd=tmp_path,
+    )  # fmt: skip
+    _usage_error(result, "--operator, --normalize", "'sobel.keras' is already a model")
+    assert not (tmp_path / "x.tflite").exists()
+
+
 @pytest.fixture
 def cut_model(tmp_path):
     """A saved edge model cut to half its length, as an interrupted copy leaves it."""

@@ -147,15 +147,6 @@ DETECTOR_OPTIONS = {
 }
 
 
-def add_detector_options(
-    parser: argparse.ArgumentParser, *, threshold: bool = True
-) -> None:
-    """Add `--operator`, `--ksize`, `--padding`, `--magnitude`, `--normalize` (and `--threshold`)."""
-    flags = ["--operator", "--ksize", "--padding", "--magnitude"]
-    for flag in [*flags, *(["--threshold"] if threshold else []), "--normalize"]:
-        parser.add_argument(flag, **DETECTOR_OPTIONS[flag])
-
-
 def add_method_options(
     parser: argparse.ArgumentParser, methods: dict[str, tuple[str, ...]], **extra
 ) -> None:

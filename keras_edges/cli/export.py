@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from keras_edges.cli.common import (
-    add_detector_options,
+    DETECTOR_OPTIONS,
     check_operator,
     import_tensorflow_quietly,
     load_model,
@@ -48,8 +48,32 @@ def add_parser(commands) -> None:
         action="store_true",
         help="replace an earlier export (a SavedModel folder or TFLite file; nothing else)",
     )
-    add_detector_options(parser, threshold=False)
+    group = parser.add_argument_group(
+        "options that build the model (without MODEL.keras)"
+    )
+    # default None, so that a given option is known (the help states the default)
+    for flag in _BUILD_FLAGS:
+        group.add_argument(flag, **{**DETECTOR_OPTIONS[flag], "default": None})
     parser.set_defaults(run=run, parser=parser)
+
+
+_BUILD_FLAGS = ("--operator", "--ksize", "--padding", "--magnitude", "--normalize")
+
+
+def _build_options(args, parser) -> dict:
+    """The options that build a model, by keyword; with MODEL.keras any is a usage error."""
+    given = {
+        flag: getattr(args, flag[2:])
+        for flag in _BUILD_FLAGS
+        if getattr(args, flag[2:]) is not None
+    }
+    if args.model and given:
+        parser.error(
+            f"{', '.join(given)}: {'builds' if len(given) == 1 else 'build'} a model "
+            f"from an operator, but {args.model!r} is already a model: give one or the other"
+        )
+    defaults = {flag: DETECTOR_OPTIONS[flag]["default"] for flag in _BUILD_FLAGS}
+    return {flag[2:]: value for flag, value in {**defaults, **given}.items()}
 
 
 def run(args, parser) -> int:
@@ -65,20 +89,15 @@ def run(args, parser) -> int:
         _check_target(output, overwrite=args.overwrite)
     except (FileExistsError, FileNotFoundError) as error:
         parser.error(str(error))
+    options = _build_options(args, parser)
     import_tensorflow_quietly()
     if args.model:
         model = load_model(args.model, parser)
     else:
-        check_operator(parser, args.operator, args.ksize)
+        check_operator(parser, options["operator"], options["ksize"])
         from keras_edges.models import build_edge_model
 
-        model = build_edge_model(
-            args.operator,
-            ksize=args.ksize,
-            padding=args.padding,
-            magnitude=args.magnitude,
-            normalize=args.normalize,
-        )
+        model = build_edge_model(options.pop("operator"), **options)
     from keras_edges.export import export_model
 
     export_model(model, output, format=fmt, overwrite=args.overwrite)
