@@ -6,6 +6,7 @@ import math
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
 
 import keras
@@ -745,6 +746,26 @@ def test_maps_without_a_positive_pixel_are_refused_before_training():
     with pytest.warns(UserWarning, match=r"1 of 2 training edge maps .*items 1\)"):
         with pytest.raises(ValueError, match="argument `validation`"):  # stops here
             fit_boundary_model([pairs[0], empty[1]], validation=[None])
+
+
+def test_soft_maps_without_background_at_zero_are_warned_about():
+    """A detector's probabilities as targets (never exactly 0) would teach only edges:
+    warned before training, naming the maps; sparse maps with a 0 background are not."""
+    pairs = _shape_pairs(3, size=(16, 16))
+    soft = [
+        (image, np.clip(truth.astype(np.float32) + 0.01, 0, 1))
+        for image, truth in pairs
+    ]
+    mixed = [pairs[0], soft[1], soft[2]]
+    with pytest.warns(
+        UserWarning, match=r"2 of 3 training edge maps are 0 .*items 1, 2\)"
+    ):
+        with pytest.raises(ValueError, match="argument `validation`"):  # stops here
+            fit_boundary_model(mixed, validation=[None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="argument `validation`"):
+            fit_boundary_model(pairs, validation=[None])
 
 
 @pytest.fixture(scope="module")

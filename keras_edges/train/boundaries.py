@@ -195,8 +195,14 @@ def _as_pairs(data, name: str) -> list:
     return pairs
 
 
-def _check_positives(consensus: list[np.ndarray], threshold: float) -> None:
-    """Refuse targets with no positive pixel; warn about maps without one."""
+def _shown(items: list[int]) -> str:
+    return ", ".join(map(str, items[:10])) + (" ..." if len(items) > 10 else "")
+
+
+def _check_targets(consensus: list[np.ndarray], loss) -> None:
+    """Refuse targets with no positive pixel; warn about maps without one, and (for the
+    consensus loss) about maps with little background at exactly 0."""
+    threshold = getattr(loss, "threshold", 1e-6)
     empty = [i for i, target in enumerate(consensus) if not (target >= threshold).any()]
     if len(empty) == len(consensus):
         raise ValueError(
@@ -209,11 +215,29 @@ def _check_positives(consensus: list[np.ndarray], threshold: float) -> None:
             "brighter (255 in 8-bit maps), or pass a loss with a lower threshold."
         )
     if empty:
-        shown = ", ".join(map(str, empty[:10])) + (" ..." if len(empty) > 10 else "")
         warnings.warn(
             f"{len(empty)} of {len(consensus)} training edge maps have no pixel at or "
-            f"above the positive threshold {threshold:g} (items {shown}): they teach "
-            "only background.",
+            f"above the positive threshold {threshold:g} (items {_shown(empty)}): they "
+            "teach only background.",
+            stacklevel=3,
+        )
+    if not isinstance(loss, ConsensusBalancedCrossEntropy):
+        return
+    # Edges are sparse: a map that is not 0 at most of its pixels is a soft map (a
+    # detector's probabilities, a blurred drawing), whose background the loss ignores.
+    soft = [
+        i
+        for i, target in enumerate(consensus)
+        if np.count_nonzero(target == 0) < target.size / 2
+    ]
+    if soft:
+        warnings.warn(
+            f"{len(soft)} of {len(consensus)} training edge maps are 0 (no edge) at "
+            f"fewer than half their pixels (items {_shown(soft)}): the loss learns the "
+            "background only from pixels at exactly 0 and ignores values between 0 and "
+            f"its positive threshold {threshold:g} as uncertain, so these maps teach "
+            "mostly edges. Set their background to 0 (e.g. np.where(edges < 0.05, 0, "
+            "edges) for a detector's probabilities).",
             stacklevel=3,
         )
 
@@ -383,7 +407,7 @@ def fit_boundary_model(
     loss = loss or ConsensusBalancedCrossEntropy()
     train = _as_pairs(train, "train")
     consensus = [boundary_consensus(boundaries) for _, boundaries in train]
-    _check_positives(consensus, getattr(loss, "threshold", 1e-6))
+    _check_targets(consensus, loss)
     validation = None if validation is None else _as_pairs(validation, "validation")
     options = _json(
         {
