@@ -516,7 +516,6 @@ def pretrained_weights(version: str = DEFAULT_BOUNDARY_VERSION) -> Path:
 # ImageNet statistics of RGB in [0, 1], as most edge nets normalise their input.
 _RGB_MEAN = (0.485, 0.456, 0.406)
 _RGB_STD = (0.229, 0.224, 0.225)
-_STRIDE = 8  # three 2x poolings: inputs are padded to a multiple of 8, then cropped
 
 
 def _residual_block(x, kind: str, dilation_rate: int, name: str):
@@ -527,19 +526,57 @@ def _residual_block(x, kind: str, dilation_rate: int, name: str):
     return keras.layers.Add(name=f"{name}_add")([x, y])
 
 
-def _side_output(x, scale: int, name: str):
-    """One stage's boundary logits: 8 channels, context at dilations 1/3/5, upsampled."""
+def _side_output(x, scale: int, name: str, dilations=(1, 3, 5)):
+    """One stage's boundary logits: 8 channels, context at `dilations`, upsampled."""
     y = keras.layers.Conv2D(8, 1, activation="relu", name=f"{name}_reduce")(x)
     context = [
         (DilatedDepthwiseConv2D if d > 1 else keras.layers.DepthwiseConv2D)(
             3, padding="same", dilation_rate=d, name=f"{name}_dilated{d}"
         )(y)
-        for d in (1, 3, 5)
+        for d in dilations
     ]
     y = keras.layers.Add(name=f"{name}_context")(context)
     y = keras.layers.ReLU(name=f"{name}_context_relu")(y)
     y = keras.layers.Conv2D(1, 1, name=f"{name}_logits")(y)
     return BilinearUpsampling(scale, name=f"{name}_up")(y) if scale > 1 else y
+
+
+def _boundary_logits(image, widths, blocks: int, kinds, contexts) -> list:
+    """The boundary net on `image`: the logits of the fusion, then of each side output.
+
+    `build_boundary_model`'s graph for any number of stages (`widths`; the input is
+    padded to a multiple of the coarsest stage's stride) and any dilations of each side
+    output's context (`contexts`); ablations build variants with it.
+    """
+    x = PadToMultiple(2 ** (len(widths) - 1), name="pad")(image)
+    x = keras.layers.Normalization(
+        mean=_RGB_MEAN, variance=[s * s for s in _RGB_STD], name="normalize"
+    )(x)
+    x = keras.layers.Conv2D(widths[0], 3, padding="same", name="stem")(x)
+    sides = []
+    for stage, (width, dilations) in enumerate(zip(widths, contexts)):
+        prefix = f"stage{stage + 1}"
+        if stage:
+            x = keras.layers.MaxPooling2D(2, name=f"{prefix}_pool")(x)
+            x = keras.layers.Conv2D(width, 1, name=f"{prefix}_expand")(x)
+        for block in range(blocks):
+            dilation = 2 if stage >= 3 and block else 1  # from the 1/8 stage on
+            x = _residual_block(
+                x, kinds[block % len(kinds)], dilation, f"{prefix}_block{block + 1}"
+            )
+        sides.append(_side_output(x, 2**stage, f"side{stage + 1}", dilations))
+    fused = keras.layers.Concatenate(name="sides")(sides)
+    fused = keras.layers.Conv2D(
+        1,
+        1,
+        kernel_initializer=keras.initializers.Constant(1.0 / len(sides)),
+        name="fuse",
+    )(fused)
+    names = ["fuse", *(f"side{stage + 1}" for stage in range(len(sides)))]
+    return [
+        CropToReference(name=f"{part}_crop")([tensor, image])
+        for part, tensor in zip(names, [fused, *sides])
+    ]
 
 
 def build_boundary_model(
@@ -623,36 +660,8 @@ def build_boundary_model(
             f"pixel_difference={pixel_difference!r}"
         )
     image = keras.Input(shape=(None, None, 3), name="image")
-    x = PadToMultiple(_STRIDE, name="pad")(image)
-    x = keras.layers.Normalization(
-        mean=_RGB_MEAN, variance=[s * s for s in _RGB_STD], name="normalize"
-    )(x)
-    x = keras.layers.Conv2D(widths[0], 3, padding="same", name="stem")(x)
     kinds = ("cd", "ad", "cv") if pixel_difference else ("cv",)
-    sides = []
-    for stage, width in enumerate(widths):
-        prefix = f"stage{stage + 1}"
-        if stage:
-            x = keras.layers.MaxPooling2D(2, name=f"{prefix}_pool")(x)
-            x = keras.layers.Conv2D(width, 1, name=f"{prefix}_expand")(x)
-        for block in range(blocks):
-            dilation = 2 if stage == len(widths) - 1 and block else 1
-            x = _residual_block(
-                x, kinds[block % len(kinds)], dilation, f"{prefix}_block{block + 1}"
-            )
-        sides.append(_side_output(x, 2**stage, f"side{stage + 1}"))
-    fused = keras.layers.Concatenate(name="sides")(sides)
-    fused = keras.layers.Conv2D(
-        1,
-        1,
-        kernel_initializer=keras.initializers.Constant(1.0 / len(sides)),
-        name="fuse",
-    )(fused)
-    names = ["fuse", *(f"side{stage + 1}" for stage in range(len(sides)))]
-    logits = [
-        CropToReference(name=f"{part}_crop")([tensor, image])
-        for part, tensor in zip(names, [fused, *sides])
-    ]
+    logits = _boundary_logits(image, widths, blocks, kinds, [(1, 3, 5)] * len(widths))
     if side_outputs:
         model = keras.Model(image, logits, name=f"{name}_training")
     else:
