@@ -196,6 +196,7 @@ def _as_pairs(data, name: str) -> list:
 
 
 def _shown(items: list[int]) -> str:
+    """The first ten of `items`, for a message."""
     return ", ".join(map(str, items[:10])) + (" ..." if len(items) > 10 else "")
 
 
