@@ -81,11 +81,10 @@ def build_variant(widths, contexts, *, side_outputs=False) -> keras.Model:
 
 def start_model(args) -> keras.Model:
     """The start: a version's architecture with `--start-weights` (or its shipped ones)."""
+    if not args.start_weights:
+        return build_boundary_model(version=args.start_version, pretrained=True)
     model = build_boundary_model(version=args.start_version)
-    if args.start_weights:
-        model.load_weights(args.start_weights)
-    else:
-        model = build_boundary_model(version=args.start_version, pretrained=True)
+    model.load_weights(args.start_weights)
     return model
 
 
@@ -101,8 +100,9 @@ def warm_start(source: keras.Model, target: keras.Model) -> list[str]:
             continue
         if layer.name not in known:
             new.append(layer.name)
-            if "_dilated" in layer.name and int(layer.name[4]) <= 4:
-                # a new context branch of an existing side output starts at zero
+            side = layer.name.split("_")[0]
+            if "_dilated" in layer.name and f"{side}_reduce" in known:
+                # a new context branch of a side output the start has begins at zero
                 layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
             continue
         weights = known[layer.name].get_weights()
