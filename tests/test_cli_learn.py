@@ -173,6 +173,34 @@ def test_commands_print_no_tensorflow_start_up_lines(tmp_path):
 
 
 @pytest.mark.slow
+def test_finetune_warns_once_about_soft_maps(tmp_path):
+    """`keras-edges finetune` on a detector's probabilities (float TIFF, never exactly 0)
+    trains, and says once on stderr that their background is ignored and how to fix it."""
+    _write_pairs(tmp_path / "pairs", count=2)
+    for path in sorted((tmp_path / "pairs" / "edges").iterdir()):
+        edges = np.asarray(keras.utils.load_img(path, color_mode="grayscale"))
+        soft = np.clip(edges / 255.0 + 0.02, 0, 1).astype(np.float32)
+        save_image(path.with_suffix(".tif"), soft)
+        path.unlink()
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_edges", "finetune", "pairs", "-o", "run"]
+        + ["--holdout", "0", *TINY],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    warning = (
+        "2 of 2 training edge maps are 0 (no edge) at fewer than half their pixels"
+    )
+    assert result.stderr.count(warning) == 1, result.stderr
+    assert "Set their background to 0" in result.stderr
+    assert (tmp_path / "run" / "boundaries.weights.h5").is_file()
+
+
+@pytest.mark.slow
 def test_learn_starts_from_given_weights(tmp_path, capsys):
     """learn --init pretrained|FILE starts from those weights (a tiny learning rate keeps
     them), and the provenance names the start and the --rotate augmentation."""

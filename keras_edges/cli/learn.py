@@ -14,6 +14,7 @@ first trains.
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 from keras_edges.cli.common import import_tensorflow_quietly
@@ -317,16 +318,18 @@ def run(args, parser) -> int:
     _check_options(args, parser)
 
     from keras_edges.datasets import boundary_consensus
-    from keras_edges.train.boundaries import _check_positives, fit_boundary_model
+    from keras_edges.train.boundaries import _check_targets, fit_boundary_model
     from keras_edges.train.losses import ConsensusBalancedCrossEntropy
     from keras_edges.train.runs import RunFolderError, run_lock
 
     try:
         train, validation, description = _data(args, parser)
-        _check_positives(
-            [boundary_consensus(maps) for _, maps in train],
-            ConsensusBalancedCrossEntropy().threshold,
-        )
+        with warnings.catch_warnings():  # refused here; warned by fit_boundary_model
+            warnings.simplefilter("ignore")
+            _check_targets(
+                [boundary_consensus(maps) for _, maps in train],
+                ConsensusBalancedCrossEntropy(),
+            )
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     output = Path(args.output)
