@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from keras_edges import save_image
+from keras_edges import load_image, save_image
 from keras_edges.cli import main
 from keras_edges.datasets import boundaries_from_labels, synthetic_shapes
 from keras_edges.models import build_boundary_model
@@ -178,7 +178,7 @@ def test_finetune_warns_once_about_soft_maps(tmp_path):
     trains, and says once on stderr that their background is ignored and how to fix it."""
     _write_pairs(tmp_path / "pairs", count=2)
     for path in sorted((tmp_path / "pairs" / "edges").iterdir()):
-        edges = np.asarray(keras.utils.load_img(path, color_mode="grayscale"))
+        edges = load_image(path)
         soft = np.clip(edges / 255.0 + 0.02, 0, 1).astype(np.float32)
         save_image(path.with_suffix(".tif"), soft)
         path.unlink()
